@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// `npm test`: make sure the real parts the tests use are installed, build, run every test,
+// and end with one closing line "N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+process.chdir(root);
+
+// Debian packages the tests drive for real, and the command each one provides.
+const DEBIAN = {
+  'openssh-server': '/usr/sbin/sshd',
+  'openssh-client': '/usr/bin/ssh',
+  git: '/usr/bin/git',
+  'cloud-init': '/usr/bin/cloud-init',
+  packer: '/usr/bin/packer',
+  shellcheck: '/usr/bin/shellcheck',
+  systemd: '/usr/bin/systemd-analyze',
+  'inotify-tools': '/usr/bin/inotifywait',
+};
+
+function ensureDebianPackages() {
+  const missing = Object.entries(DEBIAN).filter(([, bin]) => !existsSync(bin)).map(([pkg]) => pkg);
+  if (missing.length === 0) return;
+  const line = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) {
+    console.error(`The tests need Debian packages that are missing. As root, run:\n  apt-get update && ${line}`);
+    process.exit(1);
+  }
+  console.log(`installing ${missing.join(' ')} (apt-get) …`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update', '-qq'], line.split(' ').slice(1)]) {
+    const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
+    if (r.status !== 0) {
+      console.error(`apt-get ${args.join(' ')} failed (exit ${r.status})`);
+      process.exit(1);
+    }
+  }
+}
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...findTests(full));
+    else if (name.endsWith('.test.ts')) out.push(full);
+  }
+  return out;
+}
+
+ensureDebianPackages();
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.error('build failed');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+// `npm test -- test/config` runs only the tests under the paths given.
+const selected = process.argv.slice(2);
+const files = (selected.length ? selected : ['test']).flatMap((p) => (statSync(p).isDirectory() ? findTests(p) : [p]));
+const run = spawnSync(
+  process.execPath,
+  [
+    '--import', 'tsx',
+    '--test',
+    `--test-concurrency=${process.env.PACHA_TEST_CONCURRENCY ?? 3}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/summary-reporter.mjs', '--test-reporter-destination=stdout',
+    ...files,
+  ],
+  { stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+);
+process.exit(run.status ?? 1);

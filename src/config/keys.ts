@@ -1,0 +1,156 @@
+// The one table of configuration keys. The INI loader, the PACHA_* environment overrides,
+// `pacha config`, the README's reference and every validation read this table.
+
+export type Kind =
+  | 'string'
+  | 'secret'
+  | 'integer'
+  | 'port'
+  | 'boolean'
+  | 'list'
+  | 'path'
+  | 'master'
+  | 'hostname'
+  | 'level';
+
+export interface KindTypes {
+  string: string;
+  secret: string;
+  integer: number;
+  port: number;
+  boolean: boolean;
+  list: string[];
+  path: string;
+  master: string;
+  hostname: string;
+  level: 'error' | 'warn' | 'info' | 'debug';
+}
+
+export interface KeySpec<K extends Kind = Kind> {
+  kind: K;
+  /** Absent means "no value": the code that reads the key decides what that means. */
+  default?: KindTypes[K];
+  help: string;
+  /** Lower bound for integers. */
+  min?: number;
+  /** Unit shown in help and in `pacha config`. */
+  unit?: 'seconds' | 'ms';
+}
+
+function spec<K extends Kind>(s: KeySpec<K>): KeySpec<K> {
+  return s;
+}
+
+export const KEYS = {
+  'pacha.host': spec({
+    kind: 'master',
+    default: 'local',
+    help: 'The master: a host name or address reached over SSH. `local` (the default) means the master is the local directory pacha.hosts.path (standalone mode, no SSH).',
+  }),
+  'pacha.ssh.user': spec({ kind: 'string', default: 'root', help: 'SSH user on the master.' }),
+  'pacha.ssh.port': spec({ kind: 'port', default: 22, help: 'SSH port of the master.' }),
+  'pacha.ssh.key': spec({
+    kind: 'path',
+    help: "Private key file for the master. Default: OpenSSH's own defaults (~/.ssh/id_ed25519, id_rsa …).",
+  }),
+  'pacha.ssh.private_key': spec({
+    kind: 'secret',
+    help: 'Private key material for the master (from user data or the SSM SecureString of this name); written to the state dir with mode 0600, never logged.',
+  }),
+  'pacha.ssh.host_key': spec({
+    kind: 'string',
+    help: "The master's public host key, pinned (e.g. `ssh-ed25519 AAAA…`). Any other key is refused.",
+  }),
+  'pacha.ssh.known_hosts': spec({
+    kind: 'path',
+    help: 'A known_hosts file to check the master against. Default: the system known_hosts files.',
+  }),
+  'pacha.hosts.path': spec({
+    kind: 'path',
+    default: '/opt/pacha/hosts',
+    help: "Where the master keeps every host's copies: <hosts_path>/<host>/<name>/.",
+  }),
+  'pacha.hostname': spec({ kind: 'hostname', help: "This host's name on the master. Default: the system host name." }),
+  'pacha.watch': spec({ kind: 'list', default: [], help: 'Paths to track, comma-separated.' }),
+  'pacha.state.path': spec({
+    kind: 'path',
+    default: '/var/lib/pacha',
+    help: 'State dir (mode 0700): local git dirs, keys, backups, reports.',
+  }),
+  'pacha.hooks.timeout': spec({ kind: 'integer', default: 300, min: 1, unit: 'seconds', help: 'Time limit of one hook.' }),
+  'pacha.frequency': spec({
+    kind: 'integer',
+    default: 60,
+    min: 1,
+    unit: 'seconds',
+    help: 'Daemon: a full reconcile scan of every tracked path this often.',
+  }),
+  'pacha.push.delay': spec({
+    kind: 'integer',
+    default: 200,
+    min: 0,
+    unit: 'ms',
+    help: 'Daemon: quiet time after the last filesystem event before a commit.',
+  }),
+  'pacha.push.max_delay': spec({
+    kind: 'integer',
+    default: 2000,
+    min: 0,
+    unit: 'ms',
+    help: 'Daemon: longest wait before a commit during a continuous stream of events.',
+  }),
+  'pacha.master': spec({ kind: 'boolean', default: false, help: 'This machine is the master.' }),
+  'pacha.log.level': spec({ kind: 'level', default: 'info', help: 'error, warn, info or debug.' }),
+  'pacha.ssm.path': spec({
+    kind: 'string',
+    help: 'Boot: read more settings from AWS SSM Parameter Store under this path (e.g. /pacha/prod).',
+  }),
+  'pacha.ssm.region': spec({
+    kind: 'string',
+    help: "Boot: AWS region of the SSM parameters. Default: AWS_REGION, then the instance's region.",
+  }),
+  'pacha.imds': spec({
+    kind: 'boolean',
+    default: true,
+    help: 'Boot: ask the EC2 instance metadata service (IMDSv2). false turns it off.',
+  }),
+  'pacha.boot.timeout': spec({
+    kind: 'integer',
+    default: 300,
+    min: 1,
+    unit: 'seconds',
+    help: 'Boot: how long to wait for the master before giving up (exit 3).',
+  }),
+} as const;
+
+export type KeyName = keyof typeof KEYS;
+export type ValueOf<N extends KeyName> = KindTypes[(typeof KEYS)[N]['kind']];
+export type Values = { [N in KeyName]: ValueOf<N> | undefined };
+
+/** Keys of the original Pacha that are accepted and ignored with a notice. */
+export const IGNORED_KEYS: Record<string, string> = {
+  'pacha.log.enable': 'pacha logs to stderr (the journal under systemd)',
+  'pacha.log.path': 'pacha logs to stderr (the journal under systemd)',
+  'pacha.log.format': 'pacha chooses its own log format',
+  'pacha.log.datefmt': 'pacha chooses its own log format',
+  'pacha.hg.autocorrect': 'pacha uses git, and pacha.ssh.user is always the remote user',
+};
+
+export const KEY_NAMES = Object.keys(KEYS) as KeyName[];
+
+export function isKeyName(name: string): name is KeyName {
+  return Object.hasOwn(KEYS, name);
+}
+
+export function keySpec(name: KeyName): KeySpec {
+  return KEYS[name] as KeySpec;
+}
+
+/** pacha.ssh.user -> PACHA_SSH_USER */
+export function envName(name: KeyName): string {
+  return name.replace(/\./g, '_').toUpperCase();
+}
+
+export function isSecret(name: KeyName): boolean {
+  return keySpec(name).kind === 'secret';
+}

@@ -1,0 +1,94 @@
+// Parsing and validating one raw (string) value of a key. Pure: no I/O.
+import path from 'node:path';
+import { keySpec, type KeyName, type KindTypes, type ValueOf } from './keys.js';
+
+/** Thrown by parseValue; the caller adds where the value came from. */
+export class InvalidValue extends Error {
+  override name = 'InvalidValue';
+}
+
+const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+const HOSTNAME_LABEL = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$/;
+
+/** A host name as pacha uses it on the master's disk: <hosts_path>/<host>/. */
+export function checkHostName(value: string): string | undefined {
+  if (value.length === 0) return 'is empty';
+  if (value.length > 253) return 'is longer than 253 characters';
+  if (value.includes('/')) return "contains '/'";
+  if (value.includes('..')) return "contains '..'";
+  if (value.startsWith('.') || value.endsWith('.')) return "starts or ends with '.'";
+  for (const label of value.split('.')) {
+    if (!HOSTNAME_LABEL.test(label)) {
+      return `has an invalid label '${label}' (letters, digits, '-' and '_' only; not starting or ending with '-')`;
+    }
+  }
+  return undefined;
+}
+
+function checkMaster(value: string): string | undefined {
+  if (value === 'local') return undefined;
+  if (/^\[?[0-9a-fA-F:]+\]?$/.test(value) && value.includes(':')) return undefined; // IPv6
+  return checkHostName(value);
+}
+
+const parsers: { [K in keyof KindTypes]: (raw: string, name: KeyName) => KindTypes[K] } = {
+  string: (raw) => raw,
+  secret: (raw) => raw,
+  path: (raw) => {
+    if (!path.isAbsolute(raw)) throw new InvalidValue(`'${raw}' is not an absolute path`);
+    return path.normalize(raw).replace(/(.)\/$/, '$1');
+  },
+  integer: (raw, name) => {
+    if (!/^-?\d+$/.test(raw)) throw new InvalidValue(`'${raw}' is not a whole number`);
+    const n = Number(raw);
+    const min = keySpec(name).min;
+    if (min !== undefined && n < min) throw new InvalidValue(`${n} is below the minimum ${min}`);
+    return n;
+  },
+  port: (raw) => {
+    if (!/^\d+$/.test(raw)) throw new InvalidValue(`'${raw}' is not a port number`);
+    const n = Number(raw);
+    if (n < 1 || n > 65535) throw new InvalidValue(`${n} is not a port number (1-65535)`);
+    return n;
+  },
+  boolean: (raw) => {
+    const v = raw.toLowerCase();
+    if (['true', 'yes', 'on', '1'].includes(v)) return true;
+    if (['false', 'no', 'off', '0'].includes(v)) return false;
+    throw new InvalidValue(`'${raw}' is not true or false`);
+  },
+  list: (raw) =>
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  master: (raw) => {
+    const problem = checkMaster(raw);
+    if (problem) throw new InvalidValue(`'${raw}' ${problem}`);
+    return raw;
+  },
+  hostname: (raw) => {
+    const problem = checkHostName(raw);
+    if (problem) throw new InvalidValue(`'${raw}' ${problem}`);
+    return raw;
+  },
+  level: (raw) => {
+    const v = raw.toLowerCase();
+    if (!(LEVELS as readonly string[]).includes(v)) throw new InvalidValue(`'${raw}' is not one of ${LEVELS.join(', ')}`);
+    return v as KindTypes['level'];
+  },
+};
+
+/** Parse a raw string for key `name`; throws InvalidValue saying what is wrong. */
+export function parseValue<N extends KeyName>(name: N, raw: string): ValueOf<N> {
+  const kind = keySpec(name).kind;
+  const parse = parsers[kind] as (raw: string, name: KeyName) => ValueOf<N>;
+  return parse(raw.trim(), name);
+}
+
+/** A value as text, for `pacha config` and the README. */
+export function formatValue(value: unknown): string {
+  if (value === undefined) return '';
+  if (Array.isArray(value)) return value.join(',');
+  return String(value);
+}

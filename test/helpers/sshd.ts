@@ -1,0 +1,117 @@
+// A real OpenSSH sshd on loopback, playing the master (../shared/TESTING.md).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Sshd {
+  port: number;
+  dir: string;
+  /** The host's public key line, e.g. "ssh-ed25519 AAAA…". */
+  hostKey: string;
+  /** known_hosts file pinning this sshd. */
+  knownHosts: string;
+  /** Private key a client logs in with. */
+  clientKey: string;
+  user: string;
+  stop(): Promise<void>;
+  /** Start it again on the same port with the same keys (master comes back). */
+  start(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export function keygen(file: string, type = 'ed25519'): void {
+  execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'pacha-test', '-f', file]);
+}
+
+export async function startSshd(options: { user?: string } = {}): Promise<Sshd> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pacha-sshd-'));
+  mkdirSync('/run/sshd', { recursive: true });
+  keygen(path.join(dir, 'host_ed25519'));
+  keygen(path.join(dir, 'client_key'));
+  writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(path.join(dir, 'client_key.pub')));
+  const hostKey = readFileSync(path.join(dir, 'host_ed25519.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  const port = await freePort();
+  const knownHosts = path.join(dir, 'known_hosts');
+  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostKey}\n`);
+  let child: ChildProcess | undefined;
+
+  const start = async (): Promise<void> => {
+    child = spawn(
+      '/usr/sbin/sshd',
+      [
+        '-D', '-e', '-f', '/dev/null',
+        '-o', `Port=${port}`, '-o', 'ListenAddress=127.0.0.1',
+        '-o', `HostKey=${path.join(dir, 'host_ed25519')}`,
+        '-o', `AuthorizedKeysFile=${path.join(dir, 'authorized_keys')}`,
+        '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no',
+        '-o', 'UsePAM=no', '-o', 'PermitRootLogin=prohibit-password', '-o', 'StrictModes=no',
+        '-o', 'PidFile=none', '-o', 'MaxStartups=100', '-o', 'MaxSessions=50',
+        // Skip root's ~/.bashrc (pyenv) on every remote command: see TESTING.md.
+        '-o', 'SetEnv=SHLVL=1',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    for (let i = 0; i < 200; i++) {
+      if (await canConnect(port)) return;
+      if (child.exitCode !== null) throw new Error(`sshd exited: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`sshd did not listen on ${port}: ${stderr}`);
+  };
+
+  const stop = async (): Promise<void> => {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGTERM');
+    });
+  };
+
+  await start();
+  return {
+    port,
+    dir,
+    hostKey,
+    knownHosts,
+    clientKey: path.join(dir, 'client_key'),
+    user: options.user ?? os.userInfo().username,
+    start,
+    stop: async () => {
+      await stop();
+    },
+  };
+}
+
+/** Remove a temporary directory made by a test. */
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
