@@ -1,0 +1,41 @@
+// The master: where every host's copies live. Two implementations share this interface:
+// a remote master over SSH (ssh2 for listing/creating/fetching, OpenSSH for git traffic)
+// and a local one (standalone mode: pacha.host = local).
+
+export interface HookFile {
+  name: string;
+  /** Mode on the master (st_mode & 0o7777). */
+  mode: number;
+  type: 'file' | 'directory' | 'symlink' | 'other';
+  /** Where it was copied locally (regular files only). */
+  localPath?: string;
+}
+
+export interface HostListing {
+  host: string;
+  /** Repository names under <hosts_path>/<host>/ (directories that are git repositories). */
+  repositories: string[];
+  hasPreHooks: boolean;
+  hasPostHooks: boolean;
+}
+
+export interface Master {
+  /** "bar_user@master.example.com:22" or "local:/pacha/hosts", for messages. */
+  readonly label: string;
+  readonly hostsPath: string;
+  /** Every host directory under hosts_path, sorted. */
+  listHosts(): Promise<string[]>;
+  /** One host's repositories and hook dirs; undefined when the master has no such host. */
+  describeHost(host: string): Promise<HostListing | undefined>;
+  /** Create <hosts_path>/<host>/. The parent (hosts_path) must exist. */
+  addHost(host: string): Promise<'created' | 'exists'>;
+  /** Create <hosts_path>/<host>/<name>/ as a git repository with a working copy (receive.denyCurrentBranch=updateInstead). */
+  ensureRepository(host: string, name: string): Promise<'created' | 'exists'>;
+  /** Copy <hosts_path>/<host>/pacha_<phase>/ entries into localDir (regular files keep their mode); [] when absent. */
+  fetchHooks(host: string, phase: 'pre' | 'post', localDir: string): Promise<HookFile[]>;
+  /** The URL git uses for a repository: ssh://user@host:port/abs/path, or the local path. */
+  repositoryUrl(host: string, name: string): string;
+  /** Environment for git commands that talk to this master (GIT_SSH_COMMAND …); never includes secrets' contents. */
+  gitEnv(): Record<string, string>;
+  close(): Promise<void>;
+}
