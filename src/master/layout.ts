@@ -1,0 +1,114 @@
+// The master's layout, shared by the SSH and local masters (DESIGN.md, "Layout on the master"):
+//   <hosts_path>/<host>/<name>/     a git repository with a working copy
+//   <hosts_path>/<host>/pacha_pre/  hooks run before files are placed
+//   <hosts_path>/<host>/pacha_post/ hooks run after everything is placed
+// Pure: every decision about paths, names, what a repository is and hook ordering lives here.
+import path from 'node:path';
+import { MasterError } from '../errors.js';
+import type { HookFile } from './master.js';
+
+export type HookPhase = 'pre' | 'post';
+
+export const HOOK_DIRS: Readonly<Record<HookPhase, string>> = { pre: 'pacha_pre', post: 'pacha_post' };
+
+/** Why `name` is not a safe single path component, or undefined when it is. */
+export function unsafeComponentReason(name: string): string | undefined {
+  if (name.length === 0) return 'is empty';
+  if (name === '.' || name === '..') return `is '${name}'`;
+  if (name.includes('/')) return "contains '/'";
+  if (name.includes('\0')) return 'contains a NUL byte';
+  if (name.includes('\n')) return 'contains a newline';
+  return undefined;
+}
+
+/** Throws a MasterError when `name` (a host or repository name) could escape its directory. */
+export function checkComponent(what: 'host' | 'repository', name: string): string {
+  const reason = unsafeComponentReason(name);
+  if (reason) {
+    throw new MasterError(`${what} name ${JSON.stringify(name)} ${reason}`, {
+      code: 'EBADNAME',
+      hint: `a ${what} name is one directory name on the master: no '/', not '.' or '..', not empty`,
+    });
+  }
+  return name;
+}
+
+export function hostDir(hostsPath: string, host: string): string {
+  return path.posix.join(hostsPath, checkComponent('host', host));
+}
+
+export function repositoryDir(hostsPath: string, host: string, name: string): string {
+  return path.posix.join(hostDir(hostsPath, host), checkComponent('repository', name));
+}
+
+export function hooksDir(hostsPath: string, host: string, phase: HookPhase): string {
+  return path.posix.join(hostDir(hostsPath, host), HOOK_DIRS[phase]);
+}
+
+/** A host directory's entry as both masters see it (lstat: a symlink is never followed). */
+export interface DirEntry {
+  name: string;
+  type: HookFile['type'];
+  /** Whether <entry>/.git exists (asked only for directories). */
+  hasGit?: boolean;
+}
+
+export function isHookDirName(name: string): boolean {
+  return Object.values(HOOK_DIRS).includes(name);
+}
+
+/** A repository is a real directory (not a symlink, not a hook dir) that contains `.git`. */
+export function isRepository(entry: DirEntry): boolean {
+  return entry.type === 'directory' && !isHookDirName(entry.name) && entry.hasGit === true;
+}
+
+/** C-locale order: the bytes of the UTF-8 names ("02-b" < "10-a" < "B" < "a"). */
+export function compareNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+export function sortNames(names: Iterable<string>): string[] {
+  return [...names].sort(compareNames);
+}
+
+/** The type of an entry from its st_mode. */
+export function typeFromMode(mode: number): HookFile['type'] {
+  switch (mode & 0o170000) {
+    case 0o100000:
+      return 'file';
+    case 0o040000:
+      return 'directory';
+    case 0o120000:
+      return 'symlink';
+    default:
+      return 'other';
+  }
+}
+
+/** Whether a hook entry is copied (regular files only; everything else is listed with its type). */
+export function isCopiedHook(entry: Pick<HookFile, 'type'>): boolean {
+  return entry.type === 'file';
+}
+
+/** The listing of a host from its directory entries. */
+export function hostListing(host: string, entries: readonly DirEntry[]): {
+  host: string;
+  repositories: string[];
+  hasPreHooks: boolean;
+  hasPostHooks: boolean;
+} {
+  const isHookDir = (phase: HookPhase): boolean =>
+    entries.some((e) => e.name === HOOK_DIRS[phase] && e.type === 'directory');
+  return {
+    host,
+    repositories: sortNames(entries.filter(isRepository).map((e) => e.name)),
+    hasPreHooks: isHookDir('pre'),
+    hasPostHooks: isHookDir('post'),
+  };
+}
+
+/** Host names from the entries of hosts_path: real directories, not hidden (no host name starts with '.'), sorted. */
+export function hostNames(entries: readonly DirEntry[]): string[] {
+  const isHost = (e: DirEntry): boolean => e.type === 'directory' && !e.name.startsWith('.') && !unsafeComponentReason(e.name);
+  return sortNames(entries.filter(isHost).map((e) => e.name));
+}

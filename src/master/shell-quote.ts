@@ -1,0 +1,17 @@
+// POSIX shell quoting: the one function every command line built for a shell goes through
+// (remote commands run by sshd through the user's shell, GIT_SSH_COMMAND run by git via sh).
+
+/** Characters that never need quoting in a POSIX shell word. */
+const SAFE_WORD = /^[A-Za-z0-9_\-.,:/@%+=]+$/;
+
+/** One shell word that the shell turns back into exactly `value`. */
+export function shellQuote(value: string): string {
+  if (SAFE_WORD.test(value)) return value;
+  // Inside single quotes nothing is special except the closing quote itself.
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A command line: every argument quoted, joined by spaces. */
+export function shellCommand(args: readonly string[]): string {
+  return args.map(shellQuote).join(' ');
+}
