@@ -1,0 +1,85 @@
+// Capture the metadata of a tracked path: every entry's type, full mode, owner, group,
+// symlink target. Reads only (lstat, readlink); follows no symlink.
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Accounts } from '../accounts.js';
+import { METADATA_VERSION, type EntryType, type Metadata, type MetadataEntry } from './metadata.js';
+
+/** pacha's own temporary files beside a target (rebuild, rollback): never tracked. */
+export const TEMP_PREFIX = '.pacha-tmp-';
+
+export function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function typeOf(stats: import('node:fs').Stats): EntryType {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symlink';
+  return 'other';
+}
+
+async function entryFor(relative: string, absolute: string, accounts: Accounts): Promise<{ entry: MetadataEntry; isDir: boolean }> {
+  const stats = await lstat(absolute);
+  const type = typeOf(stats);
+  const entry: MetadataEntry = {
+    path: relative,
+    type,
+    mode: stats.mode & 0o7777,
+    user: { id: stats.uid, ...(accounts.users.byId.has(stats.uid) ? { name: accounts.users.byId.get(stats.uid)! } : {}) },
+    group: { id: stats.gid, ...(accounts.groups.byId.has(stats.gid) ? { name: accounts.groups.byId.get(stats.gid)! } : {}) },
+  };
+  if (type === 'symlink') entry.target = await readlink(absolute);
+  if (type === 'file') entry.size = stats.size;
+  return { entry, isDir: type === 'directory' };
+}
+
+async function walk(root: string, relative: string, accounts: Accounts, out: MetadataEntry[]): Promise<void> {
+  const names = (await readdir(path.join(root, relative))).filter((name) => !name.startsWith(TEMP_PREFIX));
+  const results = await Promise.all(
+    names.map(async (name) => {
+      const rel = relative === '.' ? name : `${relative}/${name}`;
+      try {
+        return await entryFor(rel, path.join(root, rel), accounts);
+      } catch (error) {
+        // Vanished between readdir and lstat (an editor's temp file): the next scan sees the truth.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    }),
+  );
+  for (const result of results) {
+    if (!result) continue;
+    out.push(result.entry);
+    if (result.isDir) await walk(root, result.entry.path, accounts, out);
+  }
+}
+
+/** The metadata of a tracked directory, or of one file when `single`. */
+export async function captureMetadata(options: {
+  location: string;
+  single: boolean;
+  host: string;
+  accounts: Accounts;
+}): Promise<Metadata> {
+  const { location, single, host, accounts } = options;
+  const entries: MetadataEntry[] = [];
+  if (single) {
+    const { entry } = await entryFor(path.basename(location), location, accounts);
+    entries.push(entry);
+  } else {
+    const { entry } = await entryFor('.', location, accounts);
+    entries.push(entry);
+    await walk(location, '.', accounts, entries);
+  }
+  entries.sort((a, b) => (a.path === '.' ? -1 : b.path === '.' ? 1 : byteOrder(a.path, b.path)));
+  return { version: METADATA_VERSION, location, host, single, entries };
+}
+
+/** One entry per line, so that `git diff` of the metadata reads well. */
+export function serializeMetadata(metadata: Metadata): string {
+  const { entries, ...head } = metadata;
+  const lines = entries.map((entry) => `    ${JSON.stringify(entry)}`);
+  const headText = JSON.stringify(head).slice(0, -1);
+  return `${headText},\n  "entries": [\n${lines.join(',\n')}\n  ]\n}\n`;
+}

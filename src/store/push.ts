@@ -1,0 +1,30 @@
+// What a failed `git push` means, from git's and ssh's own words. Pure.
+
+export type PushFailureKind = 'non-fast-forward' | 'unreachable' | 'host-key' | 'rejected' | 'other';
+
+export interface PushFailure {
+  kind: PushFailureKind;
+  /** The most telling line of git's output, for the error message. */
+  summary: string;
+}
+
+const PATTERNS: Array<[PushFailureKind, RegExp]> = [
+  ['host-key', /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i],
+  ['unreachable', /Connection refused|Connection timed out|Could not resolve hostname|No route to host|Network is unreachable|Connection closed by|Permission denied \(publickey|port \d+: Operation timed out|kex_exchange_identification/i],
+  ['non-fast-forward', /\[rejected\].*\((non-fast-forward|fetch first)\)|non-fast-forward|Updates were rejected because the (tip|remote)/i],
+  ['rejected', /\[remote rejected\]|! \[rejected\]/],
+];
+
+export function classifyPushFailure(output: string): PushFailure {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const [kind, pattern] of PATTERNS) {
+    const line = lines.find((l) => pattern.test(l));
+    if (line) return { kind, summary: line };
+  }
+  return { kind: 'other', summary: lines.find((l) => /^(fatal|error):/.test(l)) ?? lines.at(-1) ?? 'unknown error' };
+}
+
+/** refs/pacha/diverged/<host>/<time>: where a rejected history is kept on the master. */
+export function divergedRef(host: string, when: Date): string {
+  return `refs/pacha/diverged/${host}/${when.toISOString().replace(/[:.]/g, '-')}`;
+}
