@@ -27,8 +27,18 @@ function exitCodeMeaning(code: number): string | undefined {
 }
 
 /** How the hook ended, in one phrase: "exit code: 3 (general error)", "killed by SIGTERM after timeout 300 s". */
+// Why a hook could not be started, by the errno spawn reported.
+const START_ERRORS: Record<string, string> = {
+  ENOENT: 'the file, or the interpreter on its "#!" line, does not exist on this host',
+  EACCES: 'permission denied',
+  ENOEXEC: 'not a binary and no "#!" line',
+};
+
 export function describeHookEnd(result: HookResult, timeoutSeconds: number): string {
-  if (result.startError) return `could not be started (${result.startError})`;
+  if (result.startError) {
+    const why = START_ERRORS[result.startError];
+    return `could not be started (${result.startError}${why ? `: ${why}` : ''})`;
+  }
   if (result.timedOut) {
     return result.signal
       ? `killed by ${result.signal} after timeout ${timeoutSeconds} s`
