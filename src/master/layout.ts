@@ -112,3 +112,27 @@ export function hostNames(entries: readonly DirEntry[]): string[] {
   const isHost = (e: DirEntry): boolean => e.type === 'directory' && !e.name.startsWith('.') && !unsafeComponentReason(e.name);
   return sortNames(entries.filter(isHost).map((e) => e.name));
 }
+
+/** Exit status of ensureRepositoryScript when hosts_path does not exist. */
+export const NO_HOSTS_PATH_STATUS = 3;
+
+/**
+ * The shell script that makes <host>/<name> a repository with a working copy; run by `sh`
+ * on the master (over SSH) or locally, so both masters do exactly the same thing. Idempotent:
+ * prints "created" or "exists"; the config is (re)applied either way.
+ */
+export function ensureRepositoryScript(hostsPath: string, host: string, name: string, quote: (s: string) => string): string {
+  const repo = repositoryDir(hostsPath, host, name);
+  return [
+    `hosts=${quote(hostsPath)}`,
+    `repo=${quote(repo)}`,
+    `[ -d "$hosts" ] || { echo "no such directory: $hosts" >&2; exit ${NO_HOSTS_PATH_STATUS}; }`,
+    'if [ -e "$repo/.git" ]; then state=exists; else',
+    '  mkdir -p "$repo" && git init -q -b main "$repo" || exit 1',
+    '  state=created',
+    'fi',
+    // A push into the checked-out branch updates the working copy an admin reads.
+    'git -C "$repo" config receive.denyCurrentBranch updateInstead || exit 1',
+    'echo "$state"',
+  ].join('\n');
+}

@@ -1,0 +1,91 @@
+// MasterFs over one ssh2 connection: SFTP for listing, lstat, mkdir and downloads; exec of
+// `sh -c SCRIPT` for the rest (sh explicitly, whatever the user's login shell is).
+import type { Client, SFTPWrapper } from 'ssh2';
+import { MasterError } from '../errors.js';
+import type { MasterEntry, MasterFs, ShellResult } from './layout-master.js';
+import { shellCommand } from './shell-quote.js';
+
+/** SFTP status codes (draft-ietf-secsh-filexfer-02). */
+const SFTP_NO_SUCH_FILE = 2;
+
+function sftpStatus(error: unknown): number | undefined {
+  return error && typeof error === 'object' && 'code' in error && typeof error.code === 'number' ? error.code : undefined;
+}
+
+function isMissing(error: unknown): boolean {
+  return sftpStatus(error) === SFTP_NO_SUCH_FILE;
+}
+
+export class SshFs implements MasterFs {
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+
+  constructor(
+    private readonly client: Client,
+    private readonly label: string,
+  ) {}
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {
+      this.client.sftp((error, sftp) => (error ? reject(this.failure('opening SFTP', '', error)) : resolve(sftp)));
+    });
+    return this.sftpSession;
+  }
+
+  private failure(what: string, file: string, error: unknown): MasterError {
+    const text = error instanceof Error ? error.message : String(error);
+    return new MasterError(`${this.label}: ${what}${file ? ` ${file}` : ''} failed: ${text}`, {
+      code: 'EREMOTE',
+      cause: error,
+      hint: 'check the path and its permissions on the master',
+    });
+  }
+
+  async list(dir: string): Promise<MasterEntry[] | undefined> {
+    const sftp = await this.sftp();
+    return new Promise((resolve, reject) => {
+      sftp.readdir(dir, (error, list) => {
+        if (error) return isMissing(error) ? resolve(undefined) : reject(this.failure('listing', dir, error));
+        resolve(list.filter((e) => e.filename !== '.' && e.filename !== '..').map((e) => ({ name: e.filename, mode: e.attrs.mode })));
+      });
+    });
+  }
+
+  async lstatMode(file: string): Promise<number | undefined> {
+    const sftp = await this.sftp();
+    return new Promise((resolve, reject) => {
+      sftp.lstat(file, (error, stats) => {
+        if (error) return isMissing(error) ? resolve(undefined) : reject(this.failure('lstat of', file, error));
+        resolve(stats.mode);
+      });
+    });
+  }
+
+  async mkdir(dir: string): Promise<boolean> {
+    const sftp = await this.sftp();
+    const made = await new Promise<unknown>((resolve) => sftp.mkdir(dir, (error) => resolve(error ?? true)));
+    if (made === true) return true;
+    // SFTP v3 says only "failure" for an existing directory: look before deciding.
+    if ((await this.lstatMode(dir)) !== undefined) return false;
+    throw this.failure('mkdir', dir, made);
+  }
+
+  async download(remote: string, local: string): Promise<void> {
+    const sftp = await this.sftp();
+    await new Promise<void>((resolve, reject) => {
+      sftp.fastGet(remote, local, (error) => (error ? reject(this.failure('copying', remote, error)) : resolve()));
+    });
+  }
+
+  sh(script: string): Promise<ShellResult> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(shellCommand(['sh', '-c', script]), (error, stream) => {
+        if (error) return reject(this.failure('running a command', '', error));
+        let stdout = '';
+        let stderr = '';
+        stream.on('data', (data: Buffer) => (stdout += data.toString()));
+        stream.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+        stream.on('close', (status: number | null) => resolve({ status: status ?? null, stdout, stderr }));
+      });
+    });
+  }
+}
