@@ -1,0 +1,331 @@
+// Placing a plan: the only part of a rebuild that writes into tracked paths.
+// - Every file is written beside its target under an exclusive temp name, given its owner
+//   then its mode (chown clears setuid bits), then renamed over the target: a reader sees
+//   the old file or the new one, never half of one, and never a secret with loose modes.
+// - Nothing is written through a symlink: the target root and every directory between it
+//   and an entry is lstat'ed before writing, and temp files are opened O_EXCL|O_NOFOLLOW.
+// - Whatever is displaced is kept under <state>/backups/<time>/<host path>.
+// - Directories are created 0700 and given their mode and owner last, deepest first, so a
+//   0555 or foreign-owned directory does not block placing what it contains.
+import { randomBytes } from 'node:crypto';
+import { constants, type Stats } from 'node:fs';
+import { cp, link, lchown, mkdir, open, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode, OperationError } from '../errors.js';
+import { ancestorProblem, entryLocation, lstatOrUndefined, mapLimit } from './inspect.js';
+import type { Plan, PlannedEntry, PlanAction } from './plan.js';
+import type { OwnerNotFound } from './owners.js';
+
+export interface PlaceProgress {
+  repository: string;
+  path: string;
+  action: PlanAction;
+  /** Bytes written for this entry (0 unless a file was written). */
+  bytes: number;
+}
+
+export interface PlaceOptions {
+  /** '/' normally, or the --root DIR: the target root must resolve inside it. */
+  root: string;
+  /** `<state>/backups/<time>` (backupDirFor), one per rebuild. */
+  backupDir: string;
+  onProgress?: (progress: PlaceProgress) => void;
+  /** Files written at once (default 8). */
+  concurrency?: number;
+}
+
+export interface PlaceResult {
+  repository: string;
+  location: string;
+  targetRoot: string;
+  /** Entries in the repository. */
+  files: number;
+  /** Bytes written. */
+  bytes: number;
+  written: number;
+  unchanged: number;
+  metadataUpdated: number;
+  backedUp: number;
+  /** Where displaced entries were kept (absolute paths under the backup dir). */
+  backups: string[];
+  skipped: string[];
+  ownersNotFound: OwnerNotFound[];
+  extras: string[];
+  durationMs: number;
+}
+
+/** `<stateDir>/backups/<UTC time>`: sortable, no ':' (awkward in shells and some filesystems). */
+export function backupDirFor(stateDir: string, when: Date = new Date()): string {
+  return path.join(stateDir, 'backups', when.toISOString().replace(/:/g, '-'));
+}
+
+function unsafe(plan: Plan, entryPath: string, why: string): OperationError {
+  return new OperationError('EUNSAFE', `repository "${plan.repository}": refused to place ${JSON.stringify(entryPath)} under ${plan.targetRoot}: ${why}`, {
+    hint: 'Nothing was written through a symlink or outside the tracked path. Inspect the target, move the offending entry aside, and rebuild again.',
+    details: { repository: plan.repository, path: entryPath, targetRoot: plan.targetRoot },
+  });
+}
+
+const tempNameBeside = (target: string): string => path.join(path.dirname(target), `.pacha-tmp-${randomBytes(8).toString('hex')}`);
+
+const CHUNK = 256 * 1024;
+const NOFOLLOW_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** Placing one repository's plan: the state shared by its steps. */
+class Placement {
+  readonly verified = new Set<string>();
+  readonly result: PlaceResult;
+
+  constructor(
+    readonly plan: Plan,
+    readonly options: PlaceOptions,
+  ) {
+    this.result = {
+      repository: plan.repository,
+      location: plan.location,
+      targetRoot: plan.targetRoot,
+      files: plan.entries.length,
+      bytes: 0,
+      written: 0,
+      unchanged: 0,
+      metadataUpdated: 0,
+      backedUp: 0,
+      backups: [],
+      skipped: [],
+      ownersNotFound: plan.ownersNotFound,
+      extras: plan.extras,
+      durationMs: 0,
+    };
+  }
+
+  /** The target root: never a symlink; created (parents 0755, itself 0700 until its mode is set) when absent. */
+  async prepareRoot(): Promise<void> {
+    const { targetRoot } = this.plan;
+    const stats = await lstatOrUndefined(targetRoot);
+    if (stats?.isSymbolicLink()) throw unsafe(this.plan, '.', 'the target root is a symlink');
+    if (stats && !stats.isDirectory()) throw unsafe(this.plan, '.', `the target root is not a directory`);
+    // Symlinks above the target root are the host's business (/opt → /data/opt), but under
+    // --root an image's absolute symlink (/var/run → /run) would lead onto this host:
+    // check where the nearest existing ancestor resolves before creating anything.
+    await this.checkInsideRoot(await nearestExisting(targetRoot));
+    if (!stats) {
+      await mkdir(path.dirname(targetRoot), { recursive: true, mode: 0o755 });
+      const managed = this.plan.entries.some((e) => e.path === '.');
+      await mkdir(targetRoot, { mode: managed ? 0o700 : 0o755 });
+      await this.checkInsideRoot(targetRoot);
+    }
+  }
+
+  private async checkInsideRoot(existing: string): Promise<void> {
+    const [realRoot, real] = await Promise.all([realpath(this.options.root), realpath(existing)]);
+    if (realRoot !== '/' && real !== realRoot && !real.startsWith(realRoot + path.sep)) {
+      throw unsafe(this.plan, '.', `${existing} resolves to ${real}, outside ${realRoot}`);
+    }
+  }
+
+  /** Absolute target of an entry, after checking every directory between the root and it (creating implied ones 0755). */
+  async safeTarget(entryPath: string): Promise<string> {
+    const { targetRoot } = this.plan;
+    for (;;) {
+      const problem = await ancestorProblem(targetRoot, entryPath, this.verified);
+      if (!problem) break;
+      if (problem.problem !== 'absent') throw unsafe(this.plan, entryPath, `"${problem.path}" is a ${problem.problem === 'symlink' ? 'symlink' : 'non-directory'}`);
+      try {
+        await mkdir(path.join(targetRoot, problem.path), { mode: 0o755 });
+      } catch (error) {
+        if (errnoCode(error) !== 'EEXIST') throw error;
+      }
+    }
+    const target = entryLocation(targetRoot, entryPath);
+    if (target !== targetRoot && !target.startsWith(targetRoot + path.sep)) throw unsafe(this.plan, entryPath, 'it resolves outside the target root');
+    return target;
+  }
+
+  /**
+   * Keep what is at `target` under the backup dir. `moveAway`: the caller needs the path
+   * free (it makes a directory there, or the old entry is a directory a rename cannot
+   * replace); otherwise the old entry stays in place and is hard-linked (or copied) so
+   * that the rename over it stays atomic.
+   */
+  async keep(entryPath: string, target: string, stats: Stats, moveAway: boolean): Promise<void> {
+    const backup = path.join(this.options.backupDir, entryLocation(this.plan.hostRoot, entryPath));
+    await mkdir(path.dirname(backup), { recursive: true, mode: 0o700 });
+    const move = moveAway || stats.isDirectory();
+    try {
+      if (move) await rename(target, backup);
+      else await link(target, backup);
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code !== 'EXDEV' && code !== 'EPERM') throw error;
+      await copyForBackup(target, backup, stats); // another filesystem: copy, and only then remove
+      if (move) await rm(target, { recursive: true });
+    }
+    this.result.backedUp++;
+    this.result.backups.push(backup);
+  }
+
+  /** Make sure nothing but a real directory is at a directory entry's path: phase 1 (parents first). */
+  async createDirectory(entry: PlannedEntry): Promise<void> {
+    if (entry.path === '.') return; // prepareRoot made it
+    const target = await this.safeTarget(entry.path);
+    const stats = await lstatOrUndefined(target);
+    if (stats?.isDirectory()) return;
+    if (stats?.isSymbolicLink()) throw unsafe(this.plan, entry.path, 'a symlink stands where the directory goes');
+    if (stats) await this.keep(entry.path, target, stats, true);
+    await mkdir(target, { mode: 0o700 });
+    this.verified.add(entry.path);
+  }
+
+  /** A directory's owner then mode: phase 3 (deepest first). */
+  async finishDirectory(entry: PlannedEntry): Promise<void> {
+    const target = await this.safeTarget(entry.path);
+    const handle = await open(target, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    try {
+      await handle.chown(entry.uid, entry.gid);
+      await handle.chmod(entry.mode);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Write a file or symlink beside its target, owner then mode, then rename it over. */
+  async writeEntry(entry: PlannedEntry): Promise<number> {
+    const target = await this.safeTarget(entry.path);
+    const temp = tempNameBeside(target);
+    let bytes = 0;
+    try {
+      if (entry.type === 'symlink') {
+        await symlink(entry.linkTarget ?? '', temp);
+        await lchown(temp, entry.uid, entry.gid);
+      } else {
+        bytes = await this.writeTempFile(entry, temp);
+      }
+      const existing = await lstatOrUndefined(target); // fresh: whatever is there now is kept
+      if (existing) await this.keep(entry.path, target, existing, existing.isDirectory());
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    return bytes;
+  }
+
+  private async writeTempFile(entry: PlannedEntry, temp: string): Promise<number> {
+    if (!entry.source) throw unsafe(this.plan, entry.path, 'no staged file');
+    const source = await open(entry.source, NOFOLLOW_READ);
+    try {
+      if (!(await source.stat()).isFile()) throw unsafe(this.plan, entry.path, 'the staged copy is not a regular file');
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+      const output = await open(temp, flags, 0o600);
+      let bytes = 0;
+      try {
+        const buffer = Buffer.allocUnsafe(CHUNK);
+        for (;;) {
+          const { bytesRead } = await source.read(buffer, 0, CHUNK, null);
+          if (bytesRead === 0) break;
+          let offset = 0;
+          while (offset < bytesRead) offset += (await output.write(buffer, offset, bytesRead - offset)).bytesWritten;
+          bytes += bytesRead;
+        }
+        await output.chown(entry.uid, entry.gid); // owner first: chown clears setuid/setgid
+        await output.chmod(entry.mode);
+      } finally {
+        await output.close();
+      }
+      return bytes;
+    } finally {
+      await source.close();
+    }
+  }
+
+  /** Owner and mode of an existing file or symlink, without following a symlink. */
+  async updateEntry(entry: PlannedEntry): Promise<void> {
+    const target = await this.safeTarget(entry.path);
+    if (entry.type === 'symlink') return lchown(target, entry.uid, entry.gid);
+    const handle = await open(target, NOFOLLOW_READ);
+    try {
+      if (!(await handle.stat()).isFile()) throw unsafe(this.plan, entry.path, 'it changed type since it was planned');
+      await handle.chown(entry.uid, entry.gid);
+      await handle.chmod(entry.mode);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  progress(entry: PlannedEntry, bytes: number): void {
+    this.options.onProgress?.({ repository: this.plan.repository, path: entry.path, action: entry.action, bytes });
+  }
+}
+
+async function copyForBackup(from: string, to: string, stats: Stats): Promise<void> {
+  if (stats.isSymbolicLink()) {
+    await symlink(await readlink(from), to);
+  } else if (stats.isDirectory() || stats.isFile()) {
+    await cp(from, to, { recursive: true, errorOnExist: true, force: false, verbatimSymlinks: true, preserveTimestamps: true });
+  } else {
+    throw new OperationError('EBACKUP', `cannot keep a copy of the special file ${from} on another filesystem`, {
+      hint: 'Move it aside by hand, then rebuild again.',
+    });
+  }
+  await lchown(to, stats.uid, stats.gid);
+}
+
+/** The path itself if it exists, else its nearest existing ancestor. */
+async function nearestExisting(file: string): Promise<string> {
+  for (let current = file; ; current = path.dirname(current)) {
+    if ((await lstatOrUndefined(current)) || current === path.dirname(current)) return current;
+  }
+}
+
+const depth = (entryPath: string): number => (entryPath === '.' ? 0 : entryPath.split('/').length);
+
+/**
+ * Place one repository's plan under its target root and report what was done. Refuses
+ * (EUNSAFE, before writing anything) a plan with refusals or a symlinked target root.
+ * Placing a fresh plan of an already placed repository writes nothing.
+ */
+export async function placeRepository(plan: Plan, options: PlaceOptions): Promise<PlaceResult> {
+  const started = Date.now();
+  const first = plan.refused[0];
+  if (first) throw unsafe(plan, first.path, first.reason);
+  const placement = new Placement(plan, options);
+  const { result } = placement;
+  await placement.prepareRoot();
+
+  const changes = (e: PlannedEntry): boolean => e.action === 'create' || e.action === 'replace';
+  const directories = plan.entries.filter((e) => e.type === 'directory');
+  // 1. Directories that must exist, parents first (metadata is sorted, a parent sorts before its children).
+  for (const entry of directories.filter(changes)) await placement.createDirectory(entry);
+
+  // 2. Files and symlinks.
+  const others = plan.entries.filter((e) => e.type !== 'directory');
+  await mapLimit(others, options.concurrency ?? 8, async (entry) => {
+    let bytes = 0;
+    if (entry.action === 'skip') result.skipped.push(entry.path);
+    else if (entry.action === 'unchanged') result.unchanged++;
+    else if (entry.action === 'update-metadata') {
+      await placement.updateEntry(entry);
+      result.metadataUpdated++;
+    } else {
+      bytes = await placement.writeEntry(entry);
+      result.written++;
+      result.bytes += bytes;
+    }
+    placement.progress(entry, bytes);
+  });
+
+  // 3. Directories' owners and modes, deepest first.
+  const byDepth = [...directories].sort((a, b) => depth(b.path) - depth(a.path));
+  for (const entry of byDepth) {
+    if (entry.action === 'unchanged') result.unchanged++;
+    else {
+      await placement.finishDirectory(entry);
+      if (entry.action === 'update-metadata') result.metadataUpdated++;
+      else result.written++;
+    }
+    placement.progress(entry, 0);
+  }
+  result.skipped.sort();
+  result.durationMs = Date.now() - started;
+  return result;
+}

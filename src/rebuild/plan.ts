@@ -1,0 +1,158 @@
+// Deciding a rebuild, per repository: for every entry, what placing it would do. Pure:
+// everything it needs was read beforehand (inspect.ts, owners.ts), so `--dry-run` prints
+// exactly what a real run would do, and nothing here can touch the system.
+import path from 'node:path';
+import type { EntryType, Metadata, MetadataEntry } from '../store/metadata.js';
+import type { StagedFile, TargetFacts, TargetInspection } from './inspect.js';
+import type { OwnerNotFound, ResolvedOwner } from './owners.js';
+
+export type PlanAction = 'create' | 'replace' | 'update-metadata' | 'unchanged' | 'skip';
+export const PLAN_ACTIONS: readonly PlanAction[] = ['create', 'replace', 'update-metadata', 'unchanged', 'skip'];
+
+export interface PlannedEntry {
+  path: string;
+  type: EntryType;
+  action: PlanAction;
+  /** Why it is not unchanged, for people: "content differs", "mode 0644 → 0600" … */
+  reason?: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Symlinks: the target to create. */
+  linkTarget?: string;
+  /** Files: the staged copy and its size. */
+  source?: string;
+  size: number;
+  /** What the target holds now (what a create/replace displaces). */
+  current: TargetFacts;
+}
+
+export interface Refusal {
+  path: string;
+  reason: string;
+}
+
+export interface Plan {
+  repository: string;
+  /** The tracked path on the host (metadata.location). */
+  location: string;
+  single: boolean;
+  /** The directory entries are placed under: root + location (its directory for a single file). */
+  targetRoot: string;
+  /** The same directory as the host sees it (without --root): where backups are filed. */
+  hostRoot: string;
+  rootState: TargetInspection['root'];
+  entries: PlannedEntry[];
+  ownersNotFound: OwnerNotFound[];
+  /** In the target but not in the repository: listed, left alone. */
+  extras: string[];
+  /** Anything here means the repository must not be placed at all. */
+  refused: Refusal[];
+  counts: Record<PlanAction, number>;
+  /** Sum of the staged files' sizes. */
+  bytes: number;
+}
+
+export interface PlanInput {
+  repository: string;
+  metadata: Metadata;
+  /** '/' normally, or the --root DIR. */
+  root: string;
+  staged: Map<string, StagedFile>;
+  target: TargetInspection;
+  owners: { owners: Map<string, ResolvedOwner>; notFound: OwnerNotFound[] };
+}
+
+/** The directory a repository's entries live in on the host: the location, or its directory for a single file. */
+export function hostRootOf(metadata: Metadata): string {
+  return metadata.single ? path.posix.dirname(metadata.location) : metadata.location;
+}
+
+/** Where a repository's entries are placed: `path.join(root, …)` of the host root. */
+export function targetRootOf(metadata: Metadata, root: string): string {
+  return path.join(root, hostRootOf(metadata));
+}
+
+const octal = (mode: number): string => `0${mode.toString(8).padStart(3, '0')}`;
+
+/** Decide one entry; a string result is a refusal. */
+function decide(
+  entry: MetadataEntry,
+  current: TargetFacts,
+  owner: ResolvedOwner,
+  staged: StagedFile | undefined,
+): { action: PlanAction; reason?: string } | string {
+  if (entry.type === 'other') return { action: 'skip', reason: 'special file (fifo, socket or device): not restored' };
+  if (current.kind === 'blocked') {
+    return `"${current.symlink}" in the target is a symlink; pacha never writes through a symlinked directory`;
+  }
+  if (current.kind === 'absent') return { action: 'create', reason: 'absent' };
+  if (current.type === 'symlink' && entry.type === 'directory') {
+    return 'the target has a symlink where the repository has a directory; pacha does not replace or write through it';
+  }
+  if (current.type !== entry.type) return { action: 'replace', reason: `${current.type} in the target` };
+  if (entry.type === 'file' && !(current.size === staged?.size && current.sameContent === true)) {
+    return { action: 'replace', reason: 'content differs' };
+  }
+  if (entry.type === 'symlink' && current.linkTarget !== entry.target) return { action: 'replace', reason: 'link target differs' };
+  const differences: string[] = [];
+  // A symlink's own mode is always 0777 on Linux and cannot be changed: compare owners only.
+  if (entry.type !== 'symlink' && current.mode !== entry.mode) differences.push(`mode ${octal(current.mode)} → ${octal(entry.mode)}`);
+  if (current.uid !== owner.uid || current.gid !== owner.gid) {
+    differences.push(`owner ${current.uid}:${current.gid} → ${owner.uid}:${owner.gid}`);
+  }
+  return differences.length ? { action: 'update-metadata', reason: differences.join(', ') } : { action: 'unchanged' };
+}
+
+/** The plan of one repository. */
+export function planRepository(input: PlanInput): Plan {
+  const { repository, metadata, root, staged, target, owners } = input;
+  const targetRoot = targetRootOf(metadata, root);
+  const refused: Refusal[] = [];
+  if (target.root !== 'absent' && target.root !== 'directory') {
+    refused.push({ path: '.', reason: `the target ${targetRoot} is a ${target.root}, not a directory; move it aside first` });
+  }
+  const entries: PlannedEntry[] = [];
+  const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
+  let bytes = 0;
+  for (const entry of metadata.entries) {
+    const current = target.facts.get(entry.path) ?? { kind: 'absent' };
+    const owner = owners.owners.get(entry.path) ?? { uid: entry.user.id, gid: entry.group.id };
+    const file = staged.get(entry.path);
+    const decision = decide(entry, current, owner, file);
+    if (typeof decision === 'string') {
+      refused.push({ path: entry.path, reason: decision });
+      continue;
+    }
+    const planned: PlannedEntry = {
+      path: entry.path,
+      type: entry.type,
+      action: decision.action,
+      mode: entry.mode,
+      uid: owner.uid,
+      gid: owner.gid,
+      size: file?.size ?? 0,
+      current,
+    };
+    if (decision.reason !== undefined) planned.reason = decision.reason;
+    if (entry.type === 'symlink' && entry.target !== undefined) planned.linkTarget = entry.target;
+    if (file) planned.source = file.source;
+    counts[planned.action]++;
+    bytes += planned.size;
+    entries.push(planned);
+  }
+  return {
+    repository,
+    location: metadata.location,
+    single: metadata.single,
+    targetRoot,
+    hostRoot: hostRootOf(metadata),
+    rootState: target.root,
+    entries,
+    ownersNotFound: owners.notFound,
+    extras: target.extras,
+    refused,
+    counts,
+    bytes,
+  };
+}

@@ -1,0 +1,219 @@
+// What a rebuild did, for the person who ran it at 3 a.m. (short, the bad news first
+// visible) and for machines (--json, and the copy kept under the state dir).
+import { ExitCode } from '../errors.js';
+import type { OwnerNotFound } from './owners.js';
+import type { PlaceResult } from './place.js';
+import type { Plan } from './plan.js';
+
+export interface RepositoryReport {
+  name: string;
+  location: string;
+  files: number;
+  bytes: number;
+  written: number;
+  unchanged: number;
+  metadataUpdated: number;
+  backedUp: number;
+  ownersNotFound: OwnerNotFound[];
+  extras: string[];
+  skipped: string[];
+  durationMs: number;
+}
+
+export interface HookReport {
+  name: string;
+  phase: 'pre' | 'post';
+  /** null when it was killed (timeout or signal). */
+  exitCode: number | null;
+  timedOut?: boolean;
+  durationMs: number;
+}
+
+export interface RebuildTotals {
+  repositories: number;
+  files: number;
+  bytes: number;
+  written: number;
+  unchanged: number;
+  metadataUpdated: number;
+  backedUp: number;
+  ownersNotFound: number;
+  extras: number;
+  hooksFailed: number;
+}
+
+export interface RebuildReport {
+  host: string;
+  /** The master, as Master.label. */
+  master: string;
+  root: string;
+  startedAt: string;
+  /** Where displaced entries were kept, when any were. */
+  backupDir?: string;
+  repositories: RepositoryReport[];
+  hooks: HookReport[];
+  totals: RebuildTotals;
+  /** Per step (stage, pre, place, post …) and total, milliseconds. */
+  durations: Record<string, number> & { totalMs: number };
+  exitCode: ExitCode;
+}
+
+/** A placed repository as the report shows it. */
+export function repositoryReport(result: PlaceResult): RepositoryReport {
+  return {
+    name: result.repository,
+    location: result.location,
+    files: result.files,
+    bytes: result.bytes,
+    written: result.written,
+    unchanged: result.unchanged,
+    metadataUpdated: result.metadataUpdated,
+    backedUp: result.backedUp,
+    ownersNotFound: result.ownersNotFound,
+    extras: result.extras,
+    skipped: result.skipped,
+    durationMs: result.durationMs,
+  };
+}
+
+const hookFailed = (hook: HookReport): boolean => hook.exitCode !== 0;
+
+export function computeTotals(repositories: readonly RepositoryReport[], hooks: readonly HookReport[]): RebuildTotals {
+  const sum = (pick: (r: RepositoryReport) => number): number => repositories.reduce((n, r) => n + pick(r), 0);
+  return {
+    repositories: repositories.length,
+    files: sum((r) => r.files),
+    bytes: sum((r) => r.bytes),
+    written: sum((r) => r.written),
+    unchanged: sum((r) => r.unchanged),
+    metadataUpdated: sum((r) => r.metadataUpdated),
+    backedUp: sum((r) => r.backedUp),
+    ownersNotFound: sum((r) => r.ownersNotFound.length),
+    extras: sum((r) => r.extras.length),
+    hooksFailed: hooks.filter(hookFailed).length,
+  };
+}
+
+/**
+ * Exit code of a rebuild that ran to the end: 4 (completed with failures) when a hook
+ * failed or an owner could not be restored by name (DESIGN.md, exit codes), else 0.
+ */
+export function rebuildExitCode(totals: RebuildTotals): ExitCode {
+  return totals.hooksFailed > 0 || totals.ownersNotFound > 0 ? ExitCode.partial : ExitCode.ok;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** What happened to a repository's entries, zeros left out: "3 written, 997 unchanged, 1 backed up". */
+function countsLine(r: Pick<RepositoryReport, 'written' | 'unchanged' | 'metadataUpdated' | 'backedUp' | 'skipped'>): string {
+  const parts = [
+    r.written && `${r.written} written`,
+    r.metadataUpdated && `${r.metadataUpdated} mode/owner fixed`,
+    r.unchanged && `${r.unchanged} unchanged`,
+    r.backedUp && `${r.backedUp} backed up`,
+    r.skipped.length && `${r.skipped.length} skipped`,
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'nothing to do';
+}
+
+/** The progress line printed when a repository is placed. */
+export function formatRepositoryLine(r: RepositoryReport): string {
+  return `${r.name} → ${r.location}: ${plural(r.files, 'entry', 'entries')}, ${formatBytes(r.bytes)} written; ${countsLine(r)} (${formatDuration(r.durationMs)})`;
+}
+
+function ownerLine(o: OwnerNotFound, where: string): string {
+  const shown = o.paths.slice(0, 3).join(', ') + (o.paths.length > 3 ? `, … (${o.paths.length} in all)` : '');
+  return `  ${o.kind} "${o.name}" unknown here: ${o.kind === 'user' ? 'uid' : 'gid'} ${o.id} used, in ${where}: ${shown}`;
+}
+
+function listSome(items: readonly string[], max = 5): string {
+  return items.slice(0, max).join(', ') + (items.length > max ? `, … (${items.length} in all)` : '');
+}
+
+/** The summary for people: the verdict first, then only what needs attention. */
+export function formatReport(report: RebuildReport): string {
+  const t = report.totals;
+  const lines: string[] = [];
+  const verdict = report.exitCode === ExitCode.ok ? 'Rebuilt' : 'Rebuilt WITH FAILURES';
+  lines.push(
+    `${verdict} ${report.host} from ${report.master}${report.root === '/' ? '' : ` under ${report.root}`}: ` +
+      `${plural(t.repositories, 'repository', 'repositories')}, ${t.files} entries, ${formatBytes(t.bytes)} written in ${formatDuration(report.durations.totalMs)}`,
+  );
+  lines.push(`  ${countsLine({ ...t, skipped: report.repositories.flatMap((r) => r.skipped) })}`);
+  for (const r of report.repositories) lines.push(`  ${formatRepositoryLine(r)}`);
+  if (report.hooks.length) {
+    lines.push('Hooks:');
+    for (const h of report.hooks) {
+      const status = h.exitCode === 0 ? 'ok' : h.timedOut ? 'FAILED (timed out)' : h.exitCode === null ? 'FAILED (killed)' : `FAILED (exit ${h.exitCode})`;
+      lines.push(`  ${h.phase} ${h.name}: ${status} (${formatDuration(h.durationMs)})`);
+    }
+  }
+  const notFound = report.repositories.flatMap((r) => r.ownersNotFound.map((o) => ownerLine(o, r.name)));
+  if (notFound.length) lines.push('Owners not found by name (the recorded number was used):', ...notFound);
+  const skipped = report.repositories.filter((r) => r.skipped.length);
+  for (const r of skipped) lines.push(`Skipped special files in ${r.name}: ${listSome(r.skipped)}`);
+  const extras = report.repositories.filter((r) => r.extras.length);
+  for (const r of extras) lines.push(`Left alone in ${r.location} (not in the repository): ${listSome(r.extras)}`);
+  if (report.backupDir && t.backedUp) lines.push(`Displaced entries kept in ${report.backupDir}`);
+  if (report.exitCode !== ExitCode.ok) {
+    const why = [t.hooksFailed && `${plural(t.hooksFailed, 'hook')} failed`, t.ownersNotFound && `${plural(t.ownersNotFound, 'owner')} not found by name`].filter(Boolean);
+    lines.push(`Exit ${report.exitCode}: ${why.join(', ') || 'completed with failures'}.`);
+  }
+  return lines.join('\n');
+}
+
+export function reportToJSON(report: RebuildReport): string {
+  return JSON.stringify(report, null, 2);
+}
+
+/** `--dry-run`: what placing would do, per repository; nothing was touched. */
+export function formatPlan(plans: readonly Plan[]): string {
+  const lines: string[] = [];
+  for (const plan of plans) {
+    const c = plan.counts;
+    lines.push(
+      `${plan.repository} → ${plan.location}: ${c.create} to create, ${c.replace} to replace, ${c['update-metadata']} mode/owner to fix, ${c.unchanged} unchanged` +
+        (c.skip ? `, ${c.skip} skipped` : ''),
+    );
+    for (const refusal of plan.refused) lines.push(`  REFUSED ${refusal.path}: ${refusal.reason}`);
+    for (const entry of plan.entries) {
+      if (entry.action === 'unchanged') continue;
+      lines.push(`  ${entry.action.padEnd(15)} ${entry.path}${entry.reason ? ` (${entry.reason})` : ''}`);
+    }
+    for (const o of plan.ownersNotFound) lines.push(ownerLine(o, plan.repository));
+    if (plan.extras.length) lines.push(`  left alone (not in the repository): ${listSome(plan.extras)}`);
+  }
+  lines.push('Dry run: nothing was touched.');
+  return lines.join('\n');
+}
+
+/** `--dry-run --json`: the plans without staging paths or inode numbers. */
+export function planToJSON(plans: readonly Plan[]): unknown {
+  return plans.map((plan) => ({
+    repository: plan.repository,
+    location: plan.location,
+    targetRoot: plan.targetRoot,
+    counts: plan.counts,
+    bytes: plan.bytes,
+    refused: plan.refused,
+    entries: plan.entries.map((e) => ({ path: e.path, type: e.type, action: e.action, reason: e.reason, mode: e.mode, uid: e.uid, gid: e.gid })),
+    ownersNotFound: plan.ownersNotFound,
+    extras: plan.extras,
+  }));
+}
