@@ -1,0 +1,58 @@
+// `pacha push` (alias --daemon-run-once): commit every tracked path that changed, push it.
+import { ExitCode, isPachaError } from '../../errors.js';
+import type { Master } from '../../master/master.js';
+import type { PushResult, Store, TrackedPath } from '../../store/store.js';
+import type { Context } from '../context.js';
+
+/** Push one tracked path and say what happened; a divergence is loud and exit 4. */
+export async function pushTracked(
+  context: Context,
+  store: Store,
+  master: Master,
+  tracked: TrackedPath,
+): Promise<{ result: PushResult; exitCode: number }> {
+  const result = await store.push(tracked, master);
+  if (result.status === 'pushed') {
+    context.out.say(`pushed ${tracked.location}: ${result.commits} commit${result.commits === 1 ? '' : 's'} (${result.sha.slice(0, 12)})`);
+    return { result, exitCode: ExitCode.ok };
+  }
+  if (result.status === 'diverged') {
+    context.out.error(
+      `the master's history of ${tracked.location} (${tracked.name}) has diverged from this host's; nothing was forced. ` +
+        `This host's history is saved on the master as ${result.ref}.`,
+    );
+    return { result, exitCode: ExitCode.partial };
+  }
+  return { result, exitCode: ExitCode.ok };
+}
+
+export async function pushCommand(context: Context): Promise<number> {
+  const store = await context.store();
+  const tracked = await store.list();
+  if (tracked.length === 0) {
+    context.out.say('nothing is tracked; nothing to push');
+    context.out.result({ ok: true, paths: [] });
+    return 0;
+  }
+  const master = await context.master();
+  let worst = 0;
+  const paths = [];
+  for (const item of tracked) {
+    try {
+      const commit = await store.commit(item);
+      if (commit) context.out.say(`committed ${item.location}: ${commit.changed.join(', ')}`);
+      const push = await pushTracked(context, store, master, item);
+      worst = Math.max(worst, push.exitCode);
+      paths.push({ location: item.location, name: item.name, commit: commit?.sha ?? null, changed: commit?.changed ?? [], push: push.result });
+    } catch (error) {
+      if (!isPachaError(error)) throw error;
+      // One path's failure does not stop the others; an unreachable master stops them all.
+      if (error.exitCode === ExitCode.unreachable) throw error;
+      context.out.error(`${item.location}: ${error.message}`);
+      worst = Math.max(worst, ExitCode.partial);
+      paths.push({ location: item.location, name: item.name, error: error.toJSON() });
+    }
+  }
+  context.out.result({ ok: worst === 0, paths });
+  return worst;
+}

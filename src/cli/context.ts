@@ -1,0 +1,82 @@
+// What every command starts from: merged settings, output, the state dir, this host's name,
+// and (opened only when a command needs them) the local store and the master.
+import os from 'node:os';
+import path from 'node:path';
+import { loadSettings, requireMasterSettings } from '../config/load.js';
+import type { KeyName } from '../config/keys.js';
+import type { Settings } from '../config/settings.js';
+import { checkHostName } from '../config/values.js';
+import { ConfigError } from '../errors.js';
+import type { Master } from '../master/master.js';
+import type { Store } from '../store/store.js';
+import { Output } from './output.js';
+
+export interface GlobalOptions {
+  config?: string;
+  state?: string;
+  root?: string;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+export class Context {
+  private masterPromise: Promise<Master> | undefined;
+  private storePromise: Promise<Store> | undefined;
+
+  constructor(
+    readonly settings: Settings,
+    readonly out: Output,
+    readonly options: GlobalOptions,
+  ) {}
+
+  static async create(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Promise<Context> {
+    const out = new Output(Boolean(options.json));
+    const flags: Partial<Record<KeyName, { raw: string; flag: string }>> = {};
+    if (options.state) flags['pacha.state.path'] = { raw: path.resolve(options.state), flag: '--state' };
+    const settings = await loadSettings({ ...(options.config ? { configPath: options.config } : {}), env, flags });
+    out.level = options.verbose ? 'debug' : (settings.get('pacha.log.level') ?? 'info');
+    for (const notice of settings.notices) {
+      if (notice.level === 'warn') out.warn(notice.message);
+      else out.debug(notice.message);
+    }
+    return new Context(settings, out, options);
+  }
+
+  /** Rebuild prefix: '/' normally, or --root DIR (a mounted image, a test). */
+  get root(): string {
+    return this.options.root ? path.resolve(this.options.root) : '/';
+  }
+
+  get stateDir(): string {
+    return this.settings.require('pacha.state.path');
+  }
+
+  /** This host's name on the master: pacha.hostname, else the system host name. */
+  hostName(): string {
+    const configured = this.settings.get('pacha.hostname');
+    if (configured) return configured;
+    const system = os.hostname();
+    const problem = checkHostName(system);
+    if (problem) {
+      throw new ConfigError(`the system host name '${system}' ${problem}`, { hint: 'set pacha.hostname in the config file or PACHA_HOSTNAME' });
+    }
+    return system;
+  }
+
+  store(): Promise<Store> {
+    this.storePromise ??= import('../store/store.js').then(({ Store }) => Store.open(this.stateDir, this.hostName()));
+    return this.storePromise;
+  }
+
+  master(): Promise<Master> {
+    if (!this.masterPromise) {
+      requireMasterSettings(this.settings);
+      this.masterPromise = import('../master/open.js').then(({ openMaster }) => openMaster(this.settings, this.stateDir));
+    }
+    return this.masterPromise;
+  }
+
+  async close(): Promise<void> {
+    if (this.masterPromise) await (await this.masterPromise.catch(() => undefined))?.close();
+  }
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// pacha's command line. Commands are loaded only when run: `pacha --version` must start fast.
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ExitCode, isPachaError } from '../errors.js';
+import type { Context, GlobalOptions } from './context.js';
+import { translateLegacyArgs } from './legacy.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+type Action<A extends unknown[]> = (context: Context, ...args: A) => Promise<number | void>;
+
+/** Run a command's action with a Context, map errors to exit codes. */
+function run<A extends unknown[]>(load: () => Promise<Action<A>>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const command = args.at(-1) as Command;
+    const globals = command.optsWithGlobals() as GlobalOptions;
+    let context: Context | undefined;
+    try {
+      const { Context } = await import('./context.js');
+      context = await Context.create(globals);
+      const action = await load();
+      const code = await action(context, ...(args.slice(0, -1) as A));
+      process.exitCode = code ?? ExitCode.ok;
+    } catch (error) {
+      process.exitCode = report(error, Boolean(globals.json));
+    } finally {
+      await context?.close().catch(() => undefined);
+    }
+  };
+}
+
+function report(error: unknown, json: boolean): number {
+  if (isPachaError(error)) {
+    process.stderr.write(`pacha: error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: error.toJSON() }, null, 2)}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`pacha: unexpected error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`);
+  return ExitCode.failed;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('pacha')
+    .description("Keeps every server's configuration versioned off the server and puts it back when the server is rebuilt.")
+    .version(VERSION, '-V, --version')
+    .option('-c, --config <file>', 'config file (default /etc/pacha.conf, or PACHA_CONFIG)')
+    .option('--state <dir>', 'state dir (overrides pacha.state.path)')
+    .option('--root <dir>', 'rebuild under this directory instead of / (a mounted image, a test)')
+    .option('-v, --verbose', 'log more')
+    .option('--json', 'print one JSON document on stdout')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('config')
+    .alias('config-values')
+    .description('print every key, its value and where the value came from')
+    .option('--check', 'only check the configuration (exit 2 if it is invalid)')
+    .action(run(async () => (await import('./commands/config.js')).configCommand));
+
+  program
+    .command('watch')
+    .description('start tracking directories: first commit and push to the master')
+    .argument('[paths...]', 'directories to track')
+    .option('--single <file>', 'track one file; the files beside it are not tracked')
+    .action(run(async () => (await import('./commands/watch.js')).watchCommand));
+
+  program
+    .command('unwatch')
+    .description('stop tracking a path (its history stays on the master)')
+    .argument('<path>', 'a tracked path or its name')
+    .action(run(async () => (await import('./commands/watch.js')).unwatchCommand));
+
+  program
+    .command('push')
+    .description('one cycle: commit every tracked path that changed and push it')
+    .action(run(async () => (await import('./commands/push.js')).pushCommand));
+
+  program
+    .command('status')
+    .description('tracked paths, last commit, what is waiting for the master')
+    .action(run(async () => (await import('./commands/status.js')).statusCommand));
+
+  program
+    .command('hosts')
+    .description("the master's hosts and their tracked paths")
+    .action(run(async () => (await import('./commands/hosts.js')).hostsCommand));
+
+  program
+    .command('add-host')
+    .description('create a host on the master')
+    .argument('<host>', 'host name')
+    .action(run(async () => (await import('./commands/hosts.js')).addHostCommand));
+
+  program
+    .command('rebuild')
+    .description("put a host's tracked paths back from the master, with its pre and post hooks")
+    .argument('[host]', 'the host to rebuild (default: this host)')
+    .option('--directory <name>', 'only this tracked path (its name on the master, or its location)')
+    .option('--dry-run', 'print the plan and touch nothing')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(run(async () => (await import('./commands/rebuild.js')).rebuildCommand));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(translateLegacyArgs(argv), { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; usage errors are exit 2.
+      process.exitCode = error.exitCode === 0 ? 0 : ExitCode.usage;
+      return;
+    }
+    throw error;
+  }
+}
+
+await main(process.argv.slice(2));

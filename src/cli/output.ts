@@ -1,0 +1,69 @@
+// Where a command's words go. Human lines go to stdout; with --json, stdout carries exactly
+// one JSON document and the human lines move to stderr. Logs always go to stderr, one line
+// per event, without timestamps under systemd (JOURNAL_STREAM: the journal adds its own).
+export type Level = 'error' | 'warn' | 'info' | 'debug';
+const RANK: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+export class Output {
+  level: Level = 'info';
+  readonly isTerminal: boolean;
+
+  constructor(
+    readonly json: boolean,
+    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly stderr: NodeJS.WritableStream = process.stderr,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.isTerminal = Boolean((stdout as NodeJS.WriteStream).isTTY) && !json;
+  }
+
+  /** A line for the person reading (a result, a plan, a summary). */
+  say(line = ''): void {
+    (this.json ? this.stderr : this.stdout).write(`${line}\n`);
+  }
+
+  /** The machine-readable result (only with --json). */
+  result(value: unknown): void {
+    if (this.json) this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  log(level: Level, message: string): void {
+    if (RANK[level] > RANK[this.level]) return;
+    const prefix = level === 'info' ? '' : `${level}: `;
+    const stamp = this.env.JOURNAL_STREAM ? '' : `${new Date().toISOString()} `;
+    this.stderr.write(`${stamp}pacha: ${prefix}${message}\n`);
+  }
+
+  error(message: string): void {
+    this.log('error', message);
+  }
+  warn(message: string): void {
+    this.log('warn', message);
+  }
+  info(message: string): void {
+    this.log('info', message);
+  }
+  debug(message: string): void {
+    this.log('debug', message);
+  }
+
+  /** A progress line that rewrites itself on a terminal; silent elsewhere (the caller logs lines). */
+  progress(text: string): void {
+    if (this.isTerminal) (this.stdout as NodeJS.WriteStream).write(`\r\x1b[K${text}`);
+  }
+  endProgress(): void {
+    if (this.isTerminal) (this.stdout as NodeJS.WriteStream).write('\r\x1b[K');
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}

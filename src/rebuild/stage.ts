@@ -1,0 +1,79 @@
+// The stage: a fresh 0700 directory under the state dir (never a fixed /tmp path, the
+// original's /tmp/<host> was a symlink race) holding each repository cloned from the master
+// (full history, so watching resumes on it) and its files checked out for placing.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { MasterError, OperationError } from '../errors.js';
+import type { Master } from '../master/master.js';
+import { BRANCH } from '../store/commit.js';
+import { gitAt } from '../store/git.js';
+import { METADATA_PATH, type Metadata } from '../store/metadata.js';
+import { validateMetadata } from './validate.js';
+
+export interface Stage {
+  dir: string;
+  remove(): Promise<void>;
+}
+
+export async function createStage(stateDir: string, when = new Date()): Promise<Stage> {
+  const parent = path.join(stateDir, 'stage');
+  await mkdir(parent, { recursive: true, mode: 0o700 });
+  const dir = path.join(parent, `${when.toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`);
+  // Exclusive: an existing staging area is never reused blindly.
+  await mkdir(dir, { mode: 0o700 });
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface StagedRepository {
+  name: string;
+  /** The bare clone: becomes the local store's git dir after placing. */
+  gitDir: string;
+  /** The checked-out files. */
+  tree: string;
+  metadata: Metadata;
+}
+
+/** Clone one repository from the master into the stage and check its files out. */
+export async function stageRepository(master: Master, host: string, name: string, stageDir: string): Promise<StagedRepository> {
+  const gitDir = path.join(stageDir, `${name}.git`);
+  const tree = path.join(stageDir, name, 'tree');
+  const url = master.repositoryUrl(host, name);
+  try {
+    await gitAt({ gitDir: stageDir, env: master.gitEnv() }).raw(['clone', '--bare', '--quiet', '--no-hardlinks', url, gitDir]);
+  } catch (error) {
+    throw new MasterError(`cannot clone ${name} of ${host} from ${master.label}: ${lastLine((error as Error).message)}`, {
+      code: 'ECLONE',
+      cause: error,
+    });
+  }
+  await mkdir(tree, { recursive: true, mode: 0o700 });
+  const git = gitAt({ gitDir, workTree: tree, env: { GIT_INDEX_FILE: path.join(stageDir, name, 'index') } });
+  const head = await git.raw(['rev-parse', '-q', '--verify', `${BRANCH}^{commit}`]).catch(() => '');
+  if (!head.trim()) {
+    throw new OperationError('EEMPTYREPO', `${name} of ${host} on ${master.label} has no commits yet`, {
+      hint: 'the host never pushed this path; rebuild the others with --directory',
+    });
+  }
+  await git.raw(['read-tree', BRANCH]);
+  await git.raw(['checkout-index', '-a', '-f']);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path.join(tree, METADATA_PATH), 'utf8'));
+  } catch (error) {
+    throw new OperationError('ENOMETADATA', `${name} of ${host} has no readable ${METADATA_PATH}: it was not written by pacha`, {
+      hint: 'pacha restores only repositories it pushed itself',
+      cause: error,
+    });
+  }
+  return { name, gitDir, tree, metadata: validateMetadata(raw, name) };
+}
+
+/** After placing: forget the checkout's scratch index; the clone's own config stays. */
+export async function finishStaged(staged: StagedRepository): Promise<void> {
+  await rm(path.join(path.dirname(staged.tree), 'index'), { force: true });
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').filter(Boolean).at(-1) ?? text;
+}
