@@ -65,7 +65,7 @@ export function recordedNames(entries: readonly MetadataEntry[]): { users: Set<s
 }
 
 /** `getent passwd NAME` / `getent group NAME`: the id, or undefined (exit 2 = not found). */
-function getentId(database: 'passwd' | 'group', name: string): Promise<number | undefined> {
+export function getentId(database: 'passwd' | 'group', name: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     execFile('getent', [database, '--', name], { timeout: 10_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (error, stdout) => {
       if (error) return resolve(undefined);
