@@ -65,6 +65,12 @@ async function isHolderAlive(lock: { pid: number; boot?: string; start?: string 
   return lock.boot === (await bootId()) && lock.start === start;
 }
 
+/** The PID of the daemon holding <stateDir>/daemon.lock, or undefined when none runs. */
+export async function runningDaemon(stateDir: string): Promise<number | undefined> {
+  const holder = parseLock(await readFile(path.join(stateDir, 'daemon.lock'), 'utf8').catch(() => ''));
+  return holder && (await isHolderAlive(holder)) ? holder.pid : undefined;
+}
+
 export interface DaemonLock {
   readonly file: string;
   release(): Promise<void>;

@@ -1,0 +1,102 @@
+// <state>/daemon.json: what the daemon did last, per tracked path, for `pacha status`.
+// Written atomically (beside, then renamed) so a reader never sees half a file; writes are
+// serialized and coalesced, so a burst of commits costs one or two writes, not hundreds.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { runningDaemon } from './lock.js';
+
+export interface PathStatus {
+  name: string;
+  /** 'inotify', or 'polling' when watching failed (watch limit) and only reconcile scans run. */
+  watching: 'inotify' | 'polling';
+  lastCommit?: { sha: string; time: string; changed: string[] };
+  lastPush?: { time: string; sha: string };
+  /** Commits waiting on disk for the master. */
+  unpushed: number;
+  lastError?: { message: string; time: string };
+  diverged?: { ref: string; time: string };
+}
+
+export interface DaemonStatus {
+  pid: number;
+  started: string;
+  /** Set when the daemon stopped cleanly. */
+  stopped?: string;
+  paths: Record<string, PathStatus>;
+}
+
+export const STATUS_FILE = 'daemon.json';
+
+export class StatusFile {
+  private readonly status: DaemonStatus;
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+
+  constructor(
+    readonly stateDir: string,
+    started = new Date(),
+  ) {
+    this.status = { pid: process.pid, started: started.toISOString(), paths: {} };
+  }
+
+  get file(): string {
+    return path.join(this.stateDir, STATUS_FILE);
+  }
+
+  snapshot(): DaemonStatus {
+    return structuredClone(this.status);
+  }
+
+  /** Merge into one path's entry (created on first use) and schedule a write. */
+  update(location: string, patch: Partial<PathStatus> & { name?: string }): Promise<void> {
+    const current = this.status.paths[location] ?? { name: patch.name ?? path.basename(location), watching: 'inotify', unpushed: 0 };
+    this.status.paths[location] = { ...current, ...patch };
+    return this.save();
+  }
+
+  forget(location: string): Promise<void> {
+    delete this.status.paths[location];
+    return this.save();
+  }
+
+  markStopped(at = new Date()): Promise<void> {
+    this.status.stopped = at.toISOString();
+    return this.save();
+  }
+
+  /** Write now, or once more after the write in progress; resolves when the file holds this state. */
+  save(): Promise<void> {
+    this.dirty = true;
+    if (!this.writing) {
+      this.writing = (async () => {
+        while (this.dirty) {
+          this.dirty = false;
+          await writeFileAtomic(this.file, JSON.stringify(this.status, null, 2) + '\n', 0o600);
+        }
+      })().finally(() => (this.writing = undefined));
+      return this.writing;
+    }
+    const pending = this.writing;
+    return pending.then(() => (this.dirty ? this.save() : undefined));
+  }
+}
+
+export interface DaemonState {
+  /** PID of the running daemon, or undefined. */
+  running: number | undefined;
+  /** Last status written (by the running daemon, or the last one that ran). */
+  status: DaemonStatus | undefined;
+}
+
+/** For `pacha status`: is a daemon running, and what did it (or the last one) report. */
+export async function readDaemonState(stateDir: string): Promise<DaemonState> {
+  const running = await runningDaemon(stateDir);
+  let status: DaemonStatus | undefined;
+  try {
+    status = JSON.parse(await readFile(path.join(stateDir, STATUS_FILE), 'utf8')) as DaemonStatus;
+  } catch {
+    status = undefined;
+  }
+  return { running, status };
+}
