@@ -20,7 +20,9 @@ export const LEGACY_FLAGS: Record<string, Alias> = {
 
 /** Rewrite argv (without node and script); argv without a legacy flag is returned unchanged. */
 export function translateLegacyArgs(argv: readonly string[]): string[] {
-  const index = argv.findIndex((arg) => Object.hasOwn(LEGACY_FLAGS, arg.split('=')[0]!));
+  // Words after `--` are operands (a directory may be named `--watch`), never flags.
+  const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
+  const index = argv.slice(0, end).findIndex((arg) => Object.hasOwn(LEGACY_FLAGS, arg.split('=')[0]!));
   if (index === -1) return [...argv];
   const [flag, inline] = argv[index]!.split(/=(.*)/s, 2) as [string, string | undefined];
   const alias = LEGACY_FLAGS[flag]!;
@@ -36,7 +38,8 @@ export function translateLegacyArgs(argv: readonly string[]): string[] {
       rest = rest.slice(1);
     }
   }
-  // --add-config FILE registers a config file: it becomes the global -c FILE.
-  if (flag === '--add-config') return [...before, '-c', ...values, ...alias.command.slice(0, 1), '--check', ...rest];
+  // --add-config FILE registers a config file: it becomes the global -c FILE. Without FILE,
+  // `-c` would swallow the command name; `config --check` alone checks the default file.
+  if (flag === '--add-config' && values.length > 0) return [...before, '-c', ...values, ...alias.command.slice(0, 1), '--check', ...rest];
   return [...before, ...alias.command, ...values, ...rest];
 }
