@@ -5,7 +5,7 @@
 //   node scripts/bundle.mjs [--entry src/cli/main.ts] [--outfile dist/pacha.mjs]
 //
 // Prints the output path and its size.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,6 +47,36 @@ const optionalNativeAddons = {
   },
 };
 
+// pacha's sources read files beside themselves at run time (`package.json` for --version,
+// via `new URL(rel, import.meta.url)`). In the bundle, installed as
+// /usr/local/lib/pacha/pacha.mjs, those files are not there: inline the ones we know
+// (a `readFileSync(new URL('…package.json', import.meta.url), 'utf8')` becomes the file's
+// text) and refuse to build if any other run-time relative read remains, rather than ship
+// a bundle that fails on the image.
+const READ_BESIDE = /readFileSync\(\s*new URL\(\s*(['"])([^'"]+)\1\s*,\s*import\.meta\.url\s*\)\s*,\s*(['"])utf-?8\3\s*\)/g;
+const inlineFilesReadBeside = {
+  name: 'inline-files-read-beside',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
+      // The banner supplies the one hashbang; esbuild would keep the entry's own as well.
+      const source = readFileSync(args.path, 'utf8').replace(/^#!.*\n/, '');
+      const errors = [];
+      const contents = source.replace(READ_BESIDE, (call, _q, rel) => {
+        const target = fileURLToPath(new URL(rel, `file://${args.path}`));
+        if (path.basename(target) !== 'package.json') {
+          errors.push({ text: `${rel} is read beside the source at run time; only package.json is inlined` });
+          return call;
+        }
+        return JSON.stringify(readFileSync(target, 'utf8'));
+      });
+      if (/import\.meta\.url/.test(contents.replace(/createRequire\(import\.meta\.url\)/g, ''))) {
+        errors.push({ text: 'uses import.meta.url: in the bundle it is the bundle\'s own location, so files beside the source are not found' });
+      }
+      return errors.length ? { errors } : { contents, loader: 'ts' };
+    });
+  },
+};
+
 const result = await build({
   entryPoints: [values.entry],
   outfile: values.outfile,
@@ -56,7 +86,7 @@ const result = await build({
   target: 'node20',
   banner: { js: BANNER },
   external: OPTIONAL_NATIVE,
-  plugins: [optionalNativeAddons],
+  plugins: [optionalNativeAddons, inlineFilesReadBeside],
   // Keep class and function names: error names (ConfigError …) are part of the output.
   keepNames: true,
   legalComments: 'none',
