@@ -7,7 +7,7 @@ export type Kind =
   | 'integer'
   | 'port'
   | 'boolean'
-  | 'list'
+  | 'paths'
   | 'path'
   | 'master'
   | 'hostname'
@@ -19,7 +19,7 @@ export interface KindTypes {
   integer: number;
   port: number;
   boolean: boolean;
-  list: string[];
+  paths: string[];
   path: string;
   master: string;
   hostname: string;
@@ -71,7 +71,7 @@ export const KEYS = {
     help: "Where the master keeps every host's copies: <hosts_path>/<host>/<name>/.",
   }),
   'pacha.hostname': spec({ kind: 'hostname', help: "This host's name on the master. Default: the system host name." }),
-  'pacha.watch': spec({ kind: 'list', default: [], help: 'Paths to track, comma-separated.' }),
+  'pacha.watch': spec({ kind: 'paths', default: [], help: 'Paths to track: absolute, comma-separated.' }),
   'pacha.state.path': spec({
     kind: 'path',
     default: '/var/lib/pacha',

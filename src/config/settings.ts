@@ -140,7 +140,7 @@ function mergeLayers(layers: Layer[]): Merged {
   if (problems.length > 0) {
     throw new ConfigError(problems.length === 1 ? problems[0]! : `invalid configuration:\n  ${problems.join('\n  ')}`, {
       code: 'EBADVALUE',
-      hint: 'fix the value(s) named above; `pacha config --help` lists every key and what it takes',
+      hint: 'fix the value(s) named above',
       details: { problems },
     });
   }

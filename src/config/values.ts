@@ -1,4 +1,5 @@
 // Parsing and validating one raw (string) value of a key. Pure: no I/O.
+import { isIPv6 } from 'node:net';
 import path from 'node:path';
 import { keySpec, type KeyName, type KindTypes, type ValueOf } from './keys.js';
 
@@ -27,17 +28,19 @@ export function checkHostName(value: string): string | undefined {
 
 function checkMaster(value: string): string | undefined {
   if (value === 'local') return undefined;
-  if (/^\[?[0-9a-fA-F:]+\]?$/.test(value) && value.includes(':')) return undefined; // IPv6
+  if (isIPv6(value.replace(/^\[(.*)\]$/, '$1'))) return undefined;
   return checkHostName(value);
+}
+
+function absolutePath(raw: string): string {
+  if (!path.isAbsolute(raw)) throw new InvalidValue(`'${raw}' is not an absolute path`);
+  return path.normalize(raw).replace(/(.)\/$/, '$1');
 }
 
 const parsers: { [K in keyof KindTypes]: (raw: string, name: KeyName) => KindTypes[K] } = {
   string: (raw) => raw,
   secret: (raw) => raw,
-  path: (raw) => {
-    if (!path.isAbsolute(raw)) throw new InvalidValue(`'${raw}' is not an absolute path`);
-    return path.normalize(raw).replace(/(.)\/$/, '$1');
-  },
+  path: absolutePath,
   integer: (raw, name) => {
     if (!/^-?\d+$/.test(raw)) throw new InvalidValue(`'${raw}' is not a whole number`);
     const n = Number(raw);
@@ -57,11 +60,13 @@ const parsers: { [K in keyof KindTypes]: (raw: string, name: KeyName) => KindTyp
     if (['false', 'no', 'off', '0'].includes(v)) return false;
     throw new InvalidValue(`'${raw}' is not true or false`);
   },
-  list: (raw) =>
+  // Relative paths would depend on the daemon's working directory: refused.
+  paths: (raw) =>
     raw
       .split(',')
       .map((s) => s.trim())
-      .filter((s) => s.length > 0),
+      .filter((s) => s.length > 0)
+      .map(absolutePath),
   master: (raw) => {
     const problem = checkMaster(raw);
     if (problem) throw new InvalidValue(`'${raw}' ${problem}`);
