@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { loadUserData } from '../../src/sources/user-data.js';
 import { tempDir } from '../helpers/tmp.js';
 import {
   CLOUD_INIT_DIR,
@@ -14,6 +15,7 @@ import {
   MULTIPART_DIR,
   buildMultipart,
   exampleUserData,
+  expectedSettings,
   generateExampleKeys,
 } from './cloud-init-examples.js';
 import { REPO, runCommand } from './command.js';
@@ -85,6 +87,22 @@ describe('cloud-init examples', () => {
       });
     });
   }
+
+  describe("pacha's user-data reader, on each example as an instance receives it", () => {
+    for (const example of CLOUD_INIT_EXAMPLES) {
+      it(example.name, async () => {
+        const dir = tempDir();
+        const keys = generateExampleKeys(dir);
+        const read = await loadUserData(exampleUserData(example, keys, dir));
+        assert.equal(read.status, 'found');
+        if (read.status !== 'found') return;
+        assert.equal(read.hostname, example.expect.hostname);
+        const settings = Object.fromEntries(read.layer.entries.map((e) => [e.key, e.raw ?? String(e.value)]));
+        assert.deepEqual(settings, expectedSettings(example, keys));
+        if (example.kind === 'multipart') assert.equal(read.part, 'cloud-config.yaml');
+      });
+    }
+  });
 
   it('01 with its placeholders replaced by real keys is still valid and carries the key intact', () => {
     const dir = tempDir();
