@@ -1,0 +1,116 @@
+// One tracked path inside the daemon: its watcher, the debounce window, and its commits,
+// one at a time. Pushing is the push queue's job; this only says "needs a push".
+import type { CommitResult, Store, TrackedPath } from '../store/store.js';
+import type { Level } from '../cli/output.js';
+import { addEvent, decide, type PendingEvents, type ScheduleOptions } from './schedule.js';
+import { TreeWatcher } from './watcher.js';
+
+export interface PathWorkerHooks {
+  log(level: Level, message: string): void;
+  committed(tracked: TrackedPath, result: CommitResult): void;
+  commitFailed(tracked: TrackedPath, error: unknown): void;
+  degraded(tracked: TrackedPath, error: Error): void;
+}
+
+/** How many changed paths a log line names before "and N more". */
+const LOGGED_PATHS = 5;
+
+export class PathWorker {
+  readonly watcher: TreeWatcher;
+  private pending: PendingEvents | undefined;
+  private seen = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> | undefined;
+  private again: string | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly tracked: TrackedPath,
+    private readonly store: Store,
+    private schedule: ScheduleOptions,
+    private readonly hooks: PathWorkerHooks,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.watcher = new TreeWatcher(tracked.location, { single: tracked.single });
+    this.watcher.on('change', (file) => this.onChange(file));
+    this.watcher.on('rescan', (reason) => {
+      hooks.log('warn', `${tracked.location}: ${reason}; reconciling now`);
+      void this.commit('rescan');
+    });
+    this.watcher.on('degraded', (error) => hooks.degraded(tracked, error));
+  }
+
+  async start(): Promise<void> {
+    await this.watcher.start();
+  }
+
+  setSchedule(schedule: ScheduleOptions): void {
+    this.schedule = schedule;
+  }
+
+  private onChange(file: string): void {
+    if (this.stopped) return;
+    this.pending = addEvent(this.pending, this.now());
+    if (this.seen.size <= LOGGED_PATHS) this.seen.add(file);
+    this.hooks.log('debug', `event: ${file}`);
+    this.tick();
+  }
+
+  /** Commit when the schedule says so; otherwise wake up when it will. */
+  private tick(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.pending || this.stopped) return;
+    const decision = decide(this.pending, this.now(), this.schedule);
+    if (decision.action === 'commit') void this.commit('events');
+    else this.timer = setTimeout(() => this.tick(), decision.ms);
+  }
+
+  /** Full reconcile: re-sync the watches, then commit whatever differs. */
+  async reconcile(reason: string): Promise<void> {
+    await this.watcher.resync().catch((error: unknown) => this.hooks.log('warn', `${this.tracked.location}: ${(error as Error).message}`));
+    await this.commit(reason);
+  }
+
+  /** Commit now (after the commit in progress, if any). Resolves when this state is committed. */
+  commit(reason: string): Promise<void> {
+    if (this.committing) {
+      this.again = reason;
+      return this.committing.then(() => this.committing);
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const events = this.pending !== undefined;
+    this.pending = undefined;
+    const seen = [...this.seen];
+    this.seen.clear();
+    this.committing = this.commitOnce(reason, events, seen).finally(() => {
+      this.committing = undefined;
+      const next = this.again;
+      this.again = undefined;
+      if (next !== undefined && !this.stopped) void this.commit(next);
+      else this.tick(); // events that arrived during the commit
+    });
+    return this.committing;
+  }
+
+  private async commitOnce(reason: string, events: boolean, seen: string[]): Promise<void> {
+    try {
+      const result = await this.store.commit(this.tracked);
+      if (result) this.hooks.committed(this.tracked, result);
+      else if (events) this.hooks.log('debug', `${this.tracked.location}: ${reason}: events (${seen.join(', ')}) but nothing to commit`);
+    } catch (error) {
+      this.hooks.commitFailed(this.tracked, error);
+    }
+  }
+
+  /** Stop watching; commit what is pending; resolve when the last commit is done. */
+  async stop(): Promise<void> {
+    this.watcher.close();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.committing) await this.committing;
+    if (this.pending) await this.commit('shutdown');
+    this.stopped = true;
+  }
+}
