@@ -1,5 +1,6 @@
 // Where settings come from on a plain command: defaults < config file < PACHA_* < flags.
 // (`pacha boot` adds SSM and user data between the file and the environment.)
+import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { environmentLayer } from './env.js';
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from './file.js';
@@ -16,10 +17,11 @@ export interface LoadOptions {
   extraLayers?: Layer[];
 }
 
+/** Absolute, so that origins and errors name the file the same way wherever pacha ran. */
 export function configPathFrom(options: LoadOptions): { path: string; explicit: boolean } {
   const env = options.env ?? process.env;
-  if (options.configPath) return { path: options.configPath, explicit: true };
-  if (env.PACHA_CONFIG) return { path: env.PACHA_CONFIG, explicit: true };
+  if (options.configPath) return { path: path.resolve(options.configPath), explicit: true };
+  if (env.PACHA_CONFIG) return { path: path.resolve(env.PACHA_CONFIG), explicit: true };
   return { path: DEFAULT_CONFIG_PATH, explicit: false };
 }
 
@@ -31,13 +33,13 @@ export function flagsLayer(flags: LoadOptions['flags'] = {}): Layer {
 }
 
 export async function loadSettings(options: LoadOptions = {}): Promise<Settings> {
-  const { path, explicit } = configPathFrom(options);
-  const fileLayer = await loadConfigFile(path);
+  const { path: file, explicit } = configPathFrom(options);
+  const fileLayer = await loadConfigFile(file);
   const notices: Notice[] = [];
   if (!fileLayer) {
     notices.push({
       level: explicit ? 'warn' : 'info',
-      message: `config file ${path} not found; using defaults and the environment`,
+      message: `config file ${file} not found; using defaults and the environment`,
     });
   }
   const layers = [
@@ -46,7 +48,7 @@ export async function loadSettings(options: LoadOptions = {}): Promise<Settings>
     environmentLayer(options.env),
     flagsLayer(options.flags),
   ];
-  return resolveSettings(layers, { path, found: fileLayer !== undefined }, notices);
+  return resolveSettings(layers, { path: file, found: fileLayer !== undefined }, notices);
 }
 
 /**

@@ -184,6 +184,24 @@ test('PACHA_CONFIG chooses the file; -c wins over it', async () => {
   assert.deepEqual(humanConfig(byFlag.stdout).get('pacha.ssh.user'), { value: 'from_flag_file', origin: `file:${fromFlag}` });
 });
 
+test('-c with a relative path: origins name the absolute file', async () => {
+  const dir = tempDir();
+  writeConfig(dir, SEED_CONFIG);
+  const r = await runPacha(['-c', 'pacha.conf', 'config'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(humanConfig(r.stdout).get('pacha.host'), { value: 'master.example.com', origin: `file:${path.join(dir, 'pacha.conf')}` });
+});
+
+test('--json with a bad value: exit 2 and a JSON error document on stdout', async () => {
+  const file = writeConfig(tempDir(), ['pacha.ssh.port = abc']);
+  const r = await runPacha(['-c', file, '--json', 'config']);
+  assert.equal(r.code, 2);
+  const doc = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string } };
+  assert.equal(doc.ok, false);
+  assert.equal(doc.error.code, 'EBADVALUE');
+  assert.match(doc.error.message, new RegExp(`${file}: pacha\\.ssh\\.port: 'abc'`));
+});
+
 test('a missing config file: pacha config still works and says so', async () => {
   const missing = path.join(tempDir(), 'missing.conf');
   const r = await runPacha(['-c', missing, 'config']);

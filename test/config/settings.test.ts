@@ -145,6 +145,9 @@ test('configPathFrom: -c, then PACHA_CONFIG, then /etc/pacha.conf', () => {
   assert.deepEqual(configPathFrom({ configPath: '/a.conf', env: { PACHA_CONFIG: '/b.conf' } }), { path: '/a.conf', explicit: true });
   assert.deepEqual(configPathFrom({ env: { PACHA_CONFIG: '/b.conf' } }), { path: '/b.conf', explicit: true });
   assert.deepEqual(configPathFrom({ env: {} }), { path: '/etc/pacha.conf', explicit: false });
+  // Relative paths are made absolute, so origins name the file unambiguously.
+  assert.deepEqual(configPathFrom({ configPath: 'p.conf', env: {} }), { path: path.resolve('p.conf'), explicit: true });
+  assert.deepEqual(configPathFrom({ env: { PACHA_CONFIG: 'q.conf' } }), { path: path.resolve('q.conf'), explicit: true });
 });
 
 test('loadSettings: defaults < file < environment < flags', async () => {
