@@ -9,7 +9,7 @@ import { runDaemon } from '../../src/daemon/daemon.js';
 import { LocalMaster } from '../../src/master/local-master.js';
 import { Store } from '../../src/store/store.js';
 import { tempDir } from '../helpers/tmp.js';
-import { linkIn, masterLog, masterMetadata, masterRepo, readIn, until } from './helpers/master-view.js';
+import { inSync, linkIn, masterLog, masterMetadata, masterRepo, readIn, until } from './helpers/master-view.js';
 
 async function world(extra: string[] = []) {
   const dir = tempDir('pacha-daemon-');
@@ -37,7 +37,7 @@ async function world(extra: string[] = []) {
   });
   await started;
   const repo = masterRepo(masterDir, 'bar', 'app');
-  return { etc, repo, lines, stop, done, stateDir };
+  return { etc, repo, lines, stop, done, stateDir, gitDir: path.join(stateDir, 'repos/app.git') };
 }
 
 test('every kind of change reaches the master working copy', async () => {
@@ -78,8 +78,9 @@ test('every kind of change reaches the master working copy', async () => {
   symlinkSync('/nonexistent/target', f('link'));
   await until('symlink retargeted, dangling', () => linkIn(w.repo, 'link') === '/nonexistent/target');
 
+  await until('master and host in sync', () => inSync(w.gitDir, w.repo));
   const log = masterLog(w.repo);
-  assert.ok(log.length >= 10, log.join('\n'));
+  assert.ok(log.length >= 10, log.join('\n')); // one commit per step at least: none was lost or merged into another
   assert.ok(w.lines.some((l) => /^info: committed .*: link/.test(l)), w.lines.join('\n'));
 });
 
@@ -98,6 +99,7 @@ test("editors' save patterns end as one clean commit", async () => {
   writeFileSync(target, 'top = 3\n');
   unlinkSync(`${target}~`);
   await until('the saved content', () => readIn(w.repo, 'top.conf') === 'top = 3\n');
+  await until('master and host in sync', () => inSync(w.gitDir, w.repo));
   const log = masterLog(w.repo);
   assert.equal(log.length, before + 1, log.join('\n'));
   assert.doesNotMatch(log[0]!, /\.swx|\.tmp\.|~/);

@@ -21,6 +21,25 @@ export function masterLog(repo: string): string[] {
   }
 }
 
+/** The sha of main in a git dir or a repository with a working copy; undefined if none. */
+export function headOf(gitDirOrRepo: string): string | undefined {
+  try {
+    return execFileSync('git', ['--git-dir', existsSync(path.join(gitDirOrRepo, '.git')) ? path.join(gitDirOrRepo, '.git') : gitDirOrRepo, 'rev-parse', '-q', '--verify', 'main'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The master has exactly the host's history (after the push's ref update, not just its working copy). */
+export function inSync(localGitDir: string, repo: string): boolean {
+  const local = headOf(localGitDir);
+  return local !== undefined && local === headOf(repo);
+}
+
 export function masterMetadata(repo: string): Metadata | undefined {
   try {
     return JSON.parse(readFileSync(path.join(repo, '.pacha/metadata.json'), 'utf8')) as Metadata;
