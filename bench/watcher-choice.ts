@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CANDIDATES = ['fs.watch per directory (pacha TreeWatcher)', 'chokidar 5', 'fs.watch recursive (Node 20, JS-emulated)'] as const;
+const CANDIDATES = ['baseline (no watcher)', 'fs.watch per directory (pacha TreeWatcher)', 'chokidar 5', 'fs.watch recursive (Node 20, JS-emulated)'] as const;
 type Candidate = (typeof CANDIDATES)[number];
 const IDLE_S = Number(process.env.PACHA_BENCH_IDLE_S ?? 20);
 const EDITS = 20;
@@ -56,6 +56,8 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startCandidate(candidate: Candidate, root: string, onEvent: (file: string) => void): Promise<void> {
   switch (candidate) {
+    case 'baseline (no watcher)':
+      return; // the same process with nothing watched: what the figures above it add
     case 'fs.watch per directory (pacha TreeWatcher)': {
       const { TreeWatcher } = await import('../src/daemon/watcher.js');
       const w = new TreeWatcher(root);
@@ -110,7 +112,7 @@ async function child(candidate: Candidate, root: string): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const latencies: number[] = [];
   let missed = 0;
-  for (let i = 0; i < EDITS; i++) {
+  for (let i = 0; i < EDITS && candidate !== 'baseline (no watcher)'; i++) {
     const seen = new Promise<number>((resolve) => {
       const timer = setTimeout(() => resolve(-1), 3000);
       waiting = (file) => {
@@ -164,7 +166,8 @@ function main(): void {
       const f = JSON.parse(line) as Figures;
       console.log(
         `${f.candidate}: setup ${f.setupMs} ms, RSS ${f.rssMb} MB (+${f.rssGrowthMb} MB), ${f.inotifyWatches} inotify watches, ` +
-          `idle CPU ${f.idleCpuMs} ms / ${IDLE_S} s, edit latency p50 ${f.latencyMs.p50} ms max ${f.latencyMs.max} ms, missed ${f.latencyMs.missed}/${EDITS}`,
+          `idle CPU ${f.idleCpuMs} ms / ${IDLE_S} s` +
+          (f.candidate === 'baseline (no watcher)' ? '' : `, edit latency p50 ${f.latencyMs.p50} ms max ${f.latencyMs.max} ms, missed ${f.latencyMs.missed}/${EDITS}`),
       );
     }
   } finally {

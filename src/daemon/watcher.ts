@@ -1,8 +1,17 @@
 // Recursive watching of one tracked path: "something under here changed".
 //
-// Library chosen by measurement (bench/watcher-choice.ts; figures below): one non-recursive
-// fs.watch per directory, i.e. one inotify watch per directory and none per file.
-//   FIGURES: see the block filled in from the benchmark run (WATCHER-FIGURES).
+// Library chosen by measurement (bench/watcher-choice.ts): one non-recursive fs.watch per
+// directory, i.e. one inotify watch per directory and none per file. 10,000 files in 1,000
+// leaf dirs (1,111 dirs), idle 20 s, 20 edits of a file three levels down; RSS growth is over
+// the same node+tsx process before watching (baseline: idle CPU 86 ms / 20 s, +1.2 MB):
+//   candidate                      setup    RSS growth  inotify watches  idle CPU/20 s  edit latency p50/max
+//   fs.watch per directory (this)  158 ms     +3.6 MB        1,111           58 ms        1.1 / 7.5 ms
+//   chokidar 5                     989 ms   +102.1 MB       11,111          156 ms        1.4 / 4.5 ms
+//   fs.watch recursive (Node 20)   311 ms    +33.1 MB       11,111          155 ms        0.7 / 3.4 ms
+// Latency is equal (sub-ms to a few ms; the 200 ms debounce dominates); chokidar and the
+// recursive emulation put a watch on every file, ten times the inotify watches (the scarce
+// resource: fs.inotify.max_user_watches), 10–30x the memory and several times the setup.
+// Idle CPU is noise-level for all (the baseline process alone uses as much).
 // @parcel/watcher was not measured: it is a native addon, so the self-contained single-file
 // bundle of issue 5 could not carry it — that alone rules it out.
 //
