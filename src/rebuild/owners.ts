@@ -50,7 +50,9 @@ export function resolveOwners(
     if (!group.found) note('group', entry.group, entry.path);
     owners.set(entry.path, { uid: user.id, gid: group.id });
   }
-  return { owners, notFound: [...notFound.values()] };
+  // Users before groups, then by name: the same report for the same metadata.
+  const sorted = [...notFound.values()].sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id) : a.kind === 'user' ? -1 : 1));
+  return { owners, notFound: sorted };
 }
 
 /** Every user and group name the entries record. */
