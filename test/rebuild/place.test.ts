@@ -132,20 +132,26 @@ describe('placeRepository', () => {
     mkdirSync(path.join(s.location, 'link')); // a directory where a symlink goes
     writeFileSync(path.join(s.location, 'link/kept'), 'keep me\n');
     writeFileSync(path.join(s.location, 'local.extra'), 'mine\n');
+    rmSync(path.join(s.location, 'bin'), { recursive: true });
+    writeFileSync(path.join(s.location, 'bin'), 'a file where a directory goes\n');
 
     const { plan, result, backupDir } = await rebuild(s.stageTree, s.metadata, '/', s.stateDir);
     const action = (p: string) => plan.entries.find((e) => e.path === p)?.action;
-    assert.deepEqual([action('big.bin'), action('public.txt'), action('secret.key'), action('link')], ['replace', 'replace', 'update-metadata', 'replace']);
+    assert.deepEqual(
+      [action('big.bin'), action('public.txt'), action('secret.key'), action('link'), action('bin'), action('bin/tool')],
+      ['replace', 'replace', 'update-metadata', 'replace', 'replace', 'create'],
+    );
     assert.deepEqual(plan.extras, ['local.extra']);
     assertPlacedExactly(s.location, s.entries);
     assert.equal(lstatSync(path.join(s.location, 'secret.key')).ino, secretIno, 'a mode fix must not rewrite the file');
     assert.equal(readFileSync(path.join(s.location, 'local.extra'), 'utf8'), 'mine\n');
-    assert.deepEqual([result.written, result.metadataUpdated, result.backedUp], [3, 1, 3]);
+    assert.deepEqual([result.written, result.metadataUpdated, result.backedUp], [6, 1, 4]);
 
     const kept = path.join(backupDir, s.location);
     assert.deepEqual(readFileSync(path.join(kept, 'big.bin')), edited);
     assert.equal(readFileSync(path.join(kept, 'public.txt'), 'utf8'), 'tampered\n');
     assert.equal(readFileSync(path.join(kept, 'link/kept'), 'utf8'), 'keep me\n');
+    assert.equal(readFileSync(path.join(kept, 'bin'), 'utf8'), 'a file where a directory goes\n');
     assert.equal(lstatSync(path.join(s.dir, 'state/backups')).mode & 0o777, 0o700);
     assert.deepEqual(readdirSync(s.location).filter((n) => n.startsWith('.pacha-tmp-')), []);
   });
