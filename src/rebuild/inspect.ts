@@ -90,14 +90,20 @@ export async function ancestorProblem(root: string, entryPath: string, verified:
   return undefined;
 }
 
-/** Run `fn` over `items` with at most `limit` in flight, results in order. */
+/** Run `fn` over `items` with at most `limit` in flight, results in order; after a failure nothing new starts. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const index = next++;
-      results[index] = await fn(items[index] as T);
+      try {
+        results[index] = await fn(items[index] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { cp, link, lchown, mkdir, open, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode, OperationError } from '../errors.js';
+import { errnoCode, isPachaError, OperationError } from '../errors.js';
 import { ancestorProblem, entryLocation, lstatOrUndefined, mapLimit } from './inspect.js';
 import type { Plan, PlannedEntry, PlanAction } from './plan.js';
 import type { OwnerNotFound } from './owners.js';
@@ -277,6 +277,21 @@ async function nearestExisting(file: string): Promise<string> {
   }
 }
 
+/** Run one step of placing an entry; a system error becomes an error that names the repository and the entry. */
+async function step<T>(plan: Plan, entryPath: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isPachaError(error)) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new OperationError('EPLACE', `repository "${plan.repository}": could not place ${JSON.stringify(entryPath)} under ${plan.targetRoot}: ${reason}`, {
+      hint: 'Entries placed before this one stay placed and displaced ones are in the backup dir; fix the cause and rebuild again (placed entries will be unchanged).',
+      cause: error,
+      details: { repository: plan.repository, path: entryPath, errno: errnoCode(error) },
+    });
+  }
+}
+
 const depth = (entryPath: string): number => (entryPath === '.' ? 0 : entryPath.split('/').length);
 
 /**
@@ -290,12 +305,12 @@ export async function placeRepository(plan: Plan, options: PlaceOptions): Promis
   if (first) throw unsafe(plan, first.path, first.reason);
   const placement = new Placement(plan, options);
   const { result } = placement;
-  await placement.prepareRoot();
+  await step(plan, '.', () => placement.prepareRoot());
 
   const changes = (e: PlannedEntry): boolean => e.action === 'create' || e.action === 'replace';
   const directories = plan.entries.filter((e) => e.type === 'directory');
   // 1. Directories that must exist, parents first (metadata is sorted, a parent sorts before its children).
-  for (const entry of directories.filter(changes)) await placement.createDirectory(entry);
+  for (const entry of directories.filter(changes)) await step(plan, entry.path, () => placement.createDirectory(entry));
 
   // 2. Files and symlinks.
   const others = plan.entries.filter((e) => e.type !== 'directory');
@@ -304,10 +319,10 @@ export async function placeRepository(plan: Plan, options: PlaceOptions): Promis
     if (entry.action === 'skip') result.skipped.push(entry.path);
     else if (entry.action === 'unchanged') result.unchanged++;
     else if (entry.action === 'update-metadata') {
-      await placement.updateEntry(entry);
+      await step(plan, entry.path, () => placement.updateEntry(entry));
       result.metadataUpdated++;
     } else {
-      bytes = await placement.writeEntry(entry);
+      bytes = await step(plan, entry.path, () => placement.writeEntry(entry));
       result.written++;
       result.bytes += bytes;
     }
@@ -319,7 +334,7 @@ export async function placeRepository(plan: Plan, options: PlaceOptions): Promis
   for (const entry of byDepth) {
     if (entry.action === 'unchanged') result.unchanged++;
     else {
-      await placement.finishDirectory(entry);
+      await step(plan, entry.path, () => placement.finishDirectory(entry));
       if (entry.action === 'update-metadata') result.metadataUpdated++;
       else result.written++;
     }

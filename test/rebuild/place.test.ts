@@ -180,6 +180,22 @@ describe('placeRepository', () => {
     assert.deepEqual(readdirSync(outside), []);
   });
 
+  it('a failure while placing names the repository and the entry, and stops there', async () => {
+    const s = setup();
+    const validated = validateMetadata(s.metadata, 'foo');
+    const accounts = await loadTargetAccounts('/', recordedNames(validated.entries));
+    const plan = await inspectAndPlan({ repository: 'foo', metadata: validated, stageTree: s.stageTree, root: '/', accounts });
+    rmSync(path.join(s.stageTree, 'public.txt')); // the stage lost a file between planning and placing
+    await assert.rejects(placeRepository(plan, { root: '/', backupDir: backupDirFor(s.stateDir), concurrency: 1 }), (e: unknown) => {
+      assert.ok(e instanceof OperationError);
+      assert.equal(e.code, 'EPLACE');
+      assert.match(e.message, /repository "foo": could not place "public.txt"/);
+      return true;
+    });
+    assert.equal(existsSync(path.join(s.location, 'secret.key')), false, 'entries after the failure were not placed');
+    assert.deepEqual(readdirSync(s.location).filter((n) => n.startsWith('.pacha-tmp-')), [], 'no temp file left');
+  });
+
   it('refuses a target root that is a symlink', async () => {
     const s = setup();
     const outside = path.join(s.dir, 'outside');
