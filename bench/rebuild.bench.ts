@@ -143,7 +143,7 @@ try {
   mkdirSync(hostsPath); // the master's hosts path exists; pacha creates hosts and repositories in it
   const config = writeSshConfig(path.join(work, 'pacha.conf'), { sshd, hostsPath, stateDir, hostname: HOST });
   console.log(`host: ${PATHS} tracked paths × ${FILES} files = ${PATHS * FILES} files in ${directories} directories, ${formatBytes(bytes)}`);
-  console.log(`master: OpenSSH sshd on 127.0.0.1:${sshd.port} as ${sshd.user}, SetEnv=SHLVL=1 (root's ~/.bashrc is skipped for remote commands); ${sshd.note}`);
+  console.log(`master: OpenSSH sshd on 127.0.0.1:${sshd.port} as ${sshd.user}, SetEnv=SHLVL=1 (root's ~/.bashrc is skipped for remote commands)`);
   console.log(`machine: ${os.cpus().length} CPUs, node ${process.version}`);
 
   const watch = await runOk(process.execPath, [CLI, '-c', config, 'watch', ...locations], { env: cleanEnv() });
