@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'nod
 import { createServer, connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { atExit } from './tmp.js';
 
 export interface Sshd {
   port: number;
@@ -72,6 +73,8 @@ export async function startSshd(options: { user?: string } = {}): Promise<Sshd> 
         '-o', 'PidFile=none', '-o', 'MaxStartups=100', '-o', 'MaxSessions=50',
         // Skip root's ~/.bashrc (pyenv) on every remote command: see TESTING.md.
         '-o', 'SetEnv=SHLVL=1',
+        // The master's hook directories are fetched over SFTP.
+        '-o', 'Subsystem=sftp internal-sftp',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -79,6 +82,9 @@ export async function startSshd(options: { user?: string } = {}): Promise<Sshd> 
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
+    // A running sshd must not keep a test file's process alive: it is killed at exit.
+    child.unref();
+    (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
     for (let i = 0; i < 200; i++) {
       if (await canConnect(port)) return;
       if (child.exitCode !== null) throw new Error(`sshd exited: ${stderr}`);
@@ -90,6 +96,8 @@ export async function startSshd(options: { user?: string } = {}): Promise<Sshd> 
   const stop = async (): Promise<void> => {
     const c = child;
     if (!c || c.exitCode !== null) return;
+    // Hold the event loop while waiting for it to go (it was unref'ed when started).
+    c.ref();
     await new Promise<void>((resolve) => {
       c.once('exit', () => resolve());
       c.kill('SIGTERM');
@@ -97,6 +105,10 @@ export async function startSshd(options: { user?: string } = {}): Promise<Sshd> 
   };
 
   await start();
+  atExit(() => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   return {
     port,
     dir,

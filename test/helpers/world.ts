@@ -1,0 +1,86 @@
+// A small world for end-to-end tests: a master (a real sshd on loopback, or a local
+// directory), a host's config file and state dir, and a root under which the host's
+// tracked paths live. Commands run as the built CLI in a child process.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startSshd, type Sshd } from './sshd.js';
+import { tempDir } from './tmp.js';
+
+export const CLI = path.resolve('dist/cli/main.js');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI with an explicit environment (never the developer's PACHA_*). */
+export function runPacha(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export interface World {
+  dir: string;
+  /** Where the host's tracked paths live (stands for '/'). */
+  root: string;
+  masterDir: string;
+  stateDir: string;
+  config: string;
+  sshd?: Sshd;
+  /** Run pacha with this world's config. */
+  pacha(args: string[], env?: Record<string, string>): Promise<RunResult>;
+  /** Write the config again with more lines (e.g. a wrong host key). */
+  writeConfig(extra?: string[]): void;
+}
+
+export async function makeWorld(options: { ssh: boolean; host?: string }): Promise<World> {
+  const dir = tempDir('pacha-world-');
+  const root = path.join(dir, 'host');
+  const masterDir = path.join(dir, 'master');
+  const stateDir = path.join(dir, 'state');
+  mkdirSync(root, { recursive: true });
+  mkdirSync(masterDir, { recursive: true });
+  const sshd = options.ssh ? await startSshd() : undefined;
+  const config = path.join(dir, 'pacha.conf');
+  const base = (): string[] => [
+    '[DEFAULT]',
+    `pacha.hostname = ${options.host ?? 'bar'}`,
+    `pacha.hosts.path = ${masterDir}`,
+    `pacha.state.path = ${stateDir}`,
+    'pacha.hooks.timeout = 20',
+    ...(sshd
+      ? [
+          'pacha.host = 127.0.0.1',
+          `pacha.ssh.port = ${sshd.port}`,
+          `pacha.ssh.user = ${sshd.user}`,
+          `pacha.ssh.key = ${sshd.clientKey}`,
+          `pacha.ssh.known_hosts = ${sshd.knownHosts}`,
+        ]
+      : ['pacha.host = local']),
+  ];
+  const world: World = {
+    dir,
+    root,
+    masterDir,
+    stateDir,
+    config,
+    ...(sshd ? { sshd } : {}),
+    pacha: (args, env) => runPacha(['-c', config, ...args], env ? { env } : {}),
+    writeConfig: (extra = []) => writeFileSync(config, `${[...base(), ...extra].join('\n')}\n`),
+  };
+  world.writeConfig();
+  return world;
+}
