@@ -2,15 +2,10 @@
 // Same behaviour as the SSH master (LayoutMaster), answered with node:fs and a local sh.
 import { execFile } from 'node:child_process';
 import { copyFile, lstat, mkdir, readdir } from 'node:fs/promises';
-import os from 'node:os';
 import { errnoCode } from '../errors.js';
 import { repositoryDir } from './layout.js';
 import { LayoutMaster, type MasterEntry, type MasterFs, type ShellResult } from './layout-master.js';
-
-/** The minimal environment git and sh get here: no secrets, nothing inherited by accident. */
-function minimalEnv(): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: os.homedir() };
-}
+import { minimalEnv } from './minimal-env.js';
 
 async function ignoreMissing<T>(action: Promise<T>): Promise<T | undefined> {
   try {

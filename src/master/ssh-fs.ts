@@ -26,9 +26,17 @@ export class SshFs implements MasterFs {
 
   private sftp(): Promise<SFTPWrapper> {
     this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {
-      this.client.sftp((error, sftp) => (error ? reject(this.failure('opening SFTP', '', error)) : resolve(sftp)));
+      this.client.sftp((error, sftp) => (error ? reject(this.noSftp(error)) : resolve(sftp)));
     });
     return this.sftpSession;
+  }
+
+  private noSftp(error: unknown): MasterError {
+    return new MasterError(`${this.label}: the master's sshd does not offer SFTP (${error instanceof Error ? error.message : String(error)})`, {
+      code: 'ENOSFTP',
+      cause: error,
+      hint: 'add `Subsystem sftp internal-sftp` (or /usr/lib/openssh/sftp-server) to the master\'s sshd_config and reload sshd',
+    });
   }
 
   private failure(what: string, file: string, error: unknown): MasterError {

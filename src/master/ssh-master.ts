@@ -1,14 +1,23 @@
 // The master over SSH: ssh2 (one connection per SshMaster, opened on first use and reopened
 // after it drops) for listing, creating and fetching; OpenSSH via GIT_SSH_COMMAND for git.
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import type { Client } from 'ssh2';
 import { resolveIdentity, type ClientIdentity } from './client-identity.js';
 import { describePolicy, hostKeyPolicy, loadHostKeySources, type HostKeyPolicy } from './host-key-sources.js';
 import { repositoryDir } from './layout.js';
 import { LayoutMaster, type MasterFs } from './layout-master.js';
+import { minimalEnv } from './minimal-env.js';
 import { connectSsh, endpointLabel, type SshEndpoint } from './ssh-connect.js';
 import { SshFs } from './ssh-fs.js';
-import { ensureSshStateDir, gitSshCommand, knownHostsFileFor, writePinnedKnownHosts } from './ssh-options.js';
+import {
+  controlStopArgs,
+  ensureSshStateDir,
+  gitSshCommand,
+  knownHostsFileFor,
+  writePinnedKnownHosts,
+  type SshCommandOptions,
+} from './ssh-options.js';
 
 export interface SshMasterOptions extends SshEndpoint {
   hostsPath: string;
@@ -33,6 +42,8 @@ export function urlHost(host: string): string {
 export class SshMaster extends LayoutMaster {
   readonly label: string;
   private connection: Promise<{ client: Client; fs: SshFs }> | undefined;
+  /** Set once gitEnv() was handed out: git may have opened a shared OpenSSH connection. */
+  private gitUsed = false;
 
   private constructor(
     private readonly options: SshMasterOptions & { home: string },
@@ -90,21 +101,40 @@ export class SshMaster extends LayoutMaster {
     return `ssh://${user}@${urlHost(this.options.host)}:${port}${repositoryDir(this.hostsPath, host, name)}`;
   }
 
+  private sshCommandOptions(): SshCommandOptions {
+    return {
+      stateDir: this.options.stateDir,
+      ...knownHostsFileFor(this.policy, this.options.stateDir),
+      keyFile: this.identity.explicit ? this.identity.keyFile : undefined,
+    };
+  }
+
+  private baseEnv(): { PATH: string; HOME: string } {
+    return minimalEnv({ path: this.options.path, home: this.options.home });
+  }
+
   gitEnv(): Record<string, string> {
+    this.gitUsed = true;
     const env: Record<string, string> = {
-      PATH: this.options.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-      HOME: this.options.home,
-      GIT_SSH_COMMAND: gitSshCommand({
-        stateDir: this.options.stateDir,
-        ...knownHostsFileFor(this.policy, this.options.stateDir),
-        keyFile: this.identity.explicit ? this.identity.keyFile : undefined,
-      }),
+      ...this.baseEnv(),
+      GIT_SSH_COMMAND: gitSshCommand(this.sshCommandOptions()),
     };
     if (!this.identity.explicit && this.identity.agentSocket) env.SSH_AUTH_SOCK = this.identity.agentSocket;
     return env;
   }
 
+  /** Stop OpenSSH's shared connection if git may have opened one (see controlStopArgs). */
+  private async stopSharedConnection(): Promise<void> {
+    if (!this.gitUsed) return;
+    this.gitUsed = false;
+    const [command, ...args] = controlStopArgs(this.sshCommandOptions(), this.options);
+    const env = this.baseEnv();
+    // When there is no shared connection, ssh says so and exits 255: nothing to do then.
+    await new Promise<void>((resolve) => execFile(command!, args, { env, timeout: 5000 }, () => resolve()));
+  }
+
   async close(): Promise<void> {
+    await this.stopSharedConnection();
     const connection = this.connection;
     this.connection = undefined;
     const opened = await connection?.catch(() => undefined);

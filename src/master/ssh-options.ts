@@ -68,6 +68,14 @@ export function sshArgs(options: SshCommandOptions): string[] {
   ];
 }
 
+/**
+ * The argv that asks the shared connection to stop: it takes no new sessions and exits once
+ * the ones in flight (another pacha process's push) end, so nothing outlives its user by 60 s.
+ */
+export function controlStopArgs(options: SshCommandOptions, endpoint: { user: string; host: string; port: number }): string[] {
+  return [...sshArgs(options), '-O', 'stop', '-p', String(endpoint.port), `${endpoint.user}@${endpoint.host}`];
+}
+
 /** GIT_SSH_COMMAND: the argv quoted for the shell git runs it with. */
 export function gitSshCommand(options: SshCommandOptions): string {
   return shellCommand(sshArgs(options));
