@@ -66,6 +66,12 @@ function unsafe(plan: Plan, entryPath: string, why: string): OperationError {
   });
 }
 
+/** Whether `child` is `parent` or lies beneath it (lexically; both absolute). */
+function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
 const tempNameBeside = (target: string): string => path.join(path.dirname(target), `.pacha-tmp-${randomBytes(8).toString('hex')}`);
 
 const CHUNK = 256 * 1024;
@@ -118,7 +124,7 @@ class Placement {
 
   private async checkInsideRoot(existing: string): Promise<void> {
     const [realRoot, real] = await Promise.all([realpath(this.options.root), realpath(existing)]);
-    if (realRoot !== '/' && real !== realRoot && !real.startsWith(realRoot + path.sep)) {
+    if (!isInside(realRoot, real)) {
       throw unsafe(this.plan, '.', `${existing} resolves to ${real}, outside ${realRoot}`);
     }
   }
@@ -137,7 +143,7 @@ class Placement {
       }
     }
     const target = entryLocation(targetRoot, entryPath);
-    if (target !== targetRoot && !target.startsWith(targetRoot + path.sep)) throw unsafe(this.plan, entryPath, 'it resolves outside the target root');
+    if (!isInside(targetRoot, target)) throw unsafe(this.plan, entryPath, 'it resolves outside the target root');
     return target;
   }
 
