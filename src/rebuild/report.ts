@@ -76,6 +76,35 @@ export function repositoryReport(result: PlaceResult): RepositoryReport {
   };
 }
 
+/** The report of a rebuild that ran to the end, from what placement and the hooks returned. */
+export function buildRebuildReport(input: {
+  host: string;
+  master: string;
+  root: string;
+  startedAt: string;
+  backupDir?: string;
+  placed: readonly PlaceResult[];
+  hooks: readonly HookReport[];
+  durations: Record<string, number> & { totalMs: number };
+}): RebuildReport {
+  const repositories = input.placed.map(repositoryReport);
+  const hooks = input.hooks.map(({ name, phase, exitCode, timedOut, durationMs }) => ({ name, phase, exitCode, timedOut: Boolean(timedOut), durationMs }));
+  const totals = computeTotals(repositories, hooks);
+  const report: RebuildReport = {
+    host: input.host,
+    master: input.master,
+    root: input.root,
+    startedAt: input.startedAt,
+    repositories,
+    hooks,
+    totals,
+    durations: input.durations,
+    exitCode: rebuildExitCode(totals),
+  };
+  if (input.backupDir !== undefined && totals.backedUp > 0) report.backupDir = input.backupDir;
+  return report;
+}
+
 const hookFailed = (hook: HookReport): boolean => hook.exitCode !== 0;
 
 export function computeTotals(repositories: readonly RepositoryReport[], hooks: readonly HookReport[]): RebuildTotals {

@@ -4,6 +4,7 @@ import { ExitCode } from '../../src/errors.js';
 import type { PlaceResult } from '../../src/rebuild/place.js';
 import type { Plan } from '../../src/rebuild/plan.js';
 import {
+  buildRebuildReport,
   computeTotals,
   formatBytes,
   formatPlan,
@@ -112,5 +113,18 @@ describe('report', () => {
     const json = planToJSON([plan]) as Array<{ entries: Array<Record<string, unknown>> }>;
     assert.equal(json[0]?.entries[0]?.source, undefined); // staging paths stay out of --json
     assert.equal(json[0]?.entries[0]?.action, 'replace');
+  });
+
+  it('buildRebuildReport assembles placement results and hooks', () => {
+    const built = buildRebuildReport({
+      host: 'bar', master: 'local:/pacha/hosts', root: '/', startedAt: 'now', backupDir: '/b',
+      placed: [{ ...placed, ownersNotFound: [], backedUp: 0 }],
+      hooks: [{ ...hooks[0]!, timedOut: false }],
+      durations: { totalMs: 10 },
+    });
+    assert.equal(built.exitCode, ExitCode.ok);
+    assert.equal(built.backupDir, undefined, 'no backup dir is named when nothing was displaced');
+    assert.equal(built.repositories[0]?.name, 'foo');
+    assert.equal(built.totals.written, 10);
   });
 });
