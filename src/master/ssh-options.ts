@@ -2,10 +2,9 @@
 // same policy ssh2 uses, and a ControlMaster so pushes every second reuse one connection
 // instead of paying ~250 ms of key exchange each. The builder is pure; the pinned-key
 // known_hosts writer is the one thing here that touches the disk.
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { ensurePrivateDir, writeFileAtomic } from '../fs/atomic.js';
 import { readIfPresent, type HostKeyPolicy } from './host-key-sources.js';
 import { knownHostsName, parsePublicKey } from './known-hosts.js';
 import { shellCommand } from './shell-quote.js';
@@ -109,22 +108,7 @@ export async function writePinnedKnownHosts(stateDir: string, host: string, port
   return file;
 }
 
-/** Write beside, then rename over: a reader never sees half a file. */
-export async function writeFileAtomic(file: string, content: string, mode: number): Promise<void> {
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, content, { mode, flag: 'wx' });
-    await chmod(temporary, mode);
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
-
 /** Make <state>/ssh (0700) for the control sockets. */
 export async function ensureSshStateDir(stateDir: string): Promise<void> {
-  const dir = sshStateDir(stateDir);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
+  await ensurePrivateDir(sshStateDir(stateDir));
 }
