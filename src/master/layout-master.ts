@@ -2,11 +2,11 @@
 // interface: the SSH master answers it with SFTP and exec, the local one with node:fs.
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { compareNamesC } from '../hooks/order.js';
 import type { HookFile, HostListing, Master } from './master.js';
 import { hostsPathMissing, notADirectory, remoteCommandFailed } from './master-errors.js';
 import {
   NO_HOSTS_PATH_STATUS,
-  compareNames,
   ensureRepositoryScript,
   hostDir,
   hostListing,
@@ -103,7 +103,7 @@ export abstract class LayoutMaster implements Master {
     if (!entries) return [];
     await mkdir(localDir, { recursive: true, mode: 0o700 });
     const hooks: HookFile[] = [];
-    for (const entry of [...entries].sort((a, b) => compareNames(a.name, b.name))) {
+    for (const entry of [...entries].sort((a, b) => compareNamesC(a.name, b.name))) {
       const hook: HookFile = { name: entry.name, mode: entry.mode & 0o7777, type: typeFromMode(entry.mode) };
       if (isCopiedHook(hook)) {
         hook.localPath = path.join(localDir, entry.name);

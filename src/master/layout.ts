@@ -5,6 +5,7 @@
 // Pure: every decision about paths, names, what a repository is and hook ordering lives here.
 import path from 'node:path';
 import { MasterError } from '../errors.js';
+import { compareNamesC } from '../hooks/order.js';
 import type { HookFile } from './master.js';
 
 export type HookPhase = 'pre' | 'post';
@@ -62,13 +63,9 @@ export function isRepository(entry: DirEntry): boolean {
   return entry.type === 'directory' && !isHookDirName(entry.name) && entry.hasGit === true;
 }
 
-/** C-locale order: the bytes of the UTF-8 names ("02-b" < "10-a" < "B" < "a"). */
-export function compareNames(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
+/** Names in C-locale (byte) order, the order hooks run in (src/hooks/order.ts). */
 export function sortNames(names: Iterable<string>): string[] {
-  return [...names].sort(compareNames);
+  return [...names].sort(compareNamesC);
 }
 
 /** The type of an entry from its st_mode. */
