@@ -94,6 +94,11 @@ export function buildProgram(): Command {
     .action(run(async () => (await import('./commands/hosts.js')).addHostCommand));
 
   program
+    .command('daemon')
+    .description('watch the tracked paths, commit and push every change (foreground, for systemd)')
+    .action(run(async () => (await import('./commands/daemon.js')).daemonCommand));
+
+  program
     .command('rebuild')
     .description("put a host's tracked paths back from the master, with its pre and post hooks")
     .argument('[host]', 'the host to rebuild (default: this host)')

@@ -3,7 +3,7 @@
 // Nothing on the host is touched before every repository is staged, planned and judged
 // safe, and the pre hooks have passed.
 import path from 'node:path';
-import { ExitCode, MasterError, OperationError, UsageError } from '../errors.js';
+import { MasterError, OperationError, UsageError } from '../errors.js';
 import { orderHooks, runHooks, type HookResult, type OutputStream } from '../hooks/index.js';
 import type { Master } from '../master/master.js';
 import { sanitizeName } from '../store/registry.js';
@@ -12,6 +12,7 @@ import { inspectStage, inspectTarget } from './inspect.js';
 import { loadTargetAccounts, recordedNames, resolveOwners } from './owners.js';
 import { backupDirFor, placeRepository, type PlaceProgress, type PlaceResult } from './place.js';
 import { planRepository, targetRootOf, type Plan } from './plan.js';
+import { buildRebuildReport, type HookReport, type RebuildReport } from './report.js';
 import { createStage, stageRepository, type StagedRepository } from './stage.js';
 
 export interface RebuildOptions {
@@ -39,34 +40,25 @@ export interface RebuildEvents {
   registered?(name: string, location: string, outcome: 'tracked' | 'kept-local' | 'not-registered'): void;
 }
 
-export interface HookReport {
-  phase: 'pre' | 'post';
+export interface Registration {
   name: string;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  durationMs: number;
+  location: string;
+  outcome: 'tracked' | 'kept-local' | 'not-registered';
 }
 
-export interface RebuildReport {
-  host: string;
-  master: string;
-  root: string;
-  dryRun: boolean;
-  startedAt: string;
-  durationMs: number;
-  plans: Plan[];
-  placed: PlaceResult[];
-  hooks: HookReport[];
-  skippedHooks: Array<{ phase: 'pre' | 'post'; name: string; reason: string }>;
-  registered: Array<{ name: string; location: string; outcome: string }>;
-  /** 0 ok, 4 completed with failures (a post hook failed, an owner could not be restored). */
-  exitCode: number;
-  problems: string[];
+/** A dry run stops at the plans; a real run adds the report (report.ts) and what was registered. */
+export type RebuildOutcome =
+  | { dryRun: true; plans: Plan[] }
+  | { dryRun: false; plans: Plan[]; report: RebuildReport; registered: Registration[]; skippedHooks: SkippedHookReport[] };
+
+export interface SkippedHookReport {
+  phase: 'pre' | 'post';
+  name: string;
+  reason: string;
 }
 
 function hookReport(phase: 'pre' | 'post', r: HookResult): HookReport {
-  return { phase, name: r.name, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, durationMs: Math.round(r.durationMs) };
+  return { phase, name: r.name, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: Math.round(r.durationMs) };
 }
 
 /** Which repositories to rebuild: all, or the one --directory names. Pure. */
@@ -82,23 +74,15 @@ export function selectRepositories(available: string[], directory: string | unde
   return [match];
 }
 
-export async function rebuild(options: RebuildOptions): Promise<RebuildReport> {
+export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> {
   const { master, host, events = {} } = options;
   const started = Date.now();
-  const report: RebuildReport = {
-    host,
-    master: master.label,
-    root: options.root,
-    dryRun: Boolean(options.dryRun),
-    startedAt: new Date(started).toISOString(),
-    durationMs: 0,
-    plans: [],
-    placed: [],
-    hooks: [],
-    skippedHooks: [],
-    registered: [],
-    exitCode: ExitCode.ok,
-    problems: [],
+  const durations: Record<string, number> & { totalMs: number } = { totalMs: 0 };
+  let mark = started;
+  const lap = (step: string): void => {
+    const now = Date.now();
+    durations[step] = now - mark;
+    mark = now;
   };
 
   // 1. The host on the master.
@@ -116,12 +100,11 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildReport> {
   const stage = await createStage(options.stateDir);
   try {
     const staged: StagedRepository[] = [];
-    for (const name of names) {
-      const repository = await stageRepository(master, host, name, stage.dir);
-      staged.push(repository);
-    }
+    for (const name of names) staged.push(await stageRepository(master, host, name, stage.dir));
+    lap('stageMs');
 
     // 4. Plan everything before touching anything.
+    const plans: Plan[] = [];
     const accounts = await loadTargetAccounts(options.root, mergeNames(staged));
     for (const repository of staged) {
       const stagedFiles = await inspectStage(repository.tree, repository.metadata, repository.name);
@@ -134,12 +117,12 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildReport> {
         target,
         owners: resolveOwners(repository.metadata.entries, accounts),
       });
-      const bytes = [...stagedFiles.values()].reduce((sum, f) => sum + f.size, 0);
-      events.staged?.(repository, repository.metadata.entries.length, bytes);
+      events.staged?.(repository, repository.metadata.entries.length, plan.bytes);
       events.planned?.(plan);
-      report.plans.push(plan);
+      plans.push(plan);
     }
-    const refused = report.plans.filter((p) => p.refused.length > 0);
+    lap('planMs');
+    const refused = plans.filter((p) => p.refused.length > 0);
     if (refused.length > 0) {
       const lines = refused.flatMap((p) => p.refused.map((r) => `${p.repository}: ${r.path}: ${r.reason}`));
       throw new OperationError('EUNSAFE', `refusing to rebuild; nothing was touched:\n  ${lines.join('\n  ')}`, {
@@ -147,17 +130,18 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildReport> {
         details: { refused: lines },
       });
     }
-    if (options.dryRun) return finish(report, started);
+    if (options.dryRun) return { dryRun: true, plans };
 
     // 5. Pre hooks: a failure stops the rebuild before any file is touched.
+    const hooks: HookReport[] = [];
+    const skippedHooks: SkippedHookReport[] = [];
     const hookEnv = { PACHA_HOST: host, PACHA_STAGE: stage.dir, PACHA_ROOT: options.root };
     const runPhase = async (phase: 'pre' | 'post') => {
       const dir = path.join(stage.dir, 'hooks', phase);
-      const files = await master.fetchHooks(host, phase, dir);
-      const order = orderHooks(files);
+      const order = orderHooks(await master.fetchHooks(host, phase, dir));
       if (order.skipped.length) {
         events.hooksSkipped?.(phase, order.skipped);
-        report.skippedHooks.push(...order.skipped.map((s) => ({ phase, ...s })));
+        skippedHooks.push(...order.skipped.map((s) => ({ phase, ...s })));
       }
       const run = await runHooks({
         phase,
@@ -170,8 +154,9 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildReport> {
       });
       for (const result of run.results) {
         events.hookDone?.(phase, result);
-        report.hooks.push(hookReport(phase, result));
+        hooks.push(hookReport(phase, result));
       }
+      lap(`${phase}HooksMs`);
       return run;
     };
     const pre = await runPhase('pre');
@@ -179,28 +164,37 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildReport> {
 
     // 6. Place.
     const backupDir = backupDirFor(options.stateDir, new Date(started));
-    for (const plan of report.plans) {
+    const placed: PlaceResult[] = [];
+    for (const plan of plans) {
       const result = await placeRepository(plan, {
         root: options.root,
         backupDir,
         ...(events.placing ? { onProgress: events.placing } : {}),
       });
-      report.placed.push(result);
+      placed.push(result);
       events.placed?.(result);
     }
+    lap('placeMs');
 
     // 7. Register for tracking on the same history, then post hooks.
-    for (const repository of staged) await register(options, repository, report, events);
-    const post = await runPhase('post');
-    for (const failure of post.failures) report.problems.push(failure.message);
+    const registered: Registration[] = [];
+    for (const repository of staged) registered.push(await register(options, repository, events));
+    lap('registerMs');
+    await runPhase('post');
 
-    // 8. Exit status.
-    const ownerProblems = report.placed.flatMap((p) => p.ownersNotFound);
-    for (const o of ownerProblems) {
-      report.problems.push(`${o.kind} '${o.name}' does not exist here; ${o.paths.length} entr${o.paths.length === 1 ? 'y' : 'ies'} got the recorded id ${o.id}`);
-    }
-    if (post.failures.length > 0 || ownerProblems.length > 0) report.exitCode = ExitCode.partial;
-    return finish(report, started);
+    // 8. The report: exit 4 when a post hook failed or an owner could not be restored by name.
+    durations.totalMs = Date.now() - started;
+    const report = buildRebuildReport({
+      host,
+      master: master.label,
+      root: options.root,
+      startedAt: new Date(started).toISOString(),
+      backupDir,
+      placed,
+      hooks,
+      durations,
+    });
+    return { dryRun: false, plans, report, registered, skippedHooks };
   } finally {
     await stage.remove();
   }
@@ -222,7 +216,7 @@ function mergeNames(staged: StagedRepository[]): { users: Set<string>; groups: S
  * commits the master lacks keeps its local history (nothing lost). Under --root the files
  * belong to another system (a mounted image): that system's own pacha tracks them.
  */
-async function register(options: RebuildOptions, repository: StagedRepository, report: RebuildReport, events: RebuildEvents): Promise<void> {
+async function register(options: RebuildOptions, repository: StagedRepository, events: RebuildEvents): Promise<Registration> {
   const { location, single } = repository.metadata;
   let outcome: 'tracked' | 'kept-local' | 'not-registered' = 'tracked';
   if (path.resolve(options.root) !== '/') {
@@ -235,11 +229,6 @@ async function register(options: RebuildOptions, repository: StagedRepository, r
       await options.store.adopt({ location, name: repository.name, single }, repository.gitDir);
     }
   }
-  report.registered.push({ name: repository.name, location, outcome });
   events.registered?.(repository.name, location, outcome);
-}
-
-function finish(report: RebuildReport, started: number): RebuildReport {
-  report.durationMs = Date.now() - started;
-  return report;
+  return { name: repository.name, location, outcome };
 }

@@ -90,9 +90,10 @@ test('a second rebuild writes nothing', async () => {
   const stamps = inodes(foo);
   const r = await world.pacha(['rebuild', 'bar', '--yes', '--json']);
   assert.equal(r.code, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { placed: Array<{ written: number; metadataUpdated: number }> };
-  assert.equal(report.placed[0]?.written, 0);
-  assert.equal(report.placed[0]?.metadataUpdated, 0);
+  const report = JSON.parse(r.stdout) as { repositories: Array<{ written: number; metadataUpdated: number; unchanged: number }> };
+  assert.equal(report.repositories[0]?.written, 0);
+  assert.equal(report.repositories[0]?.metadataUpdated, 0);
+  assert.ok((report.repositories[0]?.unchanged ?? 0) > 10);
   assert.deepEqual(inodes(foo), stamps);
 });
 

@@ -4,10 +4,9 @@ import path from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import type { Master } from '../../master/master.js';
-import type { Plan } from '../../rebuild/plan.js';
-import { rebuild, type RebuildEvents, type RebuildReport } from '../../rebuild/rebuild.js';
+import { rebuild, type RebuildEvents } from '../../rebuild/rebuild.js';
+import { formatBytes, formatPlan, formatReport, formatRepositoryLine, planToJSON, repositoryReport } from '../../rebuild/report.js';
 import type { Context } from '../context.js';
-import { formatBytes, type Output } from '../output.js';
 
 export interface RebuildCommandOptions {
   directory?: string;
@@ -41,24 +40,13 @@ async function confirm(context: Context, master: Master, host: string): Promise<
   }
 }
 
-function printPlan(out: Output, plan: Plan): void {
-  const c = plan.counts;
-  out.say(`plan ${plan.repository} -> ${plan.targetRoot}: ${c.create} create, ${c.replace} replace, ${c['update-metadata']} metadata, ${c.unchanged} unchanged${c.skip ? `, ${c.skip} skipped` : ''}`);
-  for (const entry of plan.entries) {
-    if (entry.action === 'unchanged') continue;
-    out.say(`  ${entry.action.padEnd(15)} ${entry.path}${entry.reason ? `  (${entry.reason})` : ''}`);
-  }
-  for (const extra of plan.extras) out.say(`  ${'extra'.padEnd(15)} ${extra}  (not in the repository; left alone)`);
-  for (const o of plan.ownersNotFound) out.say(`  owner not found: ${o.kind} ${o.name || '(no name)'}; the recorded id ${o.id} will be used`);
-}
-
 function events(context: Context, dryRun: boolean): RebuildEvents {
   const { out } = context;
   let placedBytes = 0;
   return {
     staged: (r, files, bytes) => out.say(`fetched ${r.name}: ${files} entries, ${formatBytes(bytes)} (${r.metadata.location})`),
     planned: (plan) => {
-      if (dryRun || context.options.verbose) printPlan(out, plan);
+      if (!dryRun && context.options.verbose) out.say(formatPlan([plan]));
     },
     hooksSkipped: (phase, skipped) => skipped.forEach((s) => out.say(`skipping pacha_${phase}/${s.name}: ${s.reason}`)),
     hookOutput: (phase, name, stream, line) => out.say(`[pacha_${phase}/${name}${stream === 'stderr' ? ' !' : ''}] ${line}`),
@@ -70,7 +58,7 @@ function events(context: Context, dryRun: boolean): RebuildEvents {
     },
     placed: (r) => {
       out.endProgress();
-      out.say(`placed ${r.repository} at ${r.targetRoot}: ${r.written} written, ${r.metadataUpdated} metadata fixed, ${r.unchanged} unchanged, ${r.backedUp} backed up, ${formatBytes(r.bytes)}`);
+      out.say(`placed ${formatRepositoryLine(repositoryReport(r))}`);
     },
     registered: (name, location, outcome) => {
       if (outcome === 'kept-local') out.warn(`${location} has local commits the master lacks: its local history is kept (push it with \`pacha push\`)`);
@@ -79,25 +67,11 @@ function events(context: Context, dryRun: boolean): RebuildEvents {
   };
 }
 
-function summary(out: Output, report: RebuildReport): void {
-  const written = report.placed.reduce((n, p) => n + p.written + p.metadataUpdated, 0);
-  const backups = report.placed.flatMap((p) => p.backups);
-  const hooks = report.hooks.length;
-  const failedHooks = report.hooks.filter((h) => h.exitCode !== 0).length;
-  out.say(
-    `rebuilt ${report.host} from ${report.master} in ${(report.durationMs / 1000).toFixed(1)} s: ` +
-      `${report.placed.length} path${report.placed.length === 1 ? '' : 's'}, ${written} entries written, ` +
-      `${hooks} hook${hooks === 1 ? '' : 's'}${failedHooks ? ` (${failedHooks} failed)` : ''}` +
-      `${backups.length ? `, ${backups.length} displaced entries kept in ${path.dirname(path.dirname(backups[0]!))}` : ''}`,
-  );
-  for (const problem of report.problems) out.warn(problem);
-}
-
 export async function rebuildCommand(context: Context, hostArgument: string | undefined, options: RebuildCommandOptions): Promise<number> {
   const host = hostArgument ?? context.hostName();
   const master = await context.master();
   if (!options.dryRun && !options.yes) await confirm(context, master, host);
-  const report = await rebuild({
+  const outcome = await rebuild({
     master,
     store: await context.store(),
     host,
@@ -108,14 +82,16 @@ export async function rebuildCommand(context: Context, hostArgument: string | un
     hooksTimeoutSeconds: context.settings.require('pacha.hooks.timeout'),
     events: events(context, Boolean(options.dryRun)),
   });
-  if (options.dryRun) {
-    context.out.say('dry run: nothing was touched');
-  } else {
-    summary(context.out, report);
-    const file = path.join(context.stateDir, 'reports', `rebuild-${report.startedAt.replace(/[:.]/g, '-')}.json`);
-    await writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`, 0o600);
-    context.out.debug(`report written to ${file}`);
+  if (outcome.dryRun) {
+    context.out.say(formatPlan(outcome.plans));
+    context.out.result({ ok: true, dryRun: true, host, plans: planToJSON(outcome.plans) });
+    return 0;
   }
-  context.out.result({ ok: report.exitCode === 0, ...report });
+  const { report, registered, skippedHooks } = outcome;
+  context.out.say(formatReport(report));
+  const file = path.join(context.stateDir, 'reports', `rebuild-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  await writeFileAtomic(file, `${JSON.stringify({ ...report, registered, skippedHooks }, null, 2)}\n`, 0o600);
+  context.out.debug(`report written to ${file}`);
+  context.out.result({ ok: report.exitCode === 0, ...report, registered, skippedHooks });
   return report.exitCode;
 }

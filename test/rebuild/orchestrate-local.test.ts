@@ -1,0 +1,134 @@
+// Rebuild against the standalone (local) master: --directory, two tracked paths with one
+// basename, --root, and repositories or targets that would make pacha write where it must not.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { makeWorld, type World } from '../helpers/world.js';
+
+let world: World;
+let optFoo: string;
+let etcFoo: string;
+
+before(async () => {
+  world = await makeWorld({ ssh: false });
+  optFoo = path.join(world.root, 'opt/foo');
+  etcFoo = path.join(world.root, 'etc/foo');
+  for (const [dir, text] of [[optFoo, 'opt'], [etcFoo, 'etc']] as const) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'which'), `${text}\n`);
+  }
+  const r = await world.pacha(['watch', optFoo, etcFoo]);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('two tracked paths with the same basename both survive on the master', () => {
+  const names = readdirSync(path.join(world.masterDir, 'bar')).sort();
+  assert.equal(names.length, 2);
+  assert.ok(names.includes('foo'));
+  const texts = names.map((n) => readFileSync(path.join(world.masterDir, 'bar', n, 'which'), 'utf8')).sort();
+  assert.deepEqual(texts, ['etc\n', 'opt\n']);
+});
+
+test('--directory rebuilds one tracked path only', async () => {
+  rmSync(optFoo, { recursive: true });
+  rmSync(etcFoo, { recursive: true });
+  const r = await world.pacha(['--rebuild', 'bar', '--directory', 'foo', '--yes']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(path.join(optFoo, 'which'), 'utf8'), 'opt\n');
+  assert.equal(existsSync(etcFoo), false);
+  const all = await world.pacha(['rebuild', 'bar', '--yes']);
+  assert.equal(all.code, 0, all.stderr);
+  assert.equal(readFileSync(path.join(etcFoo, 'which'), 'utf8'), 'etc\n');
+});
+
+test('--directory naming a path the master does not have lists the ones it has', async () => {
+  const r = await world.pacha(['rebuild', 'bar', '--directory', 'nope', '--yes']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /foo/);
+});
+
+test('--root places everything under another directory and leaves the host alone', async () => {
+  const image = path.join(world.dir, 'image');
+  // An image has its own accounts: owners are resolved by name against them.
+  mkdirSync(path.join(image, 'etc'), { recursive: true });
+  writeFileSync(path.join(image, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(path.join(image, 'etc/group'), 'root:x:0:\n');
+  writeFileSync(path.join(optFoo, 'which'), 'changed on the host\n');
+  const r = await world.pacha(['--root', image, 'rebuild', 'bar', '--yes', '--state', path.join(world.dir, 'image-state')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(path.join(image, optFoo, 'which'), 'utf8'), 'opt\n');
+  assert.equal(readFileSync(path.join(optFoo, 'which'), 'utf8'), 'changed on the host\n');
+});
+
+/** A repository on the master as a hostile or broken master could hold it. */
+function forgeRepository(host: string, metadata: unknown, files: Record<string, string>): void {
+  const repo = path.join(world.masterDir, host, 'foo');
+  mkdirSync(path.join(repo, '.pacha'), { recursive: true });
+  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(repo, name), text);
+  writeFileSync(path.join(repo, '.pacha/metadata.json'), JSON.stringify(metadata));
+  execFileSync('git', ['-C', repo, 'add', '-A']);
+  execFileSync('git', ['-C', repo, '-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-qm', 'forged']);
+}
+
+const owner = { user: { name: 'root', id: 0 }, group: { name: 'root', id: 0 } };
+
+test("a repository whose metadata names a path with '..' is refused and nothing is written", async () => {
+  const outside = path.join(world.dir, 'outside-dotdot');
+  forgeRepository('evil1', {
+    version: 1,
+    location: path.join(world.root, 'srv/app'),
+    host: 'evil1',
+    single: false,
+    entries: [
+      { path: '.', type: 'directory', mode: 0o755, ...owner },
+      { path: '../../outside-dotdot', type: 'file', mode: 0o644, ...owner },
+    ],
+  }, { x: 'x\n' });
+  const r = await world.pacha(['rebuild', 'evil1', '--yes']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /\.\./);
+  assert.equal(existsSync(outside), false);
+  assert.equal(existsSync(path.join(world.root, 'srv/app')), false);
+});
+
+test('a repository that would write through a symlinked directory is refused', async () => {
+  const outside = path.join(world.dir, 'outside-link');
+  mkdirSync(outside);
+  forgeRepository('evil2', {
+    version: 1,
+    location: path.join(world.root, 'srv/app2'),
+    host: 'evil2',
+    single: false,
+    entries: [
+      { path: '.', type: 'directory', mode: 0o755, ...owner },
+      { path: 'link', type: 'symlink', mode: 0o777, target: outside, ...owner },
+      { path: 'link/pwned', type: 'file', mode: 0o644, ...owner },
+    ],
+  }, { pwned: 'x\n' });
+  const r = await world.pacha(['rebuild', 'evil2', '--yes']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /symlink/);
+  assert.deepEqual(readdirSync(outside), []);
+  assert.equal(existsSync(path.join(world.root, 'srv/app2')), false);
+});
+
+test('a target whose subdirectory is a symlink pointing outside is refused before anything is written', async () => {
+  const outside = path.join(world.dir, 'outside-target');
+  mkdirSync(outside);
+  const dir = path.join(world.root, 'opt/deep');
+  mkdirSync(path.join(dir, 'sub'), { recursive: true });
+  writeFileSync(path.join(dir, 'sub/conf'), 'v1\n');
+  writeFileSync(path.join(dir, 'top'), 'top\n');
+  assert.equal((await world.pacha(['watch', dir])).code, 0);
+  rmSync(path.join(dir, 'sub'), { recursive: true });
+  rmSync(path.join(dir, 'top'));
+  symlinkSync(outside, path.join(dir, 'sub'));
+  const r = await world.pacha(['rebuild', 'bar', '--directory', 'deep', '--yes']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /symlink/);
+  assert.deepEqual(readdirSync(outside), []);
+  assert.equal(existsSync(path.join(dir, 'top')), false, 'nothing placed when any entry is refused');
+});
