@@ -57,6 +57,7 @@ export function buildProgram(): Command {
     .alias('config-values')
     .description('print every key, its value and where the value came from')
     .option('--check', 'only check the configuration (exit 2 if it is invalid)')
+    .option('--reference', 'print every key: its default, its environment variable and what it means')
     .action(run(async () => (await import('./commands/config.js')).configCommand));
 
   program
@@ -106,6 +107,25 @@ export function buildProgram(): Command {
     .option('--dry-run', 'print the plan and touch nothing')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(run(async () => (await import('./commands/rebuild.js')).rebuildCommand));
+
+  program
+    .command('boot')
+    .description('image entrypoint: read user data, SSM and instance metadata, rebuild this host if it is new here, then watch')
+    .option('--user-data <file>', 'cloud-init user data (default /var/lib/cloud/instance/user-data.txt)')
+    .option('--instance-data <file>', 'cloud-init instance data (default /run/cloud-init/instance-data.json)')
+    .option('--hostname <name>', 'become this host (over every other source)')
+    .option('--no-watch', 'stop after the rebuild or push instead of continuing as the daemon')
+    .option('--force-rebuild', 'rebuild from the master even if this instance has local state')
+    .option('--dry-run', 'print what was read, the decision and the plan; change nothing')
+    // Not run(): boot builds its settings from its own sources (user data, SSM …).
+    .action(async (options: import('./commands/boot.js').BootCommandOptions, command: Command) => {
+      const globals = command.optsWithGlobals() as GlobalOptions;
+      try {
+        process.exitCode = await (await import('./commands/boot.js')).bootCommand(globals, options);
+      } catch (error) {
+        process.exitCode = report(error, Boolean(globals.json));
+      }
+    });
 
   return program;
 }

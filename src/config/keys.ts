@@ -68,7 +68,7 @@ export const KEYS = {
   'pacha.hosts.path': spec({
     kind: 'path',
     default: '/opt/pacha/hosts',
-    help: "Where the master keeps every host's copies: <hosts_path>/<host>/<name>/.",
+    help: "Where the master keeps every host's copies: `<hosts_path>/<host>/<name>/`.",
   }),
   'pacha.hostname': spec({ kind: 'hostname', help: "This host's name on the master. Default: the system host name." }),
   'pacha.watch': spec({ kind: 'paths', default: [], help: 'Paths to track: absolute, comma-separated.' }),

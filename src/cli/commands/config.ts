@@ -1,8 +1,13 @@
 // `pacha config` (alias --config-values): every key, its value and its origin; secrets redacted.
+import { configReference } from '../../config/reference.js';
 import type { Context } from '../context.js';
 
-export async function configCommand(context: Context, options: { check?: boolean }): Promise<number> {
+export async function configCommand(context: Context, options: { check?: boolean; reference?: boolean }): Promise<number> {
   const { settings, out } = context;
+  if (options.reference) {
+    out.say(configReference());
+    return 0;
+  }
   const file = settings.configFile;
   const entries = settings.entries();
   out.result({ configFile: file, keys: entries.map(({ key, value, origin }) => ({ key, value, origin })) });
