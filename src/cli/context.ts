@@ -34,6 +34,11 @@ export class Context {
     const flags: Partial<Record<KeyName, { raw: string; flag: string }>> = {};
     if (options.state) flags['pacha.state.path'] = { raw: path.resolve(options.state), flag: '--state' };
     const settings = await loadSettings({ ...(options.config ? { configPath: options.config } : {}), env, flags });
+    return Context.fromSettings(settings, options, out);
+  }
+
+  /** A Context over settings gathered elsewhere (`pacha boot`: user data, SSM, instance metadata). */
+  static fromSettings(settings: Settings, options: GlobalOptions, out = new Output(Boolean(options.json))): Context {
     out.level = options.verbose ? 'debug' : (settings.get('pacha.log.level') ?? 'info');
     for (const notice of settings.notices) {
       if (notice.level === 'warn') out.warn(notice.message);

@@ -1,0 +1,362 @@
+// `pacha boot`: the image entrypoint. Gather settings and keys (user data, instance data,
+// IMDS, SSM), wait for the master, decide (decide.ts), act (rebuild unattended, push what
+// changed while down, or start a new host), write the boot report, then hand over to the
+// daemon in the same process unless --no-watch.
+//
+// Nothing on the host is touched before the master has answered: a bad input (exit 2) or a
+// master that never answers (exit 3) leaves only the boot report (and the key material the
+// sources brought) in the state dir. --dry-run writes nothing at all, not even the report.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Context, GlobalOptions } from '../cli/context.js';
+import type { Output } from '../cli/output.js';
+import type { KeyName } from '../config/keys.js';
+import { KEYS } from '../config/keys.js';
+import { loadSettings } from '../config/load.js';
+import type { Settings } from '../config/settings.js';
+import { ExitCode, isPachaError } from '../errors.js';
+import type { HostListing, Master } from '../master/master.js';
+import type { RebuildEvents } from '../rebuild/rebuild.js';
+import type { RebuildReport } from '../rebuild/report.js';
+import { gatherBootSettings, type BootStep, type GatherOptions, type StepStatus } from '../sources/gather.js';
+import { readRegistry } from '../store/registry.js';
+import type { Store, TrackedPath } from '../store/store.js';
+import { decideBoot, type Decision } from './decide.js';
+import { summarizeBoot, writeBootReport, type BootReport, type RebuildSummary } from './report.js';
+import { waitForMaster } from './wait.js';
+
+export interface BootOptions {
+  globals: GlobalOptions;
+  userDataPath?: string | undefined;
+  instanceDataPath?: string | undefined;
+  hostname?: string | undefined;
+  /** false with --no-watch. */
+  watch: boolean;
+  forceRebuild: boolean;
+  dryRun: boolean;
+  out: Output;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What boot did, for the command's output. */
+export interface BootResult {
+  exitCode: number;
+  report: BootReport;
+  /** Every key with its value and origin, secrets redacted (dry run and --json). */
+  settings: Array<{ key: string; value: string; origin: string }>;
+  /** Step 9, when it follows: the daemon in this process until SIGTERM. Closes the master after. */
+  watch?: () => Promise<void>;
+}
+
+export async function runBoot(options: BootOptions): Promise<BootResult> {
+  const { out, dryRun } = options;
+  const env = options.env ?? process.env;
+  const startedAt = new Date();
+  const started = performance.now();
+  const steps: BootStep[] = [];
+  const report: BootReport = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    durationMs: 0,
+    host: null,
+    identity: null,
+    dryRun,
+    steps,
+    decision: null,
+    rebuild: null,
+    exitCode: ExitCode.ok,
+    error: null,
+  };
+  const result: BootResult = { exitCode: ExitCode.ok, report, settings: [] };
+  const step = stepRecorder(steps);
+  const gatherOptions: GatherOptions = {
+    ...(options.userDataPath ? { userDataPath: path.resolve(options.userDataPath) } : {}),
+    ...(options.instanceDataPath ? { instanceDataPath: path.resolve(options.instanceDataPath) } : {}),
+    ...(options.hostname ? { hostname: options.hostname } : {}),
+    ...(options.globals.config ? { configPath: options.globals.config } : {}),
+    env,
+    flags: stateFlag(options.globals),
+    dryRun,
+  };
+
+  let context: Context | undefined;
+  let stateDir: string | undefined;
+  try {
+    // 1-6. Sources, identity, keys.
+    const gathered = await gatherBootSettings({ ...gatherOptions, report: steps });
+    const { Context } = await import('../cli/context.js');
+    context = Context.fromSettings(gathered.settings, options.globals, out);
+    stateDir = context.stateDir;
+    report.host = gathered.identity.name;
+    report.identity = gathered.identity.source;
+    result.settings = gathered.settings.entries().map(({ key, value, origin }) => ({ key, value, origin }));
+    for (const s of steps) out.debug(`boot: ${describeStep(s)}`);
+    const host = gathered.identity.name;
+
+    // 7. The master: waited for (a dry run asks once, with what it would use).
+    const tracked = (await readRegistry(stateDir)).paths.map((p) => p.location);
+    const probe = dryRun ? await dryRunMaster(gathered.settings) : { master: await context.master(), dispose: async () => undefined };
+    let listing: HostListing | undefined;
+    try {
+      const master = probe.master;
+      const timeoutMs = context.settings.require('pacha.boot.timeout') * 1000;
+      const waited = await step('master', master.label, async () => {
+        const w = await waitForMaster({
+          probe: () => master.describeHost(host),
+          timeoutMs,
+          label: master.label,
+          ...(dryRun ? { maxAttempts: 1 } : {}),
+          onRetry: (attempt, error, delayMs) =>
+            out.info(`boot: master ${master.label} not answering (attempt ${attempt}: ${isPachaError(error) ? error.message : 'no answer in time'}); next try in ${(delayMs / 1000).toFixed(1)} s`),
+        });
+        const detail = `answered after ${w.attempts} attempt${w.attempts === 1 ? '' : 's'}; ${w.value ? `has ${host}: ${w.value.repositories.join(', ') || 'no tracked paths'}` : `has no host '${host}'`}`;
+        return { value: w, status: 'ok', detail };
+      });
+      listing = waited.value;
+
+      // 8. Decide.
+      const decision = await step('decide', '', async () => {
+        const d = decideBoot({
+          host,
+          master: master.label,
+          tracked,
+          onMaster: listing?.repositories,
+          watch: context!.settings.get('pacha.watch') ?? [],
+          forceRebuild: options.forceRebuild,
+          watchAfter: options.watch,
+        });
+        return { value: d, status: 'ok', detail: `${d.action}: ${d.reason}` };
+      });
+      report.decision = { action: decision.action, reason: decision.reason, plan: decision.plan };
+      if (dryRun) return result;
+      out.info(`boot: ${host}: ${decision.action}: ${decision.reason}`);
+
+      // Acting.
+      result.exitCode = await act(context, decision, host, step, report);
+    } finally {
+      await probe.dispose();
+    }
+
+    // 9. Watch: continue as the daemon, once the report is on disk.
+    if (options.watch) {
+      const daemonContext = context;
+      result.watch = () => watch(daemonContext, gatherOptions).finally(() => daemonContext.close().catch(() => undefined));
+    } else {
+      steps.push({ step: 'watch', source: '', status: 'skipped', durationMs: 0, detail: '--no-watch' });
+    }
+    return result;
+  } catch (error) {
+    report.error = isPachaError(error) ? { code: error.code, message: error.message, hint: error.hint } : { code: 'EINTERNAL', message: 'internal error' };
+    report.exitCode = isPachaError(error) ? error.exitCode : ExitCode.failed;
+    // A dry run reports an unreachable master instead of failing: what it read is the point.
+    if (dryRun && report.host && isPachaError(error) && error.exitCode === ExitCode.unreachable) {
+      result.exitCode = error.exitCode;
+      return result;
+    }
+    throw error;
+  } finally {
+    report.durationMs = Math.round(performance.now() - started);
+    if (report.error === null) report.exitCode = result.exitCode;
+    if (!dryRun) {
+      const dir = stateDir ?? (await fallbackStateDir(gatherOptions));
+      const file = await writeBootReport(dir, report).catch((error: unknown) => {
+        out.warn(`boot report not written to ${dir}: ${(error as Error).message}`);
+        return undefined;
+      });
+      out.log(report.exitCode === 0 ? 'info' : 'error', summarizeBoot(report));
+      if (file) out.debug(`boot report: ${file}`);
+    }
+    if (!result.watch) await context?.close().catch(() => undefined);
+  }
+}
+
+type StepRun = <T>(name: string, source: string, run: () => Promise<{ value: T; status: StepStatus; detail: string }>) => Promise<T>;
+
+/** Time a boot step into the report; a failed step is recorded before its error goes on. */
+function stepRecorder(steps: BootStep[]): StepRun {
+  return async (name, source, run) => {
+    const started = performance.now();
+    const durationMs = (): number => Math.round((performance.now() - started) * 10) / 10;
+    try {
+      const outcome = await run();
+      steps.push({ step: name, source, status: outcome.status, durationMs: durationMs(), detail: outcome.detail });
+      return outcome.value;
+    } catch (error) {
+      steps.push({ step: name, source, status: 'error', durationMs: durationMs(), detail: isPachaError(error) ? error.message : 'internal error' });
+      throw error;
+    }
+  };
+}
+
+export function describeStep(s: BootStep): string {
+  return `${s.step}${s.source ? ` (${s.source})` : ''}: ${s.status}, ${s.durationMs} ms${s.detail ? `: ${s.detail}` : ''}`;
+}
+
+/** --state DIR as the flag layer, as every command gets it. */
+function stateFlag(globals: GlobalOptions): GatherOptions['flags'] {
+  const flags: Partial<Record<KeyName, { raw: string; flag: string }>> = {};
+  if (globals.state) flags['pacha.state.path'] = { raw: path.resolve(globals.state), flag: '--state' };
+  return flags;
+}
+
+/**
+ * Where the report of a boot that failed before its settings were whole goes: the state dir
+ * the file, environment and flags say, else the default. (User data or SSM may have named
+ * another; they are what failed.)
+ */
+async function fallbackStateDir(options: GatherOptions): Promise<string> {
+  try {
+    return (await loadSettings({ ...(options.configPath ? { configPath: options.configPath } : {}), ...(options.env ? { env: options.env } : {}), flags: options.flags })).require('pacha.state.path');
+  } catch {
+    return KEYS['pacha.state.path'].default as string;
+  }
+}
+
+/**
+ * The master as a dry run reaches it, from a private temporary directory (never the state
+ * dir: an SSH master keeps its known_hosts and connection socket there), removed afterwards.
+ * The key material the sources brought is written there too; writing it validates the
+ * private key, so a dry run refuses what a real boot would refuse.
+ */
+async function dryRunMaster(settings: Settings): Promise<{ master: Master; dispose: () => Promise<void> }> {
+  const { openMaster } = await import('../master/open.js');
+  const temp = await mkdtemp(path.join(os.tmpdir(), 'pacha-boot-dry-run-'));
+  try {
+    let withKey = settings;
+    const privateKey = settings.get('pacha.ssh.private_key');
+    if (privateKey !== undefined) {
+      const { writePrivateKey } = await import('../sources/key-material.js');
+      const origin = settings.origin('pacha.ssh.private_key');
+      const file = await writePrivateKey(temp, privateKey, origin);
+      // As gather would: the file written from the material, unless env or a flag named one.
+      if (!/^(env|flag):/.test(settings.origin('pacha.ssh.key'))) {
+        withKey = settings.with([{ source: 'dry run', entries: [{ key: 'pacha.ssh.key', raw: file, origin }] }]);
+      }
+    }
+    const master = await openMaster(withKey, temp);
+    return {
+      master,
+      dispose: async () => {
+        await master.close().catch(() => undefined);
+        await rm(temp, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Step 8's action, then the pacha.watch paths not yet tracked. Returns the exit code. */
+async function act(context: Context, decision: Decision, host: string, step: StepRun, report: BootReport): Promise<number> {
+  const store = await context.store();
+  const master = await context.master();
+  let worst: number = ExitCode.ok;
+
+  if (decision.action === 'rebuild') {
+    const rebuilt = await step('rebuild', master.label, async () => {
+      const { rebuild } = await import('../rebuild/rebuild.js');
+      const outcome = await rebuild({
+        master,
+        store,
+        host,
+        stateDir: context.stateDir,
+        root: context.root,
+        hooksTimeoutSeconds: context.settings.require('pacha.hooks.timeout'),
+        events: rebuildLog(context.out),
+      });
+      if (outcome.dryRun) throw new Error('a rebuild without dryRun returned a dry run');
+      const r = outcome.report;
+      report.rebuild = summarizeRebuild(r);
+      const { formatReport } = await import('../rebuild/report.js');
+      context.out.info(formatReport(r));
+      const t = r.totals;
+      const detail = `${t.repositories} path(s), ${t.written} written, ${r.hooks.length} hook(s)${t.hooksFailed ? `, ${t.hooksFailed} failed` : ''}${t.ownersNotFound ? `, ${t.ownersNotFound} owner(s) not found` : ''}`;
+      return { value: r, status: r.exitCode === 0 ? 'ok' : 'error', detail };
+    });
+    worst = Math.max(worst, rebuilt.exitCode);
+  } else if (decision.action === 'new-host') {
+    await step('new-host', master.label, async () => ({ value: undefined, status: 'ok', detail: `${host}: ${await master.addHost(host)}` }));
+  } else {
+    const tracked = await store.list();
+    const pushed = await step('push', master.label, async () => {
+      const outcome = await commitAndPush(context, store, master, tracked);
+      return { value: outcome, status: outcome.exitCode === 0 ? 'ok' : 'error', detail: outcome.lines.join('; ') || 'nothing changed' };
+    });
+    worst = Math.max(worst, pushed.exitCode);
+  }
+
+  if (decision.track.length > 0) {
+    const tracked = await step('track', decision.track.join(', '), async () => {
+      const items: TrackedPath[] = [];
+      const problems: string[] = [];
+      for (const location of decision.track) {
+        try {
+          const { tracked: item, created } = await store.track(location);
+          if (created) context.out.info(`boot: now tracking ${item.location} as ${item.name} (pacha.watch)`);
+          items.push(item);
+        } catch (error) {
+          if (!isPachaError(error)) throw error;
+          context.out.error(`boot: cannot track ${location} from pacha.watch: ${error.message}`);
+          problems.push(`${location}: ${error.message}`);
+        }
+      }
+      const outcome = await commitAndPush(context, store, master, items);
+      const exitCode = problems.length > 0 ? Math.max(ExitCode.partial, outcome.exitCode) : outcome.exitCode;
+      return { value: { exitCode }, status: exitCode === 0 ? 'ok' : 'error', detail: [...outcome.lines, ...problems].join('; ') };
+    });
+    worst = Math.max(worst, tracked.exitCode);
+  }
+  return worst;
+}
+
+/** Commit each path and push it; an unreachable master stops them all (exit 3). */
+async function commitAndPush(context: Context, store: Store, master: Master, items: TrackedPath[]): Promise<{ exitCode: number; lines: string[] }> {
+  const { pushTracked } = await import('../cli/commands/push.js');
+  let worst: number = ExitCode.ok;
+  const lines: string[] = [];
+  for (const item of items) {
+    try {
+      const commit = await store.commit(item);
+      const push = await pushTracked(context, store, master, item);
+      worst = Math.max(worst, push.exitCode);
+      lines.push(`${item.location}: ${commit ? `committed ${commit.changed.length} change(s), ` : ''}${push.result.status}`);
+    } catch (error) {
+      if (!isPachaError(error) || error.exitCode === ExitCode.unreachable) throw error;
+      context.out.error(`boot: ${item.location}: ${error.message}`);
+      lines.push(`${item.location}: ${error.message}`);
+      worst = Math.max(worst, ExitCode.partial);
+    }
+  }
+  return { exitCode: worst, lines };
+}
+
+/** A boot runs unattended (a service): the rebuild's progress goes to the log. */
+function rebuildLog(out: Output): RebuildEvents {
+  return {
+    hookOutput: (phase, name, stream, line) => out.info(`[pacha_${phase}/${name}${stream === 'stderr' ? ' !' : ''}] ${line}`),
+    hookDone: (phase, r) => out.info(`hook pacha_${phase}/${r.name}: ${r.timedOut ? 'timed out' : r.exitCode === 0 ? 'ok' : `exit ${r.exitCode ?? r.signal}`}`),
+    registered: (name, location, outcome) => {
+      if (outcome === 'kept-local') out.warn(`${location} has local commits the master lacks: its local history is kept`);
+      else out.debug(`${name}: ${outcome} (${location})`);
+    },
+  };
+}
+
+export function summarizeRebuild(r: RebuildReport): RebuildSummary {
+  const { master, root, totals, hooks, durations, exitCode, backupDir } = r;
+  return { master, root, totals, hooks, durations, exitCode, ...(backupDir ? { backupDir } : {}) };
+}
+
+/** Step 9: the daemon, in this process, until SIGTERM. SIGHUP gathers the sources again. */
+async function watch(context: Context, gatherOptions: GatherOptions): Promise<void> {
+  const { runDaemon } = await import('../daemon/daemon.js');
+  await runDaemon({
+    settings: context.settings,
+    store: await context.store(),
+    master: await context.master(),
+    log: (level, message) => context.out.log(level, message),
+    reload: async (): Promise<Settings> => (await gatherBootSettings({ ...gatherOptions, report: [] })).settings,
+  });
+}
