@@ -1,5 +1,6 @@
 // `pacha status`: what is tracked, the last commit, what waits for the master, and whether
 // the master has it. Works with the master down: status is what you read when things fail.
+import { readDaemonState, type PathStatus } from '../../daemon/status.js';
 import { isPachaError } from '../../errors.js';
 import type { Context } from '../context.js';
 
@@ -18,8 +19,11 @@ export async function statusCommand(context: Context): Promise<number> {
       masterError = error.message;
     }
   }
+  const daemon = await readDaemonState(context.stateDir);
+  const daemonPaths: Record<string, PathStatus> = daemon.status?.paths ?? {};
   const paths = [];
   for (const item of tracked) {
+    const seen = daemonPaths[item.location];
     const git = store.git(item);
     const head = await store.head(item);
     const last = head ? (await git.raw(['log', '-1', '--format=%H%x00%cI%x00%s', head])).trim().split('\0') : undefined;
@@ -30,16 +34,41 @@ export async function statusCommand(context: Context): Promise<number> {
       lastCommit: last ? { sha: last[0], time: last[1], subject: last[2] } : null,
       unpushed: await store.unpushed(item),
       onMaster: onMaster ? onMaster.has(item.name) : null,
+      lastPush: seen?.lastPush ?? null,
+      lastError: seen?.lastError ?? null,
+      diverged: seen?.diverged ?? null,
+      watching: daemon.running ? (seen?.watching ?? null) : null,
     });
   }
   context.out.say(`host ${host}, state ${context.stateDir}`);
+  if (daemon.running && daemon.status) {
+    context.out.say(`daemon: running, PID ${daemon.running}, up ${formatUptime(Date.now() - Date.parse(daemon.status.started))}`);
+  } else {
+    context.out.say(`daemon: not running${daemon.status?.stopped ? ` (last stopped ${daemon.status.stopped})` : ''}`);
+  }
   if (masterError) context.out.say(`master: unreachable (${masterError})`);
   if (paths.length === 0) context.out.say('nothing is tracked (pacha watch PATH starts tracking)');
   for (const p of paths) {
     const commit = p.lastCommit ? `${p.lastCommit.sha?.slice(0, 12)} ${p.lastCommit.time} ${p.lastCommit.subject}` : 'no commit yet';
     const master = p.onMaster === null ? '' : p.onMaster ? ', on the master' : ', NOT on the master';
     context.out.say(`${p.location} (${p.name}): ${commit}; ${p.unpushed} waiting${master}`);
+    if (p.lastPush) context.out.say(`  last push ${p.lastPush.time} (${p.lastPush.sha.slice(0, 12)})${p.watching ? `, ${p.watching}` : ''}`);
+    if (p.lastError) context.out.say(`  last error ${p.lastError.time}: ${p.lastError.message}`);
+    if (p.diverged) context.out.say(`  DIVERGED ${p.diverged.time}: this host's history is on the master as ${p.diverged.ref}`);
   }
-  context.out.result({ host, stateDir: context.stateDir, master: masterError ? { error: masterError } : { ok: true }, paths });
+  context.out.result({
+    host,
+    stateDir: context.stateDir,
+    master: masterError ? { error: masterError } : { ok: true },
+    daemon: { running: daemon.running !== undefined, pid: daemon.running ?? null, started: daemon.status?.started ?? null },
+    paths,
+  });
   return 0;
+}
+
+function formatUptime(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
 }
