@@ -109,6 +109,36 @@ export function buildProgram(): Command {
     .action(run(async () => (await import('./commands/rebuild.js')).rebuildCommand));
 
   program
+    .command('log')
+    .description('the commits that touched a tracked path, or a file or directory in one, newest first')
+    .argument('<path>', 'a tracked path, or a file or directory inside one')
+    .option('--limit <n>', 'only the newest N commits')
+    .action(run(async () => (await import('./commands/history.js')).logCommand));
+
+  program
+    .command('diff')
+    .description('content and metadata (mode, owner, group, symlink target) differences of a path')
+    .argument('<path>', 'a tracked path, or a file or directory inside one')
+    .option('--from <rev>', 'a commit or a time ("2 hours ago", ISO time); default: the last commit')
+    .option('--to <rev>', 'a commit or a time; default: the state on disk now')
+    .action(run(async () => (await import('./commands/history.js')).diffCommand));
+
+  program
+    .command('show')
+    .description('a file as it was at a revision (its bytes; its metadata too with --json)')
+    .argument('<path>', 'a file or directory of a tracked path')
+    .requiredOption('--at <rev>', 'a commit or a time ("2 hours ago", ISO time)')
+    .action(run(async () => (await import('./commands/history.js')).showCommand));
+
+  program
+    .command('rollback')
+    .description('put a file, a directory or a whole tracked path back as it was at a revision, as a new commit that is pushed')
+    .argument('<path>', 'a tracked path, or a file or directory inside one')
+    .requiredOption('--to <rev>', 'a commit or a time ("2 hours ago", ISO time): the last commit at or before it')
+    .option('--dry-run', 'print what would change and touch nothing')
+    .action(run(async () => (await import('./commands/history.js')).rollbackCommand));
+
+  program
     .command('boot')
     .description('image entrypoint: read user data, SSM and instance metadata, rebuild this host if it is new here, then watch')
     .option('--user-data <file>', 'cloud-init user data (default /var/lib/cloud/instance/user-data.txt)')
