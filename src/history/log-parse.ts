@@ -1,0 +1,87 @@
+// Reading `git log` output for the history of a tracked path. Pure.
+import type { Change } from '../store/changes.js';
+import { parseNameStatus } from '../store/changes.js';
+import type { MetadataEntry } from '../store/metadata.js';
+
+/** The format `git log` is asked for: a record mark, then fields; the subject last (it may hold anything but NUL). */
+export const LOG_FORMAT = '%x1e%H%x1f%P%x1f%cI%x1f%s';
+
+export interface LoggedCommit {
+  sha: string;
+  parents: string[];
+  time: string;
+  subject: string;
+  /** Content changes git saw (name-status, renames detected), including pacha's metadata file. */
+  changes: Change[];
+}
+
+const STATUS = /^[ACDMRTUXB]\d*$/;
+
+/**
+ * Parse `git log -z --name-status -M --format=LOG_FORMAT`. Walks the NUL-separated
+ * fields in order, knowing how many paths each status takes, so that no file name (which
+ * may hold any byte but NUL) is ever mistaken for a record mark.
+ */
+export function parseLogNameStatus(output: string): LoggedCommit[] {
+  const fields = output.split('\0');
+  const commits: LoggedCommit[] = [];
+  let current: LoggedCommit | undefined;
+  for (let i = 0; i < fields.length; ) {
+    const field = fields[i]!.replace(/^\n/, '');
+    if (field === '') {
+      i++;
+      continue;
+    }
+    if (field.startsWith('\x1e')) {
+      const [sha = '', parents = '', time = '', ...subject] = field.slice(1).split('\x1f');
+      current = { sha, parents: parents ? parents.split(' ') : [], time, subject: subject.join('\x1f'), changes: [] };
+      commits.push(current);
+      i++;
+      continue;
+    }
+    if (!current || !STATUS.test(field)) throw new Error(`unexpected git log output near ${JSON.stringify(field.slice(0, 40))}`);
+    const arity = field[0] === 'R' || field[0] === 'C' ? 2 : 1;
+    current.changes.push(...parseNameStatus([field, ...fields.slice(i + 1, i + 1 + arity)].join('\0')));
+    i += 1 + arity;
+  }
+  return commits;
+}
+
+/** The metadata entries a commit removed and added (its lines of `.pacha/metadata.json`'s diff). */
+export interface MetadataDelta {
+  removed: MetadataEntry[];
+  added: MetadataEntry[];
+}
+
+/** The JSON of one metadata entry line ("    {...}," as serializeMetadata writes it), or undefined. */
+function entryOfLine(line: string): MetadataEntry | undefined {
+  const text = line.trim().replace(/,$/, '');
+  if (!text.startsWith('{"path":')) return undefined;
+  try {
+    return JSON.parse(text) as MetadataEntry;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parse `git log -p -U0 --format=%x1e%H -- .pacha/metadata.json`: per commit, the entry
+ * lines it removed and added. The metadata has one entry per line, so the lines of the
+ * patch are exactly the entries whose type, mode, owner, target or size changed.
+ */
+export function parseMetadataLog(output: string): Map<string, MetadataDelta> {
+  const deltas = new Map<string, MetadataDelta>();
+  let current: MetadataDelta | undefined;
+  for (const line of output.split('\n')) {
+    if (line.startsWith('\x1e')) {
+      current = { removed: [], added: [] };
+      deltas.set(line.slice(1).trim(), current);
+      continue;
+    }
+    if (!current || line.startsWith('---') || line.startsWith('+++')) continue;
+    if (line[0] !== '-' && line[0] !== '+') continue;
+    const entry = entryOfLine(line.slice(1));
+    if (entry) (line[0] === '-' ? current.removed : current.added).push(entry);
+  }
+  return deltas;
+}

@@ -1,0 +1,67 @@
+// The trees `pacha diff` compares: a commit's, or the tracked path as it is on disk now,
+// written as a git tree exactly as the next commit would see it (same pathspecs, same
+// metadata capture) but through a private index: the store's own index, which a running
+// daemon uses, is never touched, and nothing is committed.
+import { copyFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadAccounts } from '../accounts.js';
+import { errnoCode, OperationError } from '../errors.js';
+import { validateMetadata } from '../rebuild/validate.js';
+import { captureMetadata, serializeMetadata } from '../store/capture.js';
+import { BRANCH, trackedPathspec } from '../store/commit.js';
+import { METADATA_PATH, METADATA_VERSION, type Metadata } from '../store/metadata.js';
+import type { Store, TrackedPath } from '../store/store.js';
+
+export interface Snapshot {
+  /** A git tree id. */
+  tree: string;
+  metadata: Metadata;
+}
+
+/** The metadata a commit carries, checked like any metadata read back (validateMetadata). */
+export async function metadataAt(store: Store, tracked: TrackedPath, sha: string): Promise<Metadata> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await store.git(tracked).raw(['show', `${sha}:${METADATA_PATH}`]));
+  } catch (error) {
+    throw new OperationError('ENOMETADATA', `commit ${sha.slice(0, 12)} of ${tracked.location} has no readable ${METADATA_PATH}`, {
+      hint: 'that commit was not made by pacha; choose another revision (`pacha log PATH`)',
+      cause: error,
+    });
+  }
+  return validateMetadata(raw, tracked.name);
+}
+
+export async function commitSnapshot(store: Store, tracked: TrackedPath, sha: string): Promise<Snapshot> {
+  const tree = (await store.git(tracked).raw(['rev-parse', `${sha}^{tree}`])).trim();
+  return { tree, metadata: await metadataAt(store, tracked, sha) };
+}
+
+/** The tracked path on disk now, as a tree; `scratch` is a private directory the caller removes. */
+export async function diskSnapshot(store: Store, tracked: TrackedPath, scratch: string): Promise<Snapshot> {
+  const index = path.join(scratch, 'index');
+  const git = store.git(tracked, { GIT_INDEX_FILE: index });
+  // Start from the store's index for its stat cache (written by rename, so a copy is whole);
+  // without one, from the last commit.
+  try {
+    await copyFile(path.join(tracked.gitDir, 'index'), index);
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw error;
+    if (await store.head(tracked)) await git.raw(['read-tree', BRANCH]);
+  }
+  let metadata: Metadata;
+  try {
+    metadata = await captureMetadata({ location: tracked.location, single: tracked.single, host: store.host, accounts: await loadAccounts('/') });
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw error;
+    // The tracked path is gone: on disk there is nothing.
+    const empty = (await git.raw(['hash-object', '-t', 'tree', '-w', '/dev/null'])).trim();
+    return { tree: empty, metadata: { version: METADATA_VERSION, location: tracked.location, host: store.host, single: tracked.single, entries: [] } };
+  }
+  await git.raw(['add', '-A', '-f', '--', ...trackedPathspec(tracked.single, tracked.location)]);
+  const metadataFile = path.join(scratch, 'metadata.json');
+  await writeFile(metadataFile, serializeMetadata(metadata), { mode: 0o600 });
+  const blob = (await git.raw(['hash-object', '-w', '--', metadataFile])).trim();
+  await git.raw(['update-index', '--add', '--cacheinfo', `100644,${blob},${METADATA_PATH}`]);
+  return { tree: (await git.raw(['write-tree'])).trim(), metadata };
+}
