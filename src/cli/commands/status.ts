@@ -41,6 +41,10 @@ export async function statusCommand(context: Context): Promise<number> {
     });
   }
   context.out.say(`host ${host}, state ${context.stateDir}`);
+  // The last `pacha boot` (<state>/boot.json): what recovered this host, or why it did not.
+  const { readBootReport, summarizeBoot } = await import('../../boot/report.js');
+  const lastBoot = await readBootReport(context.stateDir);
+  context.out.say(`last boot: ${lastBoot ? summarizeBoot(lastBoot) : 'none'}`);
   if (daemon.running && daemon.status) {
     context.out.say(`daemon: running, PID ${daemon.running}, up ${formatUptime(Date.now() - Date.parse(daemon.status.started))}`);
   } else {
@@ -59,6 +63,7 @@ export async function statusCommand(context: Context): Promise<number> {
   context.out.result({
     host,
     stateDir: context.stateDir,
+    lastBoot: lastBoot ?? null,
     master: masterError ? { error: masterError } : { ok: true },
     daemon: { running: daemon.running !== undefined, pid: daemon.running ?? null, started: daemon.status?.started ?? null },
     paths,
