@@ -4,9 +4,10 @@
 // own path filter cannot see). Two `git log` runs serve any length of history.
 import { contentChanges, metadataChanges, type Change } from '../store/changes.js';
 import { BRANCH } from '../store/commit.js';
+import { revParse } from '../store/git.js';
 import { METADATA_PATH, METADATA_VERSION, type Metadata, type MetadataEntry } from '../store/metadata.js';
-import type { Store } from '../store/store.js';
 import { LOG_FORMAT, parseLogNameStatus, parseMetadataLog, type LoggedCommit, type MetadataDelta } from './log-parse.js';
+import { historyGit } from './git.js';
 import { inScope, type Scope } from './scope.js';
 
 export interface HistoryEntry {
@@ -35,9 +36,9 @@ export function commitChanges(commit: LoggedCommit, delta: MetadataDelta | undef
 }
 
 /** The history of a scope, newest first; `limit` keeps only the newest commits. */
-export async function historyOf(store: Store, scope: Scope, options: { limit?: number } = {}): Promise<HistoryEntry[]> {
-  const git = store.git(scope.tracked);
-  if (!(await store.head(scope.tracked))) return [];
+export async function historyOf(scope: Scope, options: { limit?: number } = {}): Promise<HistoryEntry[]> {
+  const git = historyGit(scope.tracked);
+  if (!(await revParse(git, BRANCH))) return [];
   const [log, metadataLog] = await Promise.all([
     git.raw(['log', '-z', '--root', '--name-status', '-M', '--no-color', `--format=${LOG_FORMAT}`, BRANCH, '--']),
     git.raw(['log', '--root', '-p', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--format=%x1e%H', BRANCH, '--', METADATA_PATH]),

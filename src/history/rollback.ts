@@ -4,6 +4,7 @@
 // target inspected and planned, then placed atomically per file with owners and modes;
 // what did not exist at REV is moved to the backup dir. The result is a NEW commit: history
 // is never rewritten, and the rollback can itself be rolled back.
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, isPachaError, OperationError, UsageError } from '../errors.js';
 import { entryLocation, inspectAndPlan, lstatOrUndefined } from '../rebuild/inspect.js';
@@ -14,6 +15,7 @@ import { createStage } from '../rebuild/stage.js';
 import { gitAt } from '../store/git.js';
 import type { CommitResult, Store, TrackedPath } from '../store/store.js';
 import { moveAside } from './aside.js';
+import { historyGit } from './git.js';
 import { resolveRevision, type Revision } from './revision.js';
 import { isNoop, limitPlan, scopeMetadata } from './rollback-plan.js';
 import type { Scope } from './scope.js';
@@ -59,6 +61,7 @@ async function commitNow(store: Store, tracked: TrackedPath, message?: string): 
 /** Check REV's tree out into the stage: every file of it, through a private index. */
 async function checkout(tracked: TrackedPath, sha: string, stageDir: string): Promise<string> {
   const tree = path.join(stageDir, 'tree');
+  await mkdir(tree, { mode: 0o700 });
   const git = gitAt({ gitDir: tracked.gitDir, workTree: tree, env: { GIT_INDEX_FILE: path.join(stageDir, 'index') } });
   await git.raw(['read-tree', sha]);
   await git.raw(['checkout-index', '-a', '-f']);
@@ -80,7 +83,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
   const { store, scope } = options;
   const { tracked } = scope;
   const dryRun = Boolean(options.dryRun);
-  const revision = await resolveRevision(store.git(tracked), tracked.location, options.to, options.now);
+  const revision = await resolveRevision(historyGit(tracked), tracked.location, options.to, options.now);
 
   // What is on disk now becomes a commit of its own first: the rollback commit then holds
   // the rollback alone, and the state it replaced stays in history.
@@ -94,7 +97,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
 
   const stage = await createStage(store.stateDir);
   try {
-    const metadata = await metadataAt(store, tracked, revision.sha);
+    const metadata = await metadataAt(tracked, revision.sha);
     if (metadata.location !== tracked.location || metadata.single !== tracked.single) {
       throw new OperationError('EMETADATA', `commit ${revision.sha.slice(0, 12)} of ${tracked.name} describes ${metadata.location}, not ${tracked.location}`, {
         hint: 'choose a revision made on this tracked path (`pacha log PATH`)',

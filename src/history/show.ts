@@ -2,7 +2,7 @@
 // for a directory, its entries then.
 import { UsageError } from '../errors.js';
 import type { MetadataEntry } from '../store/metadata.js';
-import type { Store } from '../store/store.js';
+import { historyGit } from './git.js';
 import { resolveRevision, type Revision } from './revision.js';
 import { inScope, type Scope } from './scope.js';
 import { metadataAt } from './snapshot.js';
@@ -16,11 +16,11 @@ export interface ShownPath {
   entries?: MetadataEntry[];
 }
 
-export async function showAt(store: Store, scope: Scope, at: string, now?: Date): Promise<ShownPath> {
+export async function showAt(scope: Scope, at: string, now?: Date): Promise<ShownPath> {
   const { tracked } = scope;
-  const git = store.git(tracked);
+  const git = historyGit(tracked);
   const revision = await resolveRevision(git, tracked.location, at, now);
-  const metadata = await metadataAt(store, tracked, revision.sha);
+  const metadata = await metadataAt(tracked, revision.sha);
   const entry = metadata.entries.find((e) => e.path === scope.entry);
   if (!entry) {
     throw new UsageError(`${scope.shown} did not exist at ${revision.sha.slice(0, 12)} (${revision.time})`, {

@@ -9,8 +9,10 @@ import { errnoCode, OperationError } from '../errors.js';
 import { validateMetadata } from '../rebuild/validate.js';
 import { captureMetadata, serializeMetadata } from '../store/capture.js';
 import { BRANCH, trackedPathspec } from '../store/commit.js';
+import { revParse } from '../store/git.js';
 import { METADATA_PATH, METADATA_VERSION, type Metadata } from '../store/metadata.js';
 import type { Store, TrackedPath } from '../store/store.js';
+import { historyGit } from './git.js';
 
 export interface Snapshot {
   /** A git tree id. */
@@ -19,10 +21,10 @@ export interface Snapshot {
 }
 
 /** The metadata a commit carries, checked like any metadata read back (validateMetadata). */
-export async function metadataAt(store: Store, tracked: TrackedPath, sha: string): Promise<Metadata> {
+export async function metadataAt(tracked: TrackedPath, sha: string): Promise<Metadata> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await store.git(tracked).raw(['show', `${sha}:${METADATA_PATH}`]));
+    raw = JSON.parse(await historyGit(tracked).raw(['show', `${sha}:${METADATA_PATH}`]));
   } catch (error) {
     throw new OperationError('ENOMETADATA', `commit ${sha.slice(0, 12)} of ${tracked.location} has no readable ${METADATA_PATH}`, {
       hint: 'that commit was not made by pacha; choose another revision (`pacha log PATH`)',
@@ -32,31 +34,31 @@ export async function metadataAt(store: Store, tracked: TrackedPath, sha: string
   return validateMetadata(raw, tracked.name);
 }
 
-export async function commitSnapshot(store: Store, tracked: TrackedPath, sha: string): Promise<Snapshot> {
-  const tree = (await store.git(tracked).raw(['rev-parse', `${sha}^{tree}`])).trim();
-  return { tree, metadata: await metadataAt(store, tracked, sha) };
+export async function commitSnapshot(tracked: TrackedPath, sha: string): Promise<Snapshot> {
+  const tree = (await historyGit(tracked).raw(['rev-parse', `${sha}^{tree}`])).trim();
+  return { tree, metadata: await metadataAt(tracked, sha) };
 }
 
 /** The tracked path on disk now, as a tree; `scratch` is a private directory the caller removes. */
 export async function diskSnapshot(store: Store, tracked: TrackedPath, scratch: string): Promise<Snapshot> {
-  const index = path.join(scratch, 'index');
-  const git = store.git(tracked, { GIT_INDEX_FILE: index });
-  // Start from the store's index for its stat cache (written by rename, so a copy is whole);
-  // without one, from the last commit.
-  try {
-    await copyFile(path.join(tracked.gitDir, 'index'), index);
-  } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') throw error;
-    if (await store.head(tracked)) await git.raw(['read-tree', BRANCH]);
-  }
   let metadata: Metadata;
   try {
     metadata = await captureMetadata({ location: tracked.location, single: tracked.single, host: store.host, accounts: await loadAccounts('/') });
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT') throw error;
     // The tracked path is gone: on disk there is nothing.
-    const empty = (await git.raw(['hash-object', '-t', 'tree', '-w', '/dev/null'])).trim();
+    const empty = (await historyGit(tracked).raw(['hash-object', '-t', 'tree', '-w', '/dev/null'])).trim();
     return { tree: empty, metadata: { version: METADATA_VERSION, location: tracked.location, host: store.host, single: tracked.single, entries: [] } };
+  }
+  const index = path.join(scratch, 'index');
+  const git = store.git(tracked, { GIT_INDEX_FILE: index });
+  // Start from the store's index for its stat cache (git writes it by rename, so a copy is
+  // whole); without one, from the last commit.
+  try {
+    await copyFile(path.join(tracked.gitDir, 'index'), index);
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw error;
+    if (await revParse(git, BRANCH)) await git.raw(['read-tree', BRANCH]);
   }
   await git.raw(['add', '-A', '-f', '--', ...trackedPathspec(tracked.single, tracked.location)]);
   const metadataFile = path.join(scratch, 'metadata.json');

@@ -20,7 +20,7 @@ function revisionLine(r: Revision): string {
 }
 
 function where(scope: Scope): Record<string, unknown> {
-  return { path: scope.shown, location: scope.tracked.location, name: scope.tracked.name, entry: scope.entry };
+  return { path: scope.shown, location: scope.tracked.location, name: scope.tracked.name, entryPath: scope.entry };
 }
 
 export async function logCommand(context: Context, argument: string, options: { limit?: string }): Promise<number> {
@@ -30,7 +30,7 @@ export async function logCommand(context: Context, argument: string, options: { 
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${options.limit}: not a positive whole number`, { hint: 'for example --limit 20' });
   }
   const scope = await resolveScope(await context.store(), argument);
-  const commits = await historyOf(await context.store(), scope, limit === undefined ? {} : { limit });
+  const commits = await historyOf(scope, limit === undefined ? {} : { limit });
   if (commits.length === 0) context.out.say(`no commit touched ${scope.shown}`);
   for (const commit of commits) {
     context.out.say(`${short(commit.sha)} ${commit.time} ${commit.subject}`);
@@ -71,7 +71,7 @@ function utf8(content: Buffer): string | null {
 export async function showCommand(context: Context, argument: string, options: { at: string }): Promise<number> {
   const store = await context.store();
   const scope = await resolveScope(store, argument);
-  const shown = await showAt(store, scope, options.at);
+  const shown = await showAt(scope, options.at);
   if (context.out.json) {
     context.out.result({
       ok: true,
