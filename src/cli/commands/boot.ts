@@ -23,7 +23,7 @@ export async function bootCommand(globals: GlobalOptions, options: BootCommandOp
     userDataPath: options.userData,
     instanceDataPath: options.instanceData,
     hostname: options.hostname,
-    watch: options.watch && !dryRun,
+    watch: options.watch,
     forceRebuild: Boolean(options.forceRebuild),
     dryRun,
     out,
