@@ -90,7 +90,8 @@ function withDeadline<T>(attempt: Promise<T>, ms: number): Promise<T> {
 function gaveUp(options: WaitOptions<unknown>, attempts: number, lastError: unknown): MasterUnreachableError {
   const seconds = Math.round(options.timeoutMs / 100) / 10;
   const last = isPachaError(lastError) ? `; last error: ${lastError.message}` : lastError ? '' : '; no attempt finished in time';
-  return new MasterUnreachableError(`master ${options.label} did not answer within ${seconds} s (pacha.boot.timeout, ${attempts} attempt${attempts === 1 ? '' : 's'})${last}`, {
+  const limit = attempts >= (options.maxAttempts ?? Infinity) ? `after ${attempts} attempt${attempts === 1 ? '' : 's'}` : `within ${seconds} s (pacha.boot.timeout, ${attempts} attempt${attempts === 1 ? '' : 's'})`;
+  return new MasterUnreachableError(`master ${options.label} did not answer ${limit}${last}`, {
     code: 'EBOOTTIMEOUT',
     hint: 'nothing was touched; check that the master is up and reachable, or raise pacha.boot.timeout. The next boot (or a restart of pacha.service) tries again',
     ...(lastError ? { cause: lastError } : {}),

@@ -88,7 +88,10 @@ describe('waitForMaster', () => {
 
   test('maxAttempts: 1 asks once', async () => {
     let calls = 0;
-    await assert.rejects(waitForMaster({ probe: async () => { calls++; throw unreachable(); }, timeoutMs: 10_000, label: 'm', backoff: fast, maxAttempts: 1 }));
+    await assert.rejects(
+      waitForMaster({ probe: async () => { calls++; throw unreachable(); }, timeoutMs: 10_000, label: 'm', backoff: fast, maxAttempts: 1 }),
+      /master m did not answer after 1 attempt; last error: master m unreachable/,
+    );
     assert.equal(calls, 1);
   });
 });
