@@ -136,6 +136,11 @@ export function buildProgram(): Command {
     .argument('<path>', 'a tracked path, or a file or directory inside one')
     .requiredOption('--to <rev>', 'a commit or a time ("2 hours ago", ISO time): the last commit at or before it')
     .option('--dry-run', 'print what would change and touch nothing')
+    .addHelpText(
+      'after',
+      '\nWhat did not exist at REV is moved to <state>/backups/, never deleted. Exit 4: rolled back and committed,\n' +
+        'but not pushed (the commit waits locally for the next push) or an owner had to be restored by number.',
+    )
     .action(run(async () => (await import('./commands/history.js')).rollbackCommand));
 
   program
