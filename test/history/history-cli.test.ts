@@ -88,6 +88,10 @@ test('log of the directory: every commit, newest first, with time and changed pa
   assert.deepEqual(commits[0]!.changes, [{ kind: 'A', path: 'sub/added.conf' }]);
   assert.deepEqual(commits[1]!.changes, [{ kind: 'D', path: 'owned.conf' }]);
   assert.deepEqual(commits[2]!.changes, [{ kind: 'P', path: 'app.conf', detail: 'mode 0644→0600' }]);
+  assert.deepEqual(
+    (JSON.parse(await ok(['log', foo, '--limit', '2', '--json'])) as { commits: LoggedCommit[] }).commits.map((c) => c.sha),
+    [rev.add, rev.delete],
+  );
   const human = await ok(['log', foo]);
   assert.match(human, new RegExp(`^${rev.chmod!.slice(0, 12)} \\S+ .*\\n    P app\\.conf \\(mode 0644→0600\\)`, 'm'));
 });
@@ -141,6 +145,8 @@ test('show at an old revision: the bytes exactly, and the metadata with --json',
   assert.equal(r.entry.mode, 0o640);
   assert.deepEqual(r.entry.user, { id: account.uid, name: account.user });
   assert.equal(r.revision.sha, rev.chmod);
+  const dir = await ok(['show', path.join(foo, 'sub'), '--at', rev.initial!]);
+  assert.match(dir, /^directory +0755 +root:root  sub\nfile +0644 +root:root  sub\/nested\.conf\n$/);
   const gone = await world.pacha(['show', path.join(foo, 'owned.conf'), '--at', rev.add!]);
   assert.equal(gone.code, 2);
   assert.match(gone.stderr, /owned\.conf did not exist at /);
