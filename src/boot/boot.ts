@@ -19,6 +19,7 @@ import { ExitCode, isPachaError } from '../errors.js';
 import type { HostListing, Master } from '../master/master.js';
 import type { RebuildEvents } from '../rebuild/rebuild.js';
 import type { RebuildReport } from '../rebuild/report.js';
+import { saveBootSettings } from '../config/boot-settings.js';
 import { gatherBootSettings, type BootStep, type GatherOptions, type StepStatus } from '../sources/gather.js';
 import { readRegistry } from '../store/registry.js';
 import type { Store, TrackedPath } from '../store/store.js';
@@ -88,6 +89,8 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
     const { Context } = await import('../cli/context.js');
     context = Context.fromSettings(gathered.settings, options.globals, out);
     stateDir = context.stateDir;
+    // Later commands (status, push, rollback) talk to the master this boot found.
+    if (!dryRun) await saveBootSettings(stateDir, gathered.settings);
     report.host = gathered.identity.name;
     report.identity = gathered.identity.source;
     result.settings = gathered.settings.entries().map(({ key, value, origin }) => ({ key, value, origin }));

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { environmentLayer } from './env.js';
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from './file.js';
-import type { KeyName } from './keys.js';
+import { bootSettingsLayer } from './boot-settings.js';
+import { KEYS, type KeyName } from './keys.js';
 import { resolveSettings, type Layer, type Notice, type Settings } from './settings.js';
 
 export interface LoadOptions {
@@ -15,6 +16,22 @@ export interface LoadOptions {
   flags?: Partial<Record<KeyName, { raw: string; flag: string }>>;
   /** Layers between the config file and the environment (boot: SSM, user data). */
   extraLayers?: Layer[];
+  /**
+   * Read what the last `pacha boot` saved in the state dir (default: yes for plain commands;
+   * boot itself passes extraLayers and gathers afresh).
+   */
+  includeBootSettings?: boolean;
+}
+
+/** The state dir as the flags, the environment, the file or the default say, before merging. */
+function stateDirFrom(options: LoadOptions, fileLayer: Layer | undefined): string {
+  const env = options.env ?? process.env;
+  return (
+    options.flags?.['pacha.state.path']?.raw ??
+    (env.PACHA_STATE_PATH || undefined) ??
+    fileLayer?.entries.find((e) => e.key === 'pacha.state.path')?.raw ??
+    String(KEYS['pacha.state.path'].default)
+  );
 }
 
 /** Absolute, so that origins and errors name the file the same way wherever pacha ran. */
@@ -42,8 +59,11 @@ export async function loadSettings(options: LoadOptions = {}): Promise<Settings>
       message: `config file ${file} not found; using defaults and the environment`,
     });
   }
+  const includeBoot = options.includeBootSettings ?? options.extraLayers === undefined;
+  const bootLayer = includeBoot ? await bootSettingsLayer(stateDirFrom(options, fileLayer)) : undefined;
   const layers = [
     ...(fileLayer ? [fileLayer] : []),
+    ...(bootLayer ? [bootLayer] : []),
     ...(options.extraLayers ?? []),
     environmentLayer(options.env),
     flagsLayer(options.flags),
