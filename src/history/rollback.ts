@@ -83,6 +83,8 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
   const { store, scope } = options;
   const { tracked } = scope;
   const dryRun = Boolean(options.dryRun);
+  // Resolved before what is on disk is committed: `--to HEAD` means the last commit as the
+  // user saw it, so it discards uncommitted changes (kept in history and in the backups).
   const revision = await resolveRevision(historyGit(tracked), tracked.location, options.to, options.now);
 
   // What is on disk now becomes a commit of its own first: the rollback commit then holds

@@ -221,6 +221,20 @@ test('rollback of a deleted file brings it back with its owner and mode', async 
   assert.equal(lstatSync(path.join(world.masterDir, 'bar/foo/owned.conf')).isFile(), true);
 });
 
+test('rollback of a file that did not exist at REV moves it to the backups', async () => {
+  const r = await world.pacha(['rollback', path.join(foo, 'sub/added.conf'), '--to', rev.initial!, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout) as { movedAside: Array<{ path: string; backup: string }> };
+  assert.deepEqual(result.movedAside.map((m) => m.path), ['sub/added.conf']);
+  assert.equal(existsSync(path.join(foo, 'sub/added.conf')), false);
+  assert.equal(readFileSync(result.movedAside[0]!.backup, 'utf8'), 'added\n');
+  assert.equal(readFileSync(path.join(foo, 'sub/nested.conf'), 'utf8'), 'deep = 1\n', 'its siblings are left alone');
+  assert.equal(existsSync(path.join(world.masterDir, 'bar/foo/sub/added.conf')), false);
+  const again = await world.pacha(['rollback', path.join(foo, 'sub/added.conf'), '--to', rev.initial!]);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /did not exist at .* and does not exist now/);
+});
+
 test('rollback of the whole directory: equal to REV, files added since moved to the backups', async () => {
   writeFileSync(path.join(foo, 'sub/added.conf'), 'added, then edited and not committed\n');
   const r = await world.pacha(['rollback', foo, '--to', rev.initial!, '--json']);
