@@ -44,7 +44,8 @@ export function gitAt(context: GitContext): SimpleGit {
   const env: Record<string, string> = { ...baseEnvironment(), GIT_DIR: context.gitDir, ...context.env };
   if (context.workTree) env.GIT_WORK_TREE = context.workTree;
   return simpleGit({
-    baseDir: context.workTree ?? '/',
+    // The work tree comes from GIT_WORK_TREE; the base dir must merely exist (a tracked path may be gone).
+    baseDir: '/',
     allowEnvironment: ALLOWED_ENVIRONMENT,
     unsafe: { allowUnsafeSshCommand: true },
     maxConcurrentProcesses: 4,
