@@ -1,11 +1,13 @@
 // Running the built pacha CLI from a benchmark, against a master on a loopback sshd.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sshd } from '../../test/helpers/sshd.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+/** The built CLI; PACHA_BENCH_CLI points a benchmark at another build (a prototype on a copy). */
+export const CLI = process.env.PACHA_BENCH_CLI ? path.resolve(process.env.PACHA_BENCH_CLI) : path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 export interface SshConfig {
   sshd: Sshd;
@@ -44,6 +46,12 @@ export const SELF_RSS_PRELOAD =
       'const file = process.env.PACHA_BENCH_RSS_FILE;' +
       'if (file) process.on("exit", () => writeFileSync(file, String(process.resourceUsage().maxRSS)));',
   );
+
+/** Flush dirty pages (the previous round's writes and deletes) so they are not timed in the next. */
+export function settle(): void {
+  spawnSync('sync');
+  spawnSync('sleep', ['1']);
+}
 
 /** An environment without PACHA_* variables from the caller (the config file decides). */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
