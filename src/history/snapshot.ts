@@ -2,13 +2,13 @@
 // written as a git tree exactly as the next commit would see it (same pathspecs, same
 // metadata capture) but through a private index: the store's own index, which a running
 // daemon uses, is never touched, and nothing is committed.
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadAccounts } from '../accounts.js';
 import { errnoCode, OperationError } from '../errors.js';
 import { validateMetadata } from '../rebuild/validate.js';
-import { captureMetadata, serializeMetadata } from '../store/capture.js';
-import { BRANCH, trackedPathspec } from '../store/commit.js';
+import { captureMetadata } from '../store/capture.js';
+import { BRANCH, writeSnapshotTree } from '../store/commit.js';
 import { revParse } from '../store/git.js';
 import { METADATA_PATH, METADATA_VERSION, type Metadata } from '../store/metadata.js';
 import type { Store, TrackedPath } from '../store/store.js';
@@ -60,10 +60,5 @@ export async function diskSnapshot(store: Store, tracked: TrackedPath, scratch: 
     if (errnoCode(error) !== 'ENOENT') throw error;
     if (await revParse(git, BRANCH)) await git.raw(['read-tree', BRANCH]);
   }
-  await git.raw(['add', '-A', '-f', '--', ...trackedPathspec(tracked.single, tracked.location)]);
-  const metadataFile = path.join(scratch, 'metadata.json');
-  await writeFile(metadataFile, serializeMetadata(metadata), { mode: 0o600 });
-  const blob = (await git.raw(['hash-object', '-w', '--', metadataFile])).trim();
-  await git.raw(['update-index', '--add', '--cacheinfo', `100644,${blob},${METADATA_PATH}`]);
-  return { tree: (await git.raw(['write-tree'])).trim(), metadata };
+  return { tree: await writeSnapshotTree(git, scratch, metadata), metadata };
 }

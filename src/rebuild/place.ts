@@ -154,18 +154,7 @@ class Placement {
    * that the rename over it stays atomic.
    */
   async keep(entryPath: string, target: string, stats: Stats, moveAway: boolean): Promise<void> {
-    const backup = path.join(this.options.backupDir, entryLocation(this.plan.hostRoot, entryPath));
-    await mkdir(path.dirname(backup), { recursive: true, mode: 0o700 });
-    const move = moveAway || stats.isDirectory();
-    try {
-      if (move) await rename(target, backup);
-      else await link(target, backup);
-    } catch (error) {
-      const code = errnoCode(error);
-      if (code !== 'EXDEV' && code !== 'EPERM') throw error;
-      await copyForBackup(target, backup, stats); // another filesystem: copy, and only then remove
-      if (move) await rm(target, { recursive: true });
-    }
+    const backup = await keepInBackups({ backupDir: this.options.backupDir, hostRoot: this.plan.hostRoot, entryPath, target, stats, moveAway });
     this.result.backedUp++;
     this.result.backups.push(backup);
   }
@@ -261,6 +250,36 @@ class Placement {
   progress(entry: PlannedEntry, bytes: number): void {
     this.options.onProgress?.({ repository: this.plan.repository, path: entry.path, action: entry.action, bytes });
   }
+}
+
+/**
+ * Keep what is at `target` under `<backupDir>/<host path>` and return where it went.
+ * `moveAway`: the path must end up free (a rename; directories always move); otherwise the
+ * entry stays in place and is hard-linked there, so that a rename over it stays atomic.
+ * Across filesystems: a copy (modes, symlinks as symlinks, its owner), and only then the removal.
+ */
+export async function keepInBackups(options: {
+  backupDir: string;
+  hostRoot: string;
+  entryPath: string;
+  target: string;
+  stats: Stats;
+  moveAway: boolean;
+}): Promise<string> {
+  const { target, stats } = options;
+  const backup = path.join(options.backupDir, entryLocation(options.hostRoot, options.entryPath));
+  await mkdir(path.dirname(backup), { recursive: true, mode: 0o700 });
+  const move = options.moveAway || stats.isDirectory();
+  try {
+    if (move) await rename(target, backup);
+    else await link(target, backup);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code !== 'EXDEV' && code !== 'EPERM') throw error;
+    await copyForBackup(target, backup, stats);
+    if (move) await rm(target, { recursive: true });
+  }
+  return backup;
 }
 
 async function copyForBackup(from: string, to: string, stats: Stats): Promise<void> {

@@ -35,6 +35,21 @@ async function previousMetadata(git: SimpleGit, head: string): Promise<Metadata 
   }
 }
 
+/**
+ * The tracked path as it is now, as a git tree (files staged in git's index — the caller's
+ * GIT_INDEX_FILE — plus `.pacha/metadata.json`); `scratch` receives the metadata file.
+ */
+export async function writeSnapshotTree(git: SimpleGit, scratch: string, metadata: Metadata): Promise<string> {
+  // -f: a .gitignore inside a tracked directory must not hide a configuration file.
+  await git.raw(['add', '-A', '-f', '--', ...trackedPathspec(metadata.single, metadata.location)]);
+  await mkdir(scratch, { recursive: true, mode: 0o700 });
+  const metadataFile = path.join(scratch, 'metadata.json');
+  await writeFile(metadataFile, serializeMetadata(metadata), { mode: 0o600 });
+  const blob = (await git.raw(['hash-object', '-w', '--', metadataFile])).trim();
+  await git.raw(['update-index', '--add', '--cacheinfo', `100644,${blob},${METADATA_PATH}`]);
+  return (await git.raw(['write-tree'])).trim();
+}
+
 export async function commitSnapshot(options: {
   git: SimpleGit;
   gitDir: string;
@@ -42,15 +57,7 @@ export async function commitSnapshot(options: {
   message?: string;
 }): Promise<CommitResult | null> {
   const { git, gitDir, metadata } = options;
-  // -f: a .gitignore inside a tracked directory must not hide a configuration file.
-  await git.raw(['add', '-A', '-f', '--', ...trackedPathspec(metadata.single, metadata.location)]);
-  const scratch = path.join(gitDir, 'pacha');
-  await mkdir(scratch, { recursive: true, mode: 0o700 });
-  const metadataFile = path.join(scratch, 'metadata.json');
-  await writeFile(metadataFile, serializeMetadata(metadata), { mode: 0o600 });
-  const blob = (await git.raw(['hash-object', '-w', '--', metadataFile])).trim();
-  await git.raw(['update-index', '--add', '--cacheinfo', `100644,${blob},${METADATA_PATH}`]);
-  const tree = (await git.raw(['write-tree'])).trim();
+  const tree = await writeSnapshotTree(git, path.join(gitDir, 'pacha'), metadata);
 
   const head = await revParse(git, BRANCH);
   const headTree = head ? (await git.raw(['rev-parse', `${head}^{tree}`])).trim() : undefined;
