@@ -3,7 +3,7 @@
 // cold start against the tsc build with node_modules (`node dist/cli/main.js`).
 // Each figure is the median of PACHA_BENCH_RUNS (10) fresh processes timed from spawn to
 // exit, after one untimed run so the page cache is warm (a server that has run pacha
-// before). The bundle runs from an otherwise empty directory with a bare environment, as on
+// before); the cases take turns, round by round. The bundle runs from an otherwise empty directory with a bare environment, as on
 // an image. `node -e 0` is the floor. On Node ≥ 22.1 the bundle is also timed with
 // NODE_COMPILE_CACHE (V8's code cache on disk, second run onwards), an option for images.
 //   node --import tsx bench/bundle.bench.ts
@@ -24,16 +24,29 @@ function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: work, ...extra };
 }
 
-async function measure(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ summary: Summary; rssKib: number }> {
-  await runOk(process.execPath, args, options); // warm the page cache (and the compile cache), and check it works
-  const times: number[] = [];
-  let rssKib = 0;
-  for (let i = 0; i < RUNS; i++) {
-    const run = await runOk(process.execPath, args, { ...options, peakRss: true });
-    times.push(run.ms);
-    rssKib = Math.max(rssKib, run.maxRssKib ?? 0);
+interface Case {
+  label: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Every case once per round, round after round, rather than one case's runs in a row: on a
+ * shared machine a burst of load then slows every case alike instead of one of them.
+ */
+async function measureInterleaved(cases: readonly Case[]): Promise<Array<{ summary: Summary; rssKib: number }>> {
+  for (const c of cases) await runOk(process.execPath, c.args, c); // warm the page cache (and the compile cache), and check it works
+  const times = cases.map((): number[] => []);
+  const rss = cases.map(() => 0);
+  for (let round = 0; round < RUNS; round++) {
+    for (const [i, c] of cases.entries()) {
+      const run = await runOk(process.execPath, c.args, { cwd: c.cwd, env: c.env, peakRss: true });
+      times[i]!.push(run.ms);
+      rss[i] = Math.max(rss[i]!, run.maxRssKib ?? 0);
+    }
   }
-  return { summary: summarize(times), rssKib };
+  return cases.map((_, i) => ({ summary: summarize(times[i]!), rssKib: rss[i]! }));
 }
 
 /**
@@ -86,7 +99,7 @@ try {
 
   console.log(`\ncold start, ${RUNS} runs each after one warm-up (node ${process.version}, ${os.cpus().length} CPUs)`);
   const compileCache = path.join(work, 'compile-cache');
-  const cases: Array<{ label: string; args: string[]; cwd: string; env: NodeJS.ProcessEnv }> = [
+  const cases: Case[] = [
     { label: 'node -e 0 (floor)', args: ['-e', '0'], cwd: image, env: bareEnv() },
     { label: 'bundle --version', args: [bundle, '--version'], cwd: image, env: bareEnv() },
     { label: 'dist/cli/main.js --version', args: [CLI, '--version'], cwd: work, env: bareEnv() },
@@ -100,10 +113,9 @@ try {
     );
   }
   const medians = new Map<string, number>();
-  for (const c of cases) {
-    const { summary, rssKib } = await measure(c.args, c);
-    medians.set(c.label, summary.median);
-    console.log(`${c.label.padEnd(32)} ${formatSummary(summary)}, peak RSS ${(rssKib / 1024).toFixed(0)} MiB`);
+  for (const [i, { summary, rssKib }] of (await measureInterleaved(cases)).entries()) {
+    medians.set(cases[i]!.label, summary.median);
+    console.log(`${cases[i]!.label.padEnd(32)} ${formatSummary(summary)}, peak RSS ${(rssKib / 1024).toFixed(0)} MiB`);
   }
   for (const flag of ['--version', '--help']) {
     const one = medians.get(`bundle ${flag}`)!;
