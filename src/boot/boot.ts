@@ -314,25 +314,14 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
   return worst;
 }
 
-/** Commit each path and push it; an unreachable master stops them all (exit 3). */
+/** Commit each path and push it (push.ts); the boot report keeps one line per path. */
 async function commitAndPush(context: Context, store: Store, master: Master, items: TrackedPath[]): Promise<{ exitCode: number; lines: string[] }> {
-  const { pushTracked } = await import('../cli/commands/push.js');
-  let worst: number = ExitCode.ok;
-  const lines: string[] = [];
-  for (const item of items) {
-    try {
-      const commit = await store.commit(item);
-      const push = await pushTracked(context, store, master, item);
-      worst = Math.max(worst, push.exitCode);
-      lines.push(`${item.location}: ${commit ? `committed ${commit.changed.length} change(s), ` : ''}${push.result.status}`);
-    } catch (error) {
-      if (!isPachaError(error) || error.exitCode === ExitCode.unreachable) throw error;
-      context.out.error(`boot: ${item.location}: ${error.message}`);
-      lines.push(`${item.location}: ${error.message}`);
-      worst = Math.max(worst, ExitCode.partial);
-    }
-  }
-  return { exitCode: worst, lines };
+  const { commitAndPushAll } = await import('../cli/commands/push.js');
+  const { exitCode, paths } = await commitAndPushAll(context, store, master, items);
+  const lines = paths.map((p) =>
+    p.error ? `${p.location}: ${String(p.error.message)}` : `${p.location}: ${p.commit ? `committed ${p.changed?.length ?? 0} change(s), ` : ''}${p.push?.status}`,
+  );
+  return { exitCode, lines };
 }
 
 /** A boot runs unattended (a service): the rebuild's progress goes to the log. */

@@ -26,6 +26,44 @@ export async function pushTracked(
   return { result, exitCode: ExitCode.ok };
 }
 
+export interface PathOutcome {
+  location: string;
+  name: string;
+  commit?: string | null;
+  changed?: string[];
+  push?: PushResult;
+  error?: Record<string, unknown>;
+}
+
+/**
+ * Commit each tracked path that changed and push it. One path's failure does not stop the
+ * others (exit 4); an unreachable master stops them all (exit 3, thrown).
+ */
+export async function commitAndPushAll(
+  context: Context,
+  store: Store,
+  master: Master,
+  items: TrackedPath[],
+): Promise<{ exitCode: number; paths: PathOutcome[] }> {
+  let worst: number = ExitCode.ok;
+  const paths: PathOutcome[] = [];
+  for (const item of items) {
+    try {
+      const commit = await store.commit(item);
+      if (commit) context.out.say(`committed ${item.location}: ${commit.changed.join(', ')}`);
+      const push = await pushTracked(context, store, master, item);
+      worst = Math.max(worst, push.exitCode);
+      paths.push({ location: item.location, name: item.name, commit: commit?.sha ?? null, changed: commit?.changed ?? [], push: push.result });
+    } catch (error) {
+      if (!isPachaError(error) || error.exitCode === ExitCode.unreachable) throw error;
+      context.out.error(`${item.location}: ${error.message}`);
+      worst = Math.max(worst, ExitCode.partial);
+      paths.push({ location: item.location, name: item.name, error: error.toJSON() });
+    }
+  }
+  return { exitCode: worst, paths };
+}
+
 export async function pushCommand(context: Context): Promise<number> {
   const store = await context.store();
   const tracked = await store.list();
@@ -34,25 +72,7 @@ export async function pushCommand(context: Context): Promise<number> {
     context.out.result({ ok: true, paths: [] });
     return 0;
   }
-  const master = await context.master();
-  let worst = 0;
-  const paths = [];
-  for (const item of tracked) {
-    try {
-      const commit = await store.commit(item);
-      if (commit) context.out.say(`committed ${item.location}: ${commit.changed.join(', ')}`);
-      const push = await pushTracked(context, store, master, item);
-      worst = Math.max(worst, push.exitCode);
-      paths.push({ location: item.location, name: item.name, commit: commit?.sha ?? null, changed: commit?.changed ?? [], push: push.result });
-    } catch (error) {
-      if (!isPachaError(error)) throw error;
-      // One path's failure does not stop the others; an unreachable master stops them all.
-      if (error.exitCode === ExitCode.unreachable) throw error;
-      context.out.error(`${item.location}: ${error.message}`);
-      worst = Math.max(worst, ExitCode.partial);
-      paths.push({ location: item.location, name: item.name, error: error.toJSON() });
-    }
-  }
-  context.out.result({ ok: worst === 0, paths });
-  return worst;
+  const { exitCode, paths } = await commitAndPushAll(context, store, await context.master(), tracked);
+  context.out.result({ ok: exitCode === 0, paths });
+  return exitCode;
 }
