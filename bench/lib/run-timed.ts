@@ -42,6 +42,7 @@ export async function runTimed(command: string, args: readonly string[], options
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.on('error', () => undefined); // a command that exits without reading its input (EPIPE)
   child.stdin.end(options.input ?? '');
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
     child.once('error', reject);
