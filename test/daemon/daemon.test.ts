@@ -42,7 +42,7 @@ async function world(extra: string[] = []) {
 
 test('every kind of change reaches the master working copy', async () => {
   const w = await world();
-  await until('first push', () => readIn(w.repo, 'sub/deep/a.conf') === 'a = 1\n');
+  await until('first push', () => readIn(w.repo, 'sub/deep/a.conf') === 'a = 1\n' && inSync(w.gitDir, w.repo));
   const f = (rel: string) => path.join(w.etc, rel);
   const meta = (rel: string) => masterMetadata(w.repo)?.entries.find((e) => e.path === rel);
 
@@ -86,7 +86,7 @@ test('every kind of change reaches the master working copy', async () => {
 
 test("editors' save patterns end as one clean commit", async () => {
   const w = await world();
-  await until('first push', () => readIn(w.repo, 'top.conf') === 'top = 1\n');
+  await until('first push', () => readIn(w.repo, 'top.conf') === 'top = 1\n' && inSync(w.gitDir, w.repo));
   const before = masterLog(w.repo).length;
   const target = path.join(w.etc, 'top.conf');
   // Write to a temporary file, then rename over the original (most editors).
@@ -108,7 +108,7 @@ test("editors' save patterns end as one clean commit", async () => {
 
 test('a 1,000-file burst reaches the master', async () => {
   const w = await world();
-  await until('first push', () => readIn(w.repo, 'top.conf') === 'top = 1\n');
+  await until('first push', () => readIn(w.repo, 'top.conf') === 'top = 1\n' && inSync(w.gitDir, w.repo));
   mkdirSync(path.join(w.etc, 'burst'));
   for (let i = 0; i < 1000; i++) writeFileSync(path.join(w.etc, 'burst', `f${i}.conf`), `n = ${i}\n`);
   await until('all 1,000 files', () => readIn(w.repo, 'burst/f999.conf') === 'n = 999\n' && readIn(w.repo, 'burst/f0.conf') === 'n = 0\n');
