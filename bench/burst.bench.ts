@@ -65,8 +65,10 @@ try {
     });
     const wrong = Array.from({ length: FILES }, (_, i) => i).filter((i) => readOr(path.join(masterCopy, rel, `f${i}.conf`)) !== contentOf(round, i));
     if (wrong.length) throw new Error(`${wrong.length} files of ${rel} differ on the master (first: f${wrong[0]}.conf)`);
+    // The master's working copy is updated before `git push` returns: count up to the push that carried the last file.
+    const lastPush = await daemon.waitFor(/pushed .*app/, { since: arrived - 1, timeoutMs: 30_000 });
     const commits = daemon.lines.filter((l) => l.at >= started && l.at <= arrived && /committed .*app/.test(l.text)).length;
-    const pushes = daemon.lines.filter((l) => l.at >= started && l.at <= arrived && /pushed .*app/.test(l.text)).length;
+    const pushes = daemon.lines.filter((l) => l.at >= started && l.at <= lastPush.at && /pushed .*app/.test(l.text)).length;
     times.push(arrived - started);
     console.log(`round ${round}: all ${FILES} on the master after ${formatMs(arrived - started)} (writing took ${formatMs(written - started)}; ${commits} commit${commits === 1 ? '' : 's'}, ${pushes} push${pushes === 1 ? '' : 'es'})`);
     await new Promise((r) => setTimeout(r, 2000)); // let the last push settle before the next round

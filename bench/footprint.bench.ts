@@ -9,12 +9,18 @@
 //   periodic reconcile scan, in its middle; the idle time is cut into as many such windows
 //   as fit, each reported.
 // - Then one idle reconcile under `strace -f -e trace=execve`: the processes it starts.
+// - Then the parts of one idle reconcile, timed in this process on the same tree and state
+//   dir once the daemon has stopped (CPU of this process, and of the git children apart).
 // PACHA_BENCH_QUICK=1: RSS after 30 s of idling instead of 5 minutes, one CPU window.
 // sshd: test/helpers/sshd.ts's, with SetEnv=SHLVL=1 (root's ~/.bashrc skipped; TESTING.md).
 //   node --import tsx bench/footprint.bench.ts    (after `npm run build`; ~7 min, ~2.5 min quick)
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadAccounts } from '../src/accounts.js';
+import { walkDirectories } from '../src/daemon/watcher.js';
+import { captureMetadata, serializeMetadata } from '../src/store/capture.js';
+import { Store } from '../src/store/store.js';
 import { makeWorld } from '../test/helpers/world.js';
 import { machineLoad, startDaemon } from './lib/daemon.js';
 import { makeLeafTree } from './lib/leaf-tree.js';
@@ -69,6 +75,38 @@ async function execsDuring(pid: number, ms: number, out: string): Promise<Map<st
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
+}
+
+/** CPU (this process: all its threads, as the daemon's utime+stime counts them) and wall time of fn, median of `runs`. */
+async function cost(label: string, fn: () => Promise<unknown> | unknown, runs = 5): Promise<void> {
+  const cpu: number[] = [];
+  const children: number[] = [];
+  const wall: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const before = cpuTicks(process.pid);
+    const usage = process.cpuUsage();
+    const started = performance.now();
+    await fn();
+    wall.push(performance.now() - started);
+    const used = process.cpuUsage(usage);
+    cpu.push((used.user + used.system) / 1000);
+    children.push(((cpuTicks(process.pid).children - before.children) * 1000) / CLOCK_TICKS);
+  }
+  console.log(`  ${label.padEnd(62)} CPU ${formatMs(median(cpu))}${median(children) ? ` + git children ${formatMs(median(children))}` : ''}, wall ${formatMs(median(wall))}`);
+}
+
+/** What captureMetadata reads, with lstatSync: what a synchronous walk would cost (the change proposed when the target is missed). */
+function lstatSyncWalk(root: string): number {
+  let n = 0;
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const stats = lstatSync(path.join(dir, name));
+      n++;
+      if (stats.isDirectory()) walk(path.join(dir, name));
+    }
+  };
+  walk(root);
+  return n;
 }
 
 const world = await makeWorld({ ssh: true });
@@ -134,13 +172,27 @@ try {
 
   // One more reconcile, with every exec recorded (strace slows the daemon: no CPU figure from this part).
   const trace = path.join(world.dir, 'reconcile.strace');
-  const nextTick = Math.ceil((performance.now() - ready) / 1000 / FREQUENCY_S) * FREQUENCY_S;
+  // The reconcile timer was armed before the initial push ended: its phase is that of the busy second seen above.
+  const phase = ((busy[0]?.at ?? FREQUENCY_S) - 1) % FREQUENCY_S;
+  const now = (performance.now() - ready) / 1000;
+  const nextTick = phase + Math.ceil((now + 10 - phase) / FREQUENCY_S) * FREQUENCY_S;
   await sleepUntil(ready + (nextTick - 10) * 1000);
   const execs = await execsDuring(daemon.pid, 20_000, trace);
   const total = [...execs.values()].reduce((a, b) => a + b, 0);
-  console.log(`one idle reconcile (strace -f -e trace=execve, 20 s around the tick at ${nextTick} s): ${total} exec(s): ${[...execs].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'}`);
+  console.log(`one idle reconcile (strace -f -e trace=execve, 20 s around the tick due at ${nextTick.toFixed(0)} s): ${total} exec(s): ${[...execs].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'}`);
   console.log(`machine: ${machineLoad()} (at end)`);
 } finally {
   const code = await daemon.stop();
   if (code !== 0) console.log(`daemon exited ${code}; last lines:\n${daemon.lines.slice(-10).map((l) => l.text).join('\n')}`);
 }
+
+console.log(`the parts of one idle reconcile of ${tree.files} files, in this process (median of 5; ${machineLoad()}):`);
+const store = await Store.open(world.stateDir, 'bar');
+const trackedPath = (await store.list()).find((t) => t.location === tracked)!;
+const accounts = await loadAccounts('/');
+const metadata = await captureMetadata({ location: tracked, single: false, host: 'bar', accounts });
+await cost('watcher resync: walkDirectories (readdir of every directory)', () => walkDirectories(tracked));
+await cost(`captureMetadata: ${metadata.entries.length} fs.promises.lstat`, () => captureMetadata({ location: tracked, single: false, host: 'bar', accounts }));
+await cost(`serializeMetadata (${(serializeMetadata(metadata).length / 1048576).toFixed(1)} MiB)`, () => serializeMetadata(metadata));
+await cost('store.commit() with nothing to commit (capture + 6 git processes)', () => store.commit(trackedPath));
+await cost('for comparison: the same entries read with readdirSync + lstatSync', () => lstatSyncWalk(tracked));
