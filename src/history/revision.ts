@@ -1,9 +1,8 @@
 // REV for log/diff/show/rollback: a commit of the tracked path's history (a sha prefix,
 // HEAD~2, main@{1} …) or a time, which stands for the last commit at or before it.
-import type { SimpleGit } from 'simple-git';
 import { UsageError } from '../errors.js';
 import { BRANCH } from '../store/commit.js';
-import { revParse } from '../store/git.js';
+import { revParse, type Git } from '../store/git.js';
 import { parseTime } from './time.js';
 
 export interface Revision {
@@ -19,13 +18,13 @@ export interface Revision {
 
 const HINT = '`pacha log PATH` lists the commits; a time looks like "2 hours ago", "yesterday" or 2024-05-01T12:00';
 
-async function describe(git: SimpleGit, sha: string): Promise<{ time: string; subject: string }> {
+async function describe(git: Git, sha: string): Promise<{ time: string; subject: string }> {
   const [time = '', subject = ''] = (await git.raw(['log', '-1', '--format=%cI%x00%s', sha, '--'])).trim().split('\0');
   return { time, subject };
 }
 
 /** Resolve REV against one tracked path's git dir; a UsageError (exit 2) when it names nothing. */
-export async function resolveRevision(git: SimpleGit, location: string, given: string, now: Date = new Date()): Promise<Revision> {
+export async function resolveRevision(git: Git, location: string, given: string, now: Date = new Date()): Promise<Revision> {
   const text = given.trim();
   // A leading '-' would be read by git as an option.
   if (text === '' || text.startsWith('-')) throw new UsageError(`'${given}' is not a revision of ${location}`, { hint: HINT });

@@ -4,12 +4,11 @@
 // metadata-only changes (chmod, chown, a retargeted symlink) with one mechanism.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { SimpleGit } from 'simple-git';
 import { OperationError } from '../errors.js';
 import { commitMessage, contentChanges, metadataChanges, parseNameStatus, type Change } from './changes.js';
 import { serializeMetadata, TEMP_PREFIX } from './capture.js';
+import { revParse, type Git } from './git.js';
 import { METADATA_PATH, type Metadata } from './metadata.js';
-import { revParse } from './git.js';
 
 export const BRANCH = 'refs/heads/main';
 
@@ -27,7 +26,7 @@ export function trackedPathspec(single: boolean, location: string): string[] {
   return single ? [`:(literal)${path.basename(location)}`] : ['.', ...own];
 }
 
-async function previousMetadata(git: SimpleGit, head: string): Promise<Metadata | undefined> {
+async function previousMetadata(git: Git, head: string): Promise<Metadata | undefined> {
   try {
     return JSON.parse(await git.raw(['show', `${head}:${METADATA_PATH}`])) as Metadata;
   } catch {
@@ -39,7 +38,7 @@ async function previousMetadata(git: SimpleGit, head: string): Promise<Metadata 
  * The tracked path as it is now, as a git tree (files staged in git's index — the caller's
  * GIT_INDEX_FILE — plus `.pacha/metadata.json`); `scratch` receives the metadata file.
  */
-export async function writeSnapshotTree(git: SimpleGit, scratch: string, metadata: Metadata): Promise<string> {
+export async function writeSnapshotTree(git: Git, scratch: string, metadata: Metadata): Promise<string> {
   // -f: a .gitignore inside a tracked directory must not hide a configuration file.
   await git.raw(['add', '-A', '-f', '--', ...trackedPathspec(metadata.single, metadata.location)]);
   await mkdir(scratch, { recursive: true, mode: 0o700 });
@@ -51,7 +50,7 @@ export async function writeSnapshotTree(git: SimpleGit, scratch: string, metadat
 }
 
 export async function commitSnapshot(options: {
-  git: SimpleGit;
+  git: Git;
   gitDir: string;
   metadata: Metadata;
   message?: string;

@@ -2,14 +2,13 @@
 // tree is the tracked path itself. Nothing is ever written inside a tracked path.
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { SimpleGit } from 'simple-git';
 import { loadAccounts, type Accounts } from '../accounts.js';
 import { MasterError, MasterUnreachableError, OperationError, UsageError, errnoCode } from '../errors.js';
 import { ensurePrivateDir } from '../fs/atomic.js';
 import type { Master } from '../master/master.js';
 import { captureMetadata } from './capture.js';
 import { BRANCH, commitSnapshot, type CommitResult } from './commit.js';
-import { GIT_IDENTITY, gitAt, revParse } from './git.js';
+import { GIT_IDENTITY, gitAt, revParse, type Git } from './git.js';
 import { chooseName, readRegistry, writeRegistry, type TrackedEntry } from './registry.js';
 import { classifyPushFailure, divergedRef } from './push.js';
 
@@ -69,7 +68,7 @@ export class Store {
     return tracked.single ? path.dirname(tracked.location) : tracked.location;
   }
 
-  git(tracked: TrackedPath, extraEnv: Record<string, string> = {}): SimpleGit {
+  git(tracked: TrackedPath, extraEnv: Record<string, string> = {}): Git {
     return gitAt({
       gitDir: tracked.gitDir,
       workTree: this.workTree(tracked),
