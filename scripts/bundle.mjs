@@ -20,7 +20,7 @@ const { values } = parseArgs({
   },
 });
 
-// Bundled CommonJS (ssh2, ini, simple-git's dependencies…) calls `require('crypto')` and
+// Bundled CommonJS (ssh2 and its dependencies…) calls `require('crypto')` and
 // friends and reads `__dirname` (ssh2's agent.js, at load time); an ESM file has neither,
 // so the banner defines them for the bundle's own location. The aliases keep the banner's
 // imports from clashing with names in the bundled code.

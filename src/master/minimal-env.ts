@@ -1,5 +1,5 @@
 // The environment pacha hands git, sh and ssh: PATH and HOME only, so no secret and no stray
-// GIT_* variable from the caller's environment reaches them (simple-git refuses the rest anyway).
+// GIT_* variable from the caller's environment reaches them.
 import os from 'node:os';
 
 export const FALLBACK_PATH = '/usr/local/bin:/usr/bin:/bin';
