@@ -3,41 +3,16 @@
 // pacha.service: the unit first in SYSTEMD_UNIT_PATH, its ExecStart pointed at a stub
 // executable (verify checks that the binary exists), and a clean unit prints nothing.
 // And the settings it says it shares with pacha.service ("[shared]") really are the same.
-// (systemd.test.ts's unitDir()/verify()/assertClean() are not exported — they live in a test
-// file — so the few lines that lay out the unit directory are written here for two units.)
+// The unit directory and verify come from units.ts, shared with systemd.test.ts.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../helpers/tmp.js';
-import { REPO, runCommand, type CommandResult } from './command.js';
+import { REPO } from './command.js';
+import { assertClean, unitDir, verify } from './units.js';
 
 const DAEMON_UNIT = readFileSync(path.join(REPO, 'systemd', 'pacha-daemon.service'), 'utf8');
 const BOOT_UNIT = readFileSync(path.join(REPO, 'systemd', 'pacha.service'), 'utf8');
-
-/** A unit directory holding the given units (ExecStart → a stub), each enabled in multi-user.target. */
-function unitDir(units: Record<string, string>): string {
-  const dir = tempDir('pacha-daemon-unit-');
-  const stub = path.join(dir, 'pacha');
-  writeFileSync(stub, '#!/bin/sh\nexit 0\n');
-  chmodSync(stub, 0o755);
-  const unitsDir = path.join(dir, 'units');
-  mkdirSync(path.join(unitsDir, 'multi-user.target.wants'), { recursive: true });
-  for (const [name, text] of Object.entries(units)) {
-    writeFileSync(path.join(unitsDir, name), text.replace(/^ExecStart=\/usr\/local\/bin\/pacha /m, `ExecStart=${stub} `));
-    symlinkSync(`../${name}`, path.join(unitsDir, 'multi-user.target.wants', name));
-  }
-  return unitsDir;
-}
-
-function verify(unitsDir: string, what: string): CommandResult {
-  return runCommand('systemd-analyze', ['verify', what], { env: { ...process.env, SYSTEMD_UNIT_PATH: `${unitsDir}:` } });
-}
-
-function assertClean(r: CommandResult): void {
-  assert.equal(r.status, 0, r.describe);
-  assert.equal(r.stderr.trim(), '', r.describe);
-}
 
 /** Key=value lines of a unit, in order (comments and section headers left out). */
 function directives(text: string): Array<[string, string]> {

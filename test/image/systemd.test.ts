@@ -2,44 +2,18 @@
 // the unit parses with no warning at all, its start job resolves, and with cloud-init's
 // real units in the same boot transaction there is no ordering cycle.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../helpers/tmp.js';
-import { REPO, runCommand, type CommandResult } from './command.js';
+import { REPO } from './command.js';
+import { assertClean, unitDir as unitDirOf, verify } from './units.js';
 
 const UNIT = readFileSync(path.join(REPO, 'systemd', 'pacha.service'), 'utf8');
 const CLOUD_INIT_TARGET = '/lib/systemd/system/cloud-init.target';
 
-/**
- * A unit directory searched before the system's: pacha.service with its ExecStart pointed
- * at a stub executable (verify checks that the binary exists; /usr/local/bin/pacha does
- * not on a test machine), enabled the way install.sh enables it, and cloud-init.target
- * pulled into multi-user.target the way cloud-init's generator does on a real boot.
- */
+/** pacha.service enabled, with cloud-init.target pulled in as on a real boot. */
 function unitDir(unitText: string): string {
-  const dir = tempDir('pacha-unit-');
-  const stub = path.join(dir, 'pacha');
-  writeFileSync(stub, '#!/bin/sh\nexit 0\n');
-  chmodSync(stub, 0o755);
-  const units = path.join(dir, 'units');
-  mkdirSync(path.join(units, 'multi-user.target.wants'), { recursive: true });
-  const rewritten = unitText.replace(/^ExecStart=\/usr\/local\/bin\/pacha /m, `ExecStart=${stub} `);
-  writeFileSync(path.join(units, 'pacha.service'), rewritten);
-  symlinkSync('../pacha.service', path.join(units, 'multi-user.target.wants', 'pacha.service'));
-  symlinkSync(CLOUD_INIT_TARGET, path.join(units, 'multi-user.target.wants', 'cloud-init.target'));
-  return units;
-}
-
-/** `systemd-analyze verify` with our unit directory first, then the system's (trailing ':'). */
-function verify(units: string, what: string): CommandResult {
-  return runCommand('systemd-analyze', ['verify', what], { env: { ...process.env, SYSTEMD_UNIT_PATH: `${units}:` } });
-}
-
-/** verify exits 0 on mere parse warnings ("…, ignoring"): a clean unit has no output at all. */
-function assertClean(r: CommandResult): void {
-  assert.equal(r.status, 0, r.describe);
-  assert.equal(r.stderr.trim(), '', r.describe);
+  return unitDirOf({ 'pacha.service': unitText }, { 'cloud-init.target': CLOUD_INIT_TARGET });
 }
 
 describe('systemd/pacha.service', () => {
