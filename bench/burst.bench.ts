@@ -8,10 +8,10 @@
 // checked outside the timed part. Median of PACHA_BENCH_ROUNDS (3) rounds, all shown.
 // sshd: test/helpers/sshd.ts's, with SetEnv=SHLVL=1 (root's ~/.bashrc skipped; TESTING.md).
 //   node --import tsx bench/burst.bench.ts    (after `npm run build`)
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeWorld } from '../test/helpers/world.js';
-import { machineLoad, pollUntil, startDaemon } from './lib/daemon.js';
+import { machineLoad, pollUntil, readOr, startDaemon } from './lib/daemon.js';
 import { formatMs, formatSummary, summarize } from './lib/stats.js';
 
 const ROUNDS = Number(process.env.PACHA_BENCH_ROUNDS ?? 3);
@@ -26,14 +26,6 @@ function countIn(dir: string): number {
     return readdirSync(dir).length;
   } catch {
     return 0;
-  }
-}
-
-function readOr(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
   }
 }
 

@@ -11,24 +11,16 @@
 // ~/.bashrc (pyenv, ~74 ms per remote command on these machines; TESTING.md): figures are
 // of a master whose login shell starts quickly.
 //   node --import tsx bench/propagation.bench.ts    (after `npm run build`; PACHA_BENCH_EDITS=100)
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeWorld } from '../test/helpers/world.js';
-import { machineLoad, pollUntil, startDaemon } from './lib/daemon.js';
+import { machineLoad, pollUntil, readOr, startDaemon } from './lib/daemon.js';
 import { formatMs, median, percentile } from './lib/stats.js';
 
 const EDITS = Number(process.env.PACHA_BENCH_EDITS ?? 100);
 const INTERVAL_MS = 1000;
 const POLL_MS = 5;
 const TARGET_P95_MS = 1000;
-
-function readOr(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 const world = await makeWorld({ ssh: true });
 const tracked = path.join(world.root, 'etc', 'app');

@@ -5,6 +5,7 @@
 // (test/daemon/helpers/daemon-process.ts does the same for tests, but registers node:test
 // after() hooks, which would turn a bench process into a test run.)
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { CLI, cleanEnv } from './pacha.js';
 
@@ -82,6 +83,15 @@ export function startDaemon(config: string, extraArgs: string[] = [], nodeArgs: 
 }
 
 /** Resolves once `check()` is true, testing every `everyMs`; the performance.now() it was first seen true. */
+/** A file's text, or undefined while it is not there (yet). */
+export function readOr(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 export async function pollUntil(check: () => boolean, options: { everyMs: number; timeoutMs: number; what: string }): Promise<number> {
   const deadline = performance.now() + options.timeoutMs;
   for (;;) {

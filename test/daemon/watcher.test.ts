@@ -24,6 +24,17 @@ function nextChange(w: TreeWatcher, match: (file: string) => boolean): Promise<s
   });
 }
 
+/** The watch on a new directory may be added just after a write: keep writing until the watcher reports the file. */
+async function writeUntilSeen(w: TreeWatcher, file: string): Promise<void> {
+  const seen = nextChange(w, (f) => f === file);
+  const writer = setInterval(() => writeFileSync(file, `t ${Date.now()}\n`), 50);
+  try {
+    assert.equal(await seen, file);
+  } finally {
+    clearInterval(writer);
+  }
+}
+
 async function started(root: string, options = {}): Promise<TreeWatcher> {
   const w = new TreeWatcher(root, options);
   after(() => w.close());
@@ -55,14 +66,7 @@ test('a new directory tree is watched, including what was made inside it at once
   mkdirSync(path.join(root, 'n/o/p'), { recursive: true });
   await made;
   const file = path.join(root, 'n/o/p/new.conf');
-  // The watch on n/o/p may be added just after this write: keep writing until it is seen.
-  const seen = nextChange(w, (f) => f === file);
-  const writer = setInterval(() => writeFileSync(file, `t ${Date.now()}\n`), 50);
-  try {
-    assert.equal(await seen, file);
-  } finally {
-    clearInterval(writer);
-  }
+  await writeUntilSeen(w, file);
   assert.equal(w.watchedDirectories, 7);
 });
 
@@ -73,13 +77,7 @@ test('a moved directory is reported under its new name; the old watches go', asy
   renameSync(path.join(root, 'a'), path.join(root, 'z'));
   await moved;
   const file = path.join(root, 'z/b/c/deep.conf');
-  const seen = nextChange(w, (f) => f === file);
-  const writer = setInterval(() => writeFileSync(file, `t ${Date.now()}\n`), 50);
-  try {
-    assert.equal(await seen, file);
-  } finally {
-    clearInterval(writer);
-  }
+  await writeUntilSeen(w, file);
   assert.deepEqual((await walkDirectories(root)).length, w.watchedDirectories);
 });
 
