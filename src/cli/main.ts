@@ -90,9 +90,44 @@ export function buildProgram(): Command {
 
   program
     .command('add-host')
-    .description('create a host on the master')
+    .description("create a host on the master; with --key or --keygen (run on the master), enrol the host's key for the gate")
     .argument('<host>', 'host name')
+    .option('--key <pubkey-file>', "enrol this public key: it reaches only this host's directory, through `pacha serve HOST`")
+    .option('--keygen', 'make the key pair here and print what the new host needs (the private key once)')
+    .option('--key-out <file>', 'with --keygen: write the private key to FILE (0600) instead of printing it')
+    .option('--authorized-keys <file>', "the authorized_keys file to enrol in (default pacha.master.authorized_keys, else ~/.ssh/authorized_keys)")
+    .option('--host-key-file <file>', "the master's public host key, printed as the pin for --keygen (default /etc/ssh/ssh_host_ed25519_key.pub)")
+    .option('--revoke', 'take the host\'s enrolled keys out (same as remove-host)')
     .action(run(async () => (await import('./commands/hosts.js')).addHostCommand));
+
+  program
+    .command('remove-host')
+    .description("revoke a host's enrolled keys on the master; its history stays")
+    .argument('<host>', 'host name')
+    .option('--key <pubkey-file>', 'revoke only this key')
+    .option('--authorized-keys <file>', 'the authorized_keys file (default pacha.master.authorized_keys, else ~/.ssh/authorized_keys)')
+    .action(run(async () => (await import('./commands/enrol.js')).removeHostCommand));
+
+  program
+    .command('authorized-keys')
+    .description("print the enrolled keys' lines, for sshd's AuthorizedKeysCommand (… authorized-keys %t %k)")
+    .argument('[type]', 'the offered key type (%t)')
+    .argument('[key]', 'the offered key (%k)')
+    .action(run(async () => (await import('./commands/enrol.js')).authorizedKeysCommand));
+
+  program
+    .command('serve')
+    .description("the master's gate: the forced command of a key enrolled for HOST (run by sshd, not by hand)")
+    .argument('<host>', 'the host the key is enrolled for')
+    // Not run(): the gate reads only its config file, and answers in its own protocol.
+    .action(async (host: string, _options: unknown, command: Command) => {
+      const globals = command.optsWithGlobals() as GlobalOptions;
+      try {
+        process.exitCode = await (await import('./commands/serve.js')).serveCommand(globals, host);
+      } catch (error) {
+        process.exitCode = report(error, false);
+      }
+    });
 
   program
     .command('daemon')

@@ -100,6 +100,14 @@ export const KEYS = {
     help: 'Daemon: longest wait before a commit during a continuous stream of events.',
   }),
   'pacha.master': spec({ kind: 'boolean', default: false, help: 'This machine is the master.' }),
+  'pacha.master.authorized_keys': spec({
+    kind: 'path',
+    help: "Master: the authorized_keys file `pacha add-host HOST --key` enrols host keys in and `pacha authorized-keys` reads. Default: the running user's ~/.ssh/authorized_keys.",
+  }),
+  'pacha.serve.log': spec({
+    kind: 'path',
+    help: 'Master: a file the gate (`pacha serve HOST`) appends one line to per request, allowed or refused. Default: syslog (auth facility) through logger(1), so the journal has it.',
+  }),
   'pacha.log.level': spec({ kind: 'level', default: 'info', help: 'error, warn, info or debug.' }),
   'pacha.ssm.path': spec({
     kind: 'string',

@@ -34,6 +34,16 @@ export function checkComponent(what: 'host' | 'repository', name: string): strin
   return name;
 }
 
+/** Names pacha gives repositories (store/registry.ts sanitizeName): what the gate accepts. */
+const REPOSITORY_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
+
+/** Why `name` cannot be a repository on the master, or undefined when it can. Stricter than unsafeComponentReason. */
+export function repositoryNameProblem(name: string): string | undefined {
+  if (!REPOSITORY_NAME.test(name)) return "is not a repository name (letters, digits, '.', '_' and '-'; not starting with '.' or '-')";
+  if (isHookDirName(name)) return 'is a hook directory';
+  return undefined;
+}
+
 export function hostDir(hostsPath: string, host: string): string {
   return path.posix.join(hostsPath, checkComponent('host', host));
 }
@@ -114,22 +124,33 @@ export function hostNames(entries: readonly DirEntry[]): string[] {
 export const NO_HOSTS_PATH_STATUS = 3;
 
 /**
- * The shell script that makes <host>/<name> a repository with a working copy; run by `sh`
- * on the master (over SSH) or locally, so both masters do exactly the same thing. Idempotent:
- * prints "created" or "exists"; the config is (re)applied either way.
+ * Every repository's config: a push into the checked-out branch updates the working copy an
+ * admin reads; git writes the repository's files 0600 and directories 0700 whatever the umask.
+ */
+export const REPOSITORY_CONFIG: ReadonlyArray<readonly [string, string]> = [
+  ['receive.denyCurrentBranch', 'updateInstead'],
+  ['core.sharedRepository', '0600'],
+];
+
+/**
+ * The shell script that makes <host>/<name> a repository with a working copy on a master
+ * reached as a plain shell account (ensure-repository.ts does the same steps with argv).
+ * Idempotent: prints "created" or "exists"; the config and modes are (re)applied either way.
  */
 export function ensureRepositoryScript(hostsPath: string, host: string, name: string, quote: (s: string) => string): string {
   const repo = repositoryDir(hostsPath, host, name);
   return [
+    'umask 077',
     `hosts=${quote(hostsPath)}`,
+    `host=${quote(hostDir(hostsPath, host))}`,
     `repo=${quote(repo)}`,
     `[ -d "$hosts" ] || { echo "no such directory: $hosts" >&2; exit ${NO_HOSTS_PATH_STATUS}; }`,
     'if [ -e "$repo/.git" ]; then state=exists; else',
     '  mkdir -p "$repo" && git init -q -b main "$repo" || exit 1',
     '  state=created',
     'fi',
-    // A push into the checked-out branch updates the working copy an admin reads.
-    'git -C "$repo" config receive.denyCurrentBranch updateInstead || exit 1',
+    'chmod 700 "$host" "$repo" || exit 1',
+    ...REPOSITORY_CONFIG.map(([key, value]) => `git -C "$repo" config ${quote(key)} ${quote(value)} || exit 1`),
     'echo "$state"',
   ].join('\n');
 }

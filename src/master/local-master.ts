@@ -1,10 +1,11 @@
 // Standalone mode (pacha.host = local): the master is the local directory pacha.hosts.path.
 // Same behaviour as the SSH master (LayoutMaster), answered with node:fs and a local sh.
-import { execFile } from 'node:child_process';
 import { copyFile, lstat, mkdir, readdir } from 'node:fs/promises';
 import { errnoCode } from '../errors.js';
 import { repositoryDir } from './layout.js';
-import { LayoutMaster, type MasterEntry, type MasterFs, type ShellResult } from './layout-master.js';
+import { ensureRepositoryHere } from './ensure-repository.js';
+import { LayoutOperations, type MasterEntry, type MasterFs } from './layout-operations.js';
+import type { Master } from './master.js';
 import { minimalEnv } from './minimal-env.js';
 
 async function ignoreMissing<T>(action: Promise<T>): Promise<T | undefined> {
@@ -28,7 +29,7 @@ export const localFs: MasterFs = {
   },
   async mkdir(dir: string): Promise<boolean> {
     try {
-      await mkdir(dir);
+      await mkdir(dir, { mode: 0o700 });
       return true;
     } catch (error) {
       if (errnoCode(error) === 'EEXIST') return false;
@@ -38,26 +39,12 @@ export const localFs: MasterFs = {
   async download(source: string, local: string): Promise<void> {
     await copyFile(source, local);
   },
-  sh(script: string): Promise<ShellResult> {
-    return new Promise((resolve) => {
-      execFile('sh', ['-c', script], { env: minimalEnv() }, (error, stdout, stderr) => {
-        const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ status, stdout, stderr });
-      });
-    });
-  },
+  ensureRepository: ensureRepositoryHere,
 };
 
-export class LocalMaster extends LayoutMaster {
-  readonly label: string;
-
+export class LocalMaster extends LayoutOperations implements Master {
   constructor(hostsPath: string) {
-    super(hostsPath);
-    this.label = `local:${hostsPath}`;
-  }
-
-  protected async fs(): Promise<MasterFs> {
-    return localFs;
+    super(`local:${hostsPath}`, hostsPath, async () => localFs);
   }
 
   repositoryUrl(host: string, name: string): string {

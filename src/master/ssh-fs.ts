@@ -2,8 +2,16 @@
 // `sh -c SCRIPT` for the rest (sh explicitly, whatever the user's login shell is).
 import type { Client, SFTPWrapper } from 'ssh2';
 import { MasterError } from '../errors.js';
-import type { MasterEntry, MasterFs, ShellResult } from './layout-master.js';
-import { shellCommand } from './shell-quote.js';
+import { NO_HOSTS_PATH_STATUS, ensureRepositoryScript } from './layout.js';
+import type { MasterEntry, MasterFs } from './layout-operations.js';
+import { hostsPathMissing, remoteCommandFailed } from './master-errors.js';
+import { shellCommand, shellQuote } from './shell-quote.js';
+
+export interface ShellResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
 const SFTP_NO_SUCH_FILE = 2;
@@ -18,6 +26,8 @@ function isMissing(error: unknown): boolean {
 
 export class SshFs implements MasterFs {
   private sftpSession: Promise<SFTPWrapper> | undefined;
+  /** What the master said to `pacha-gate hello` when it was not a gate, for the no-SFTP error. */
+  noGateAnswer: string | undefined;
 
   constructor(
     private readonly client: Client,
@@ -32,11 +42,17 @@ export class SshFs implements MasterFs {
   }
 
   private noSftp(error: unknown): MasterError {
-    return new MasterError(`${this.label}: the master's sshd does not offer SFTP (${error instanceof Error ? error.message : String(error)})`, {
-      code: 'ENOSFTP',
-      cause: error,
-      hint: 'add `Subsystem sftp internal-sftp` (or /usr/lib/openssh/sftp-server) to the master\'s sshd_config and reload sshd',
-    });
+    const gate = this.noGateAnswer ? `; and \`pacha-gate hello\` answered: ${this.noGateAnswer.split('\n')[0]}` : '';
+    return new MasterError(
+      `${this.label}: the master offers neither pacha's gate nor SFTP (${error instanceof Error ? error.message : String(error)}${gate})`,
+      {
+        code: 'ENOSFTP',
+        cause: error,
+        hint:
+          'enrol this host\'s key on the master (pacha add-host HOST --key FILE: see "Setting up the master" in the README), ' +
+          'or add `Subsystem sftp internal-sftp` to the master\'s sshd_config for a plain shell account',
+      },
+    );
   }
 
   private failure(what: string, file: string, error: unknown): MasterError {
@@ -70,7 +86,7 @@ export class SshFs implements MasterFs {
 
   async mkdir(dir: string): Promise<boolean> {
     const sftp = await this.sftp();
-    const made = await new Promise<unknown>((resolve) => sftp.mkdir(dir, (error) => resolve(error ?? true)));
+    const made = await new Promise<unknown>((resolve) => sftp.mkdir(dir, { mode: 0o700 }, (error) => resolve(error ?? true)));
     if (made === true) return true;
     // SFTP v3 says only "failure" for an existing directory: look before deciding.
     if ((await this.lstatMode(dir)) !== undefined) return false;
@@ -84,9 +100,25 @@ export class SshFs implements MasterFs {
     });
   }
 
+  async ensureRepository(hostsPath: string, host: string, name: string, label: string): Promise<'created' | 'exists'> {
+    const result = await this.sh(ensureRepositoryScript(hostsPath, host, name, shellQuote));
+    if (result.status === NO_HOSTS_PATH_STATUS) throw hostsPathMissing(label, hostsPath);
+    const state = result.stdout.trim();
+    if (result.status !== 0 || (state !== 'created' && state !== 'exists')) {
+      throw remoteCommandFailed(label, `creating repository ${host}/${name}`, result.status, result.stderr);
+    }
+    return state;
+  }
+
+  /** Run a POSIX sh script on the master (a plain shell account: `sh` explicitly, whatever the login shell). */
   sh(script: string): Promise<ShellResult> {
+    return this.exec(shellCommand(['sh', '-c', script]));
+  }
+
+  /** One SSH exec request: the command line as sshd receives it. */
+  exec(command: string): Promise<ShellResult> {
     return new Promise((resolve, reject) => {
-      this.client.exec(shellCommand(['sh', '-c', script]), (error, stream) => {
+      this.client.exec(command, (error, stream) => {
         if (error) return reject(this.failure('running a command', '', error));
         let stdout = '';
         let stderr = '';

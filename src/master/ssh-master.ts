@@ -1,12 +1,19 @@
 // The master over SSH: ssh2 (one connection per SshMaster, opened on first use and reopened
 // after it drops) for listing, creating and fetching; OpenSSH via GIT_SSH_COMMAND for git.
+// Each connection first asks `pacha-gate hello`: a key enrolled on the master (a forced
+// `pacha serve HOST`) answers it and is then spoken to in the gate's verbs; a plain shell
+// account does not know the word, and is spoken to with SFTP and sh as before.
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import type { Client } from 'ssh2';
 import { resolveIdentity, type ClientIdentity } from './client-identity.js';
 import { describePolicy, hostKeyPolicy, loadHostKeySources, type HostKeyPolicy } from './host-key-sources.js';
-import { repositoryDir } from './layout.js';
-import { LayoutMaster, type MasterFs } from './layout-master.js';
+import { ConfigError } from '../errors.js';
+import { GateClient } from './gate/client.js';
+import { gateCommand, parseHello } from './gate/protocol.js';
+import { repositoryDir, type HookPhase } from './layout.js';
+import { LayoutOperations, type MasterOperations } from './layout-operations.js';
+import type { HookFile, HostListing, Master } from './master.js';
 import { minimalEnv } from './minimal-env.js';
 import { connectSsh, endpointLabel, type SshEndpoint } from './ssh-connect.js';
 import { SshFs } from './ssh-fs.js';
@@ -39,9 +46,17 @@ export function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
-export class SshMaster extends LayoutMaster {
+interface Connection {
+  client: Client;
+  operations: MasterOperations;
+  /** Whether the key is enrolled (the gate answered). */
+  gated: boolean;
+}
+
+export class SshMaster implements Master {
   readonly label: string;
-  private connection: Promise<{ client: Client; fs: SshFs }> | undefined;
+  readonly hostsPath: string;
+  private connection: Promise<Connection> | undefined;
   /** Set once gitEnv() was handed out: git may have opened a shared OpenSSH connection. */
   private gitUsed = false;
 
@@ -50,8 +65,8 @@ export class SshMaster extends LayoutMaster {
     private readonly policy: HostKeyPolicy,
     private readonly identity: ClientIdentity,
   ) {
-    super(options.hostsPath);
     this.label = endpointLabel(options);
+    this.hostsPath = options.hostsPath;
   }
 
   /** Prepare what git needs (state/ssh, the pinned known_hosts); connects lazily, on first use. */
@@ -65,11 +80,36 @@ export class SshMaster extends LayoutMaster {
     return new SshMaster({ ...options, home }, policy, identity);
   }
 
-  protected async fs(): Promise<MasterFs> {
-    return (await this.connect()).fs;
+  private async operations(): Promise<MasterOperations> {
+    return (await this.connect()).operations;
   }
 
-  private connect(): Promise<{ client: Client; fs: SshFs }> {
+  listHosts(): Promise<string[]> {
+    return this.operations().then((o) => o.listHosts());
+  }
+
+  describeHost(host: string): Promise<HostListing | undefined> {
+    return this.operations().then((o) => o.describeHost(host));
+  }
+
+  addHost(host: string): Promise<'created' | 'exists'> {
+    return this.operations().then((o) => o.addHost(host));
+  }
+
+  ensureRepository(host: string, name: string): Promise<'created' | 'exists'> {
+    return this.operations().then((o) => o.ensureRepository(host, name));
+  }
+
+  fetchHooks(host: string, phase: HookPhase, localDir: string): Promise<HookFile[]> {
+    return this.operations().then((o) => o.fetchHooks(host, phase, localDir));
+  }
+
+  /** Whether this master's key is enrolled (served by `pacha serve`) rather than a plain shell account. */
+  async isGated(): Promise<boolean> {
+    return (await this.connect()).gated;
+  }
+
+  private connect(): Promise<Connection> {
     if (!this.connection) {
       const connection = this.openConnection();
       this.connection = connection;
@@ -82,7 +122,7 @@ export class SshMaster extends LayoutMaster {
     return this.connection;
   }
 
-  private async openConnection(): Promise<{ client: Client; fs: SshFs }> {
+  private async openConnection(): Promise<Connection> {
     const client = await connectSsh({
       host: this.options.host,
       port: this.options.port,
@@ -93,7 +133,30 @@ export class SshMaster extends LayoutMaster {
       home: this.options.home,
     });
     client.on('error', () => undefined); // after ready, a dropped connection surfaces as a failed request
-    return { client, fs: new SshFs(client, this.label) };
+    try {
+      return { client, ...(await this.chooseOperations(client)) };
+    } catch (error) {
+      client.end();
+      throw error;
+    }
+  }
+
+  /** The gate when it answers hello; else the plain shell account (SFTP and sh). */
+  private async chooseOperations(client: Client): Promise<Omit<Connection, 'client'>> {
+    const fs = new SshFs(client, this.label);
+    const probe = await fs.exec(gateCommand('hello'));
+    const hello = probe.status === 0 ? parseHello(probe.stdout) : undefined;
+    if (!hello) {
+      fs.noGateAnswer = probe.stderr.trim();
+      return { operations: new LayoutOperations(this.label, this.hostsPath, async () => fs), gated: false };
+    }
+    if (hello.hostsPath !== this.hostsPath) {
+      throw new ConfigError(`${this.label} keeps its hosts under ${hello.hostsPath} (its gate says so), but pacha.hosts.path is ${this.hostsPath}`, {
+        code: 'EHOSTSPATH',
+        hint: `set pacha.hosts.path = ${hello.hostsPath}`,
+      });
+    }
+    return { operations: new GateClient((command) => fs.exec(command), this.label, this.hostsPath, hello), gated: true };
   }
 
   repositoryUrl(host: string, name: string): string {

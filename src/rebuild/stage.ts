@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { classifyPushFailure } from '../store/push.js';
 import { MasterError, OperationError } from '../errors.js';
 import type { Master } from '../master/master.js';
 import { BRANCH } from '../store/commit.js';
@@ -42,7 +43,9 @@ export async function stageRepository(master: Master, host: string, name: string
   try {
     await gitAt({ gitDir: stageDir, env: master.gitEnv() }).raw(['clone', '--bare', '--quiet', '--no-hardlinks', url, gitDir]);
   } catch (error) {
-    throw new MasterError(`cannot clone ${name} of ${host} from ${master.label}: ${lastLine((error as Error).message)}`, {
+    const failure = classifyPushFailure((error as Error).message);
+    const reason = failure.kind === 'other' ? lastLine((error as Error).message) : failure.summary;
+    throw new MasterError(`cannot clone ${name} of ${host} from ${master.label}: ${reason}`, {
       code: 'ECLONE',
       cause: error,
     });

@@ -1,6 +1,6 @@
 // What a failed `git push` means, from git's and ssh's own words. Pure.
 
-export type PushFailureKind = 'non-fast-forward' | 'unreachable' | 'host-key' | 'rejected' | 'other';
+export type PushFailureKind = 'refused' | 'key' | 'non-fast-forward' | 'unreachable' | 'host-key' | 'rejected' | 'other';
 
 export interface PushFailure {
   kind: PushFailureKind;
@@ -9,6 +9,10 @@ export interface PushFailure {
 }
 
 const PATTERNS: Array<[PushFailureKind, RegExp]> = [
+  // The master's gate refused the request (master/gate/protocol.ts, REFUSED_PREFIX).
+  ['refused', /^pacha serve: refused: /],
+  // OpenSSH would not use the key: its own words, which name the file and its mode.
+  ['key', /Permissions 0\d+ for '.*' are too open|UNPROTECTED PRIVATE KEY FILE|Load key .*: (invalid format|bad permissions|incorrect passphrase)|no such identity/i],
   ['host-key', /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i],
   ['unreachable', /Connection refused|Connection timed out|Could not resolve hostname|No route to host|Network is unreachable|Connection closed by|Permission denied \(publickey|port \d+: Operation timed out|kex_exchange_identification/i],
   ['non-fast-forward', /\[rejected\].*\((non-fast-forward|fetch first)\)|non-fast-forward|Updates were rejected because the (tip|remote)/i],
@@ -18,8 +22,9 @@ const PATTERNS: Array<[PushFailureKind, RegExp]> = [
 export function classifyPushFailure(output: string): PushFailure {
   const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
   for (const [kind, pattern] of PATTERNS) {
-    const line = lines.find((l) => pattern.test(l));
-    if (line) return { kind, summary: line };
+    // Every line that says it (OpenSSH's banner included, without its '@'s), once each.
+    const said = [...new Set(lines.filter((l) => pattern.test(l)).map((l) => l.replace(/^@+\s*|\s*@+$/g, '')))];
+    if (said.length > 0) return { kind, summary: said.join('; ') };
   }
   return { kind: 'other', summary: lines.find((l) => /^(fatal|error):/.test(l)) ?? lines.at(-1) ?? 'unknown error' };
 }

@@ -218,16 +218,20 @@ export class Store {
         return { status: 'diverged', ref };
       }
       const where = `${master.label} (${tracked.name})`;
-      if (failure.kind === 'unreachable' || failure.kind === 'host-key') {
-        throw new MasterUnreachableError(`push of ${tracked.location} to ${where} failed: ${failure.summary}`, {
-          code: failure.kind === 'host-key' ? 'EHOSTKEY' : 'EUNREACHABLE',
-          hint: 'the commits are safe in the local store and will be pushed on the next try',
+      const message = `push of ${tracked.location} to ${where} failed: ${failure.summary}`;
+      if (failure.kind === 'unreachable' || failure.kind === 'host-key' || failure.kind === 'key') {
+        throw new MasterUnreachableError(message, {
+          code: { 'host-key': 'EHOSTKEY', key: 'ESSHKEY', unreachable: 'EUNREACHABLE' }[failure.kind],
+          hint: `the commits are safe in the local store and will be pushed on the next try${failure.kind === 'key' ? ' (make the key file 0600, owned by the user running pacha)' : ''}`,
           cause: error,
         });
       }
-      throw new MasterError(`push of ${tracked.location} to ${where} failed: ${failure.summary}`, {
-        code: 'EPUSH',
-        hint: 'the commits are safe in the local store; check the repository on the master',
+      throw new MasterError(message, {
+        code: failure.kind === 'refused' ? 'EGATE' : 'EPUSH',
+        hint:
+          failure.kind === 'refused'
+            ? `the commits are safe in the local store; the master's gate serves only the host this key is enrolled for (this host is ${this.host})`
+            : 'the commits are safe in the local store; check the repository on the master',
         cause: error,
       });
     }

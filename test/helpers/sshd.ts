@@ -48,12 +48,20 @@ export function keygen(file: string, type = 'ed25519'): void {
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'pacha-test', '-f', file]);
 }
 
-export async function startSshd(options: { user?: string } = {}): Promise<Sshd> {
+export interface SshdOptions {
+  user?: string;
+  /** Offer SFTP (default yes; a hardened master with enrolled keys offers none). */
+  sftp?: boolean;
+  /** Start with an empty authorized_keys (keys are then enrolled with `pacha add-host --key`). */
+  noKeys?: boolean;
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pacha-sshd-'));
   mkdirSync('/run/sshd', { recursive: true });
   keygen(path.join(dir, 'host_ed25519'));
   keygen(path.join(dir, 'client_key'));
-  writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(path.join(dir, 'client_key.pub')));
+  writeFileSync(path.join(dir, 'authorized_keys'), options.noKeys ? '' : readFileSync(path.join(dir, 'client_key.pub')));
   const hostKey = readFileSync(path.join(dir, 'host_ed25519.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
   const port = await freePort();
   const knownHosts = path.join(dir, 'known_hosts');
@@ -73,8 +81,8 @@ export async function startSshd(options: { user?: string } = {}): Promise<Sshd> 
         '-o', 'PidFile=none', '-o', 'MaxStartups=100', '-o', 'MaxSessions=50',
         // Skip root's ~/.bashrc (pyenv) on every remote command: see TESTING.md.
         '-o', 'SetEnv=SHLVL=1',
-        // The master's hook directories are fetched over SFTP.
-        '-o', 'Subsystem=sftp internal-sftp',
+        // A plain shell account's hook directories are fetched over SFTP.
+        ...(options.sftp === false ? [] : ['-o', 'Subsystem=sftp internal-sftp']),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );

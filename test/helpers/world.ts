@@ -46,14 +46,35 @@ export interface World {
   writeConfig(extra?: string[]): void;
 }
 
-export async function makeWorld(options: { ssh: boolean; host?: string }): Promise<World> {
+export interface WorldOptions {
+  ssh: boolean;
+  host?: string;
+  /**
+   * A hardened master: sshd offers no SFTP, and authorized_keys holds only the host's key,
+   * enrolled with `pacha add-host HOST --key` (its forced command is `pacha serve HOST`).
+   */
+  gate?: boolean;
+}
+
+/** The master's own config file (hosts path, gate log) and the enrolment of one host's key. */
+export async function enrolOnMaster(world: Pick<World, 'dir' | 'masterDir'>, sshd: Sshd, host: string, publicKey: string): Promise<RunResult> {
+  const masterConfig = path.join(world.dir, 'master.conf');
+  writeFileSync(masterConfig, `pacha.hosts.path = ${world.masterDir}\npacha.serve.log = ${path.join(world.dir, 'serve.log')}\n`);
+  return runPacha(['-c', masterConfig, 'add-host', host, '--key', publicKey, '--authorized-keys', path.join(sshd.dir, 'authorized_keys')]);
+}
+
+export async function makeWorld(options: WorldOptions): Promise<World> {
   const dir = tempDir('pacha-world-');
   const root = path.join(dir, 'host');
   const masterDir = path.join(dir, 'master');
   const stateDir = path.join(dir, 'state');
   mkdirSync(root, { recursive: true });
   mkdirSync(masterDir, { recursive: true });
-  const sshd = options.ssh ? await startSshd() : undefined;
+  const sshd = options.ssh ? await startSshd(options.gate ? { sftp: false, noKeys: true } : {}) : undefined;
+  if (sshd && options.gate) {
+    const enrolled = await enrolOnMaster({ dir, masterDir }, sshd, options.host ?? 'bar', `${sshd.clientKey}.pub`);
+    if (enrolled.code !== 0) throw new Error(`enrolment failed: ${enrolled.stderr}`);
+  }
   const config = path.join(dir, 'pacha.conf');
   const base = (): string[] => [
     '[DEFAULT]',

@@ -1,19 +1,23 @@
 // The seed's crash story, for real: host bar tracks /opt/foo, pushes to a master over a real
-// sshd, dies, and `pacha --rebuild bar` brings everything back with its hooks.
+// sshd, dies, and `pacha --rebuild bar` brings everything back with its hooks. Told twice:
+// to a plain shell account (SFTP and sh), and through the gate of an enrolled key.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { before, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { inodes, makeAccount, makeRichTree, snapshot, writeHook, type TestAccount } from '../helpers/tree.js';
 import { makeWorld, type World } from '../helpers/world.js';
 
+for (const gate of [false, true]) describe(gate ? 'through the gate of an enrolled key' : 'as a plain shell account', () => crashStory(gate));
+
+function crashStory(gate: boolean): void {
 let world: World;
 let account: TestAccount;
 let foo: string;
 let before_: Record<string, unknown>;
 
 before(async () => {
-  world = await makeWorld({ ssh: true });
+  world = await makeWorld({ ssh: true, gate });
   account = makeAccount();
   foo = path.join(world.root, 'opt/foo');
   mkdirSync(foo, { recursive: true });
@@ -132,9 +136,10 @@ test('an unreachable master gives exit 3 and touches nothing', async () => {
   assert.equal(existsSync(foo), false);
 });
 
-test('rebuilding a host the master does not have names the hosts it does have', async () => {
+test('rebuilding a host the master does not have names the hosts it does have (or the gate refuses it)', async () => {
   const r = await world.pacha(['rebuild', 'nosuchhost', '--yes']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /no host 'nosuchhost'/);
+  assert.match(r.stderr, gate ? /refused: this key is enrolled for host 'bar'; it may not reach host "nosuchhost"/ : /no host 'nosuchhost'/);
   assert.match(r.stderr, /bar/);
 });
+}

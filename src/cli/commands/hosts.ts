@@ -2,6 +2,7 @@
 import { UsageError } from '../../errors.js';
 import { checkHostName } from '../../config/values.js';
 import type { Context } from '../context.js';
+import { enrolCommand, removeHostCommand, type EnrolOptions } from './enrol.js';
 
 export async function hostsCommand(context: Context): Promise<number> {
   const master = await context.master();
@@ -19,9 +20,11 @@ export async function hostsCommand(context: Context): Promise<number> {
   return 0;
 }
 
-export async function addHostCommand(context: Context, host: string): Promise<number> {
+export async function addHostCommand(context: Context, host: string, options: EnrolOptions & { revoke?: boolean } = {}): Promise<number> {
   const problem = checkHostName(host);
   if (problem) throw new UsageError(`host name '${host}' ${problem}`);
+  if (options.revoke) return removeHostCommand(context, host, options);
+  if (options.key || options.keygen) return enrolCommand(context, host, options);
   const master = await context.master();
   const outcome = await master.addHost(host);
   context.out.say(outcome === 'created' ? `created ${host} on ${master.label}` : `${host} already exists on ${master.label}`);

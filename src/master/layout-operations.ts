@@ -1,13 +1,11 @@
-// The Master behaviour both implementations share, written once over a small filesystem
+// The Master operations both filesystems share, written once over a small filesystem
 // interface: the SSH master answers it with SFTP and exec, the local one with node:fs.
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { compareNamesC } from '../hooks/order.js';
 import type { HookFile, HostListing, Master } from './master.js';
-import { hostsPathMissing, notADirectory, remoteCommandFailed } from './master-errors.js';
+import { hostsPathMissing, notADirectory } from './master-errors.js';
 import {
-  NO_HOSTS_PATH_STATUS,
-  ensureRepositoryScript,
   hostDir,
   hostListing,
   hostNames,
@@ -18,18 +16,11 @@ import {
   type DirEntry,
   type HookPhase,
 } from './layout.js';
-import { shellQuote } from './shell-quote.js';
 
 export interface MasterEntry {
   name: string;
   /** st_mode from lstat (type bits included). */
   mode: number;
-}
-
-export interface ShellResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
 }
 
 /** What a master's filesystem must answer. Paths are absolute POSIX paths on the master. */
@@ -38,22 +29,24 @@ export interface MasterFs {
   list(dir: string): Promise<MasterEntry[] | undefined>;
   /** lstat's st_mode, or undefined when nothing is there. */
   lstatMode(file: string): Promise<number | undefined>;
-  /** mkdir (not recursive); false when something already exists there. */
+  /** mkdir (not recursive), mode 0700; false when something already exists there. */
   mkdir(dir: string): Promise<boolean>;
   /** Copy a regular file from the master to a local path. */
   download(remote: string, local: string): Promise<void>;
-  /** Run a POSIX sh script on the master. */
-  sh(script: string): Promise<ShellResult>;
+  /** Make <hosts_path>/<host>/<name> a private repository with a working copy (idempotent). */
+  ensureRepository(hostsPath: string, host: string, name: string, label: string): Promise<'created' | 'exists'>;
 }
 
-export abstract class LayoutMaster implements Master {
-  abstract readonly label: string;
-  abstract repositoryUrl(host: string, name: string): string;
-  abstract gitEnv(): Record<string, string>;
-  abstract close(): Promise<void>;
-  protected abstract fs(): Promise<MasterFs>;
+/** What a master does with its hosts' directories; the rest of Master is transport (URLs, git's environment). */
+export type MasterOperations = Pick<Master, 'label' | 'hostsPath' | 'listHosts' | 'describeHost' | 'addHost' | 'ensureRepository' | 'fetchHooks'>;
 
-  constructor(readonly hostsPath: string) {}
+/** The operations over a filesystem: the local master's own, or a plain shell account's over SFTP. */
+export class LayoutOperations implements MasterOperations {
+  constructor(
+    readonly label: string,
+    readonly hostsPath: string,
+    private readonly fs: () => Promise<MasterFs>,
+  ) {}
 
   async listHosts(): Promise<string[]> {
     const entries = await listSafe(await this.fs(), this.hostsPath);
@@ -87,13 +80,7 @@ export abstract class LayoutMaster implements Master {
   }
 
   async ensureRepository(host: string, name: string): Promise<'created' | 'exists'> {
-    const result = await (await this.fs()).sh(ensureRepositoryScript(this.hostsPath, host, name, shellQuote));
-    if (result.status === NO_HOSTS_PATH_STATUS) throw hostsPathMissing(this.label, this.hostsPath);
-    const state = result.stdout.trim();
-    if (result.status !== 0 || (state !== 'created' && state !== 'exists')) {
-      throw remoteCommandFailed(this.label, `creating repository ${host}/${name}`, result.status, result.stderr);
-    }
-    return state;
+    return (await this.fs()).ensureRepository(this.hostsPath, host, name, this.label);
   }
 
   async fetchHooks(host: string, phase: HookPhase, localDir: string): Promise<HookFile[]> {

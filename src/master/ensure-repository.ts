@@ -1,0 +1,61 @@
+// Make <hosts_path>/<host>/<name> a repository with a working copy, here, with git run by
+// argv (no shell): the local master and the gate (`pacha serve`) use it. The SSH master of a
+// plain shell account runs the same steps as a script (layout.ts, ensureRepositoryScript).
+// Private at rest: the host dir and the repository are 0700 and git writes its files 0600
+// (core.sharedRepository), whatever the umask.
+import { execFile } from 'node:child_process';
+import { chmod, lstat, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+import { hostDir, repositoryDir, REPOSITORY_CONFIG } from './layout.js';
+import { hostsPathMissing, remoteCommandFailed } from './master-errors.js';
+import { minimalEnv } from './minimal-env.js';
+
+function git(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { env: minimalEnv(), cwd: '/' }, (error, _stdout, stderr) => {
+      if (error) reject(Object.assign(error, { stderr: String(stderr) }));
+      else resolve();
+    });
+  });
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+async function mkdirPrivate(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    if (errnoCode(error) !== 'EEXIST') throw error;
+  }
+}
+
+export async function ensureRepositoryHere(hostsPath: string, host: string, name: string, label: string): Promise<'created' | 'exists'> {
+  const repo = repositoryDir(hostsPath, host, name);
+  if (!(await exists(hostsPath))) throw hostsPathMissing(label, hostsPath);
+  try {
+    const hostDirectory = hostDir(hostsPath, host);
+    await mkdirPrivate(hostDirectory);
+    let state: 'created' | 'exists' = 'exists';
+    if (!(await exists(path.join(repo, '.git')))) {
+      await mkdirPrivate(repo);
+      await git(['init', '-q', '-b', 'main', repo]);
+      state = 'created';
+    }
+    await chmod(hostDirectory, 0o700);
+    await chmod(repo, 0o700);
+    for (const [key, value] of REPOSITORY_CONFIG) await git(['-C', repo, 'config', key, value]);
+    return state;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? (error as Error).message;
+    throw remoteCommandFailed(label, `creating repository ${host}/${name}`, errnoCode(error) === 'ENOENT' ? 127 : 1, stderr);
+  }
+}
