@@ -88,3 +88,30 @@ export function errnoCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+const PRIVILEGE_CODES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+};
+
+/**
+ * A Node system error that means "not allowed here" (not root, a state dir this user cannot
+ * write, a key file it cannot read), as a PachaError naming the path and what to do; other
+ * errors are returned as they are.
+ */
+export function privilegeError(error: unknown): unknown {
+  const code = errnoCode(error);
+  if (!code || !Object.hasOwn(PRIVILEGE_CODES, code) || isPachaError(error)) return error;
+  const { path: file, dest, syscall } = error as NodeJS.ErrnoException & { dest?: string };
+  const where = [file, dest].filter(Boolean).join(' -> ') || 'a file';
+  const user = typeof process.getuid === 'function' && process.getuid() !== 0 ? ` (pacha runs as uid ${process.getuid()}, not root)` : '';
+  return new OperationError(code === 'EROFS' ? 'EREADONLY' : 'ENOPERMISSION', `${PRIVILEGE_CODES[code]}: ${syscall ?? 'access'} ${where}${user}`, {
+    cause: error,
+    hint:
+      code === 'EROFS'
+        ? `${where} is on a read-only file system; point pacha.state.path (or --state) elsewhere, or remount it read-write`
+        : `run pacha as root (it restores owners and modes), or give this user access to ${where}; a state dir of your own: --state DIR or pacha.state.path`,
+    details: { path: file ?? null, syscall: syscall ?? null, errno: code },
+  });
+}

@@ -266,6 +266,7 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
         host,
         stateDir: context.stateDir,
         root: context.root,
+        tracked: context.settings.get('pacha.watch') ?? [],
         hooksTimeoutSeconds: context.settings.require('pacha.hooks.timeout'),
         events: rebuildLog(context.out),
       });
@@ -275,7 +276,7 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
       const { formatReport } = await import('../rebuild/report.js');
       context.out.info(formatReport(r));
       const t = r.totals;
-      const detail = `${t.repositories} path(s), ${t.written} written, ${r.hooks.length} hook(s)${t.hooksFailed ? `, ${t.hooksFailed} failed` : ''}${t.ownersNotFound ? `, ${t.ownersNotFound} owner(s) not found` : ''}`;
+      const detail = `${t.repositories} path(s), ${t.written} written, ${r.hooks.length} hook(s)${t.hooksFailed ? `, ${t.hooksFailed} failed` : ''}${t.ownersNotFound ? `, ${t.ownersNotFound} owner(s) not found` : ''}${t.notRestored ? `, ${t.notRestored} not restored` : ''}`;
       return { value: r, status: r.exitCode === 0 ? 'ok' : 'error', detail };
     });
     worst = Math.max(worst, rebuilt.exitCode);

@@ -2,7 +2,7 @@
 // pacha's command line. Commands are loaded only when run: `pacha --version` must start fast.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ExitCode, isPachaError } from '../errors.js';
+import { ExitCode, isPachaError, privilegeError } from '../errors.js';
 import type { Context, GlobalOptions } from './context.js';
 import { translateLegacyArgs } from './legacy.js';
 
@@ -30,7 +30,8 @@ function run<A extends unknown[]>(load: () => Promise<Action<A>>) {
   };
 }
 
-function report(error: unknown, json: boolean): number {
+function report(thrown: unknown, json: boolean): number {
+  const error = privilegeError(thrown);
   if (isPachaError(error)) {
     process.stderr.write(`pacha: error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
     if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: error.toJSON() }, null, 2)}\n`);

@@ -1,6 +1,7 @@
 // Which credentials pacha offers the master, like OpenSSH: pacha.ssh.key alone when set;
 // else the first of OpenSSH's default key files that exists, and the agent when there is one.
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
+import { ConfigError, errnoCode } from '../errors.js';
 import path from 'node:path';
 
 /** OpenSSH's default identity files, in the order pacha tries them. */
@@ -42,4 +43,25 @@ export function describeIdentity(identity: ClientIdentity, home: string): string
   if (identity.agentSocket) parts.push('the agent (SSH_AUTH_SOCK)');
   if (parts.length === 0) return `no key (none of ${defaultKeyFiles(home).join(', ')} exists, and no agent)`;
   return parts.join(' and ');
+}
+
+/**
+ * OpenSSH (which git uses) refuses a private key that others may read; ssh2 would not. Refuse
+ * it up front, in OpenSSH's words, so both transports agree and the message says what to do.
+ */
+export async function checkKeyFileMode(keyFile: string): Promise<void> {
+  let stats;
+  try {
+    stats = await stat(keyFile);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return; // said when the key is read (ssh-connect.ts)
+    throw error;
+  }
+  if ((stats.mode & 0o077) !== 0 && stats.uid === process.getuid?.()) {
+    const mode = (stats.mode & 0o777).toString(8).padStart(4, '0');
+    throw new ConfigError(`UNPROTECTED PRIVATE KEY FILE: permissions ${mode} for '${keyFile}' are too open; OpenSSH refuses such a key`, {
+      code: 'ESSHKEY',
+      hint: `chmod 600 ${keyFile}`,
+    });
+  }
 }

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import type { Client } from 'ssh2';
-import { resolveIdentity, type ClientIdentity } from './client-identity.js';
+import { checkKeyFileMode, resolveIdentity, type ClientIdentity } from './client-identity.js';
 import { describePolicy, hostKeyPolicy, loadHostKeySources, type HostKeyPolicy } from './host-key-sources.js';
 import { ConfigError } from '../errors.js';
 import { GateClient } from './gate/client.js';
@@ -123,6 +123,7 @@ export class SshMaster implements Master {
   }
 
   private async openConnection(): Promise<Connection> {
+    if (this.identity.explicit && this.identity.keyFile) await checkKeyFileMode(this.identity.keyFile);
     const client = await connectSsh({
       host: this.options.host,
       port: this.options.port,

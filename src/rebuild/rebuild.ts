@@ -12,7 +12,8 @@ import { inspectStage, inspectTarget } from './inspect.js';
 import { loadTargetAccounts, recordedNames, resolveOwners } from './owners.js';
 import { backupDirFor, placeRepository, type PlaceProgress, type PlaceResult } from './place.js';
 import { planRepository, targetRootOf, type Plan } from './plan.js';
-import { buildRebuildReport, type HookReport, type RebuildReport } from './report.js';
+import { buildRebuildReport, type HookReport, type NotRestored, type RebuildReport } from './report.js';
+import { scopeRepositories } from './scope.js';
 import { createStage, stageRepository, type StagedRepository } from './stage.js';
 
 export interface RebuildOptions {
@@ -24,6 +25,8 @@ export interface RebuildOptions {
   root: string;
   /** Only this repository (its name on the master, or its location). */
   directory?: string;
+  /** What this host tracks (pacha.watch): a repository whose location lies outside is not restored. Empty: no limit. */
+  tracked?: readonly string[];
   dryRun?: boolean;
   hooksTimeoutSeconds: number;
   events?: RebuildEvents;
@@ -48,7 +51,7 @@ export interface Registration {
 
 /** A dry run stops at the plans; a real run adds the report (report.ts) and what was registered. */
 export type RebuildOutcome =
-  | { dryRun: true; plans: Plan[] }
+  | { dryRun: true; plans: Plan[]; notRestored: NotRestored[] }
   | { dryRun: false; plans: Plan[]; report: RebuildReport; registered: Registration[]; skippedHooks: SkippedHookReport[] };
 
 export interface SkippedHookReport {
@@ -99,8 +102,9 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   // 2-3. Stage and clone.
   const stage = await createStage(options.stateDir);
   try {
-    const staged: StagedRepository[] = [];
-    for (const name of names) staged.push(await stageRepository(master, host, name, stage.dir));
+    const fetched: StagedRepository[] = [];
+    for (const name of names) fetched.push(await stageRepository(master, host, name, stage.dir));
+    const { restore: staged, notRestored } = scopeRepositories(fetched, options.tracked ?? []);
     lap('stageMs');
 
     // 4. Plan everything before touching anything.
@@ -130,7 +134,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
         details: { refused: lines },
       });
     }
-    if (options.dryRun) return { dryRun: true, plans };
+    if (options.dryRun) return { dryRun: true, plans, notRestored };
 
     // 5. Pre hooks: a failure stops the rebuild before any file is touched.
     const hooks: HookReport[] = [];
@@ -191,6 +195,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
       startedAt: new Date(started).toISOString(),
       backupDir,
       placed,
+      notRestored,
       hooks,
       durations,
     });

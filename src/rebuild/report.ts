@@ -29,8 +29,16 @@ export interface HookReport {
   durationMs: number;
 }
 
+/** A repository on the master that was listed and not placed (its location is outside what this host tracks). */
+export interface NotRestored {
+  name: string;
+  location: string;
+  reason: string;
+}
+
 export interface RebuildTotals {
   repositories: number;
+  notRestored: number;
   files: number;
   bytes: number;
   written: number;
@@ -51,6 +59,7 @@ export interface RebuildReport {
   /** Where displaced entries were kept, when any were. */
   backupDir?: string;
   repositories: RepositoryReport[];
+  notRestored: NotRestored[];
   hooks: HookReport[];
   totals: RebuildTotals;
   /** Per step (stage, pre, place, post …) and total, milliseconds. */
@@ -84,18 +93,21 @@ export function buildRebuildReport(input: {
   startedAt: string;
   backupDir?: string;
   placed: readonly PlaceResult[];
+  notRestored?: readonly NotRestored[];
   hooks: readonly HookReport[];
   durations: Record<string, number> & { totalMs: number };
 }): RebuildReport {
   const repositories = input.placed.map(repositoryReport);
+  const notRestored = [...(input.notRestored ?? [])];
   const hooks = input.hooks.map(({ name, phase, exitCode, timedOut, durationMs }) => ({ name, phase, exitCode, timedOut: Boolean(timedOut), durationMs }));
-  const totals = computeTotals(repositories, hooks);
+  const totals = computeTotals(repositories, hooks, notRestored.length);
   const report: RebuildReport = {
     host: input.host,
     master: input.master,
     root: input.root,
     startedAt: input.startedAt,
     repositories,
+    notRestored,
     hooks,
     totals,
     durations: input.durations,
@@ -107,10 +119,11 @@ export function buildRebuildReport(input: {
 
 const hookFailed = (hook: HookReport): boolean => hook.exitCode !== 0;
 
-export function computeTotals(repositories: readonly RepositoryReport[], hooks: readonly HookReport[]): RebuildTotals {
+export function computeTotals(repositories: readonly RepositoryReport[], hooks: readonly HookReport[], notRestored = 0): RebuildTotals {
   const sum = (pick: (r: RepositoryReport) => number): number => repositories.reduce((n, r) => n + pick(r), 0);
   return {
     repositories: repositories.length,
+    notRestored,
     files: sum((r) => r.files),
     bytes: sum((r) => r.bytes),
     written: sum((r) => r.written),
@@ -125,10 +138,11 @@ export function computeTotals(repositories: readonly RepositoryReport[], hooks: 
 
 /**
  * Exit code of a rebuild that ran to the end: 4 (completed with failures) when a hook
- * failed or an owner could not be restored by name (DESIGN.md, exit codes), else 0.
+ * failed, an owner could not be restored by name, or a repository was not restored
+ * (DESIGN.md, exit codes), else 0.
  */
 export function rebuildExitCode(totals: RebuildTotals): ExitCode {
-  return totals.hooksFailed > 0 || totals.ownersNotFound > 0 ? ExitCode.partial : ExitCode.ok;
+  return totals.hooksFailed > 0 || totals.ownersNotFound > 0 || totals.notRestored > 0 ? ExitCode.partial : ExitCode.ok;
 }
 
 export function formatBytes(bytes: number): string {
@@ -200,11 +214,20 @@ export function formatReport(report: RebuildReport): string {
   const extras = report.repositories.filter((r) => r.extras.length);
   for (const r of extras) lines.push(`Left alone in ${r.location} (not in the repository): ${listSome(r.extras)}`);
   if (report.backupDir && t.backedUp) lines.push(`Displaced entries kept in ${report.backupDir}`);
+  if (report.notRestored.length) lines.push('NOT restored:', ...report.notRestored.map(notRestoredLine));
   if (report.exitCode !== ExitCode.ok) {
-    const why = [t.hooksFailed && `${plural(t.hooksFailed, 'hook')} failed`, t.ownersNotFound && `${plural(t.ownersNotFound, 'owner')} not found by name`].filter(Boolean);
+    const why = [
+      t.hooksFailed && `${plural(t.hooksFailed, 'hook')} failed`,
+      t.ownersNotFound && `${plural(t.ownersNotFound, 'owner')} not found by name`,
+      t.notRestored && `${plural(t.notRestored, 'repository', 'repositories')} not restored`,
+    ].filter(Boolean);
     lines.push(`Exit ${report.exitCode}: ${why.join(', ') || 'completed with failures'}.`);
   }
   return lines.join('\n');
+}
+
+export function notRestoredLine(n: NotRestored): string {
+  return `  ${n.name} → ${n.location}: ${n.reason}`;
 }
 
 export function reportToJSON(report: RebuildReport): string {

@@ -47,6 +47,7 @@ function report(repos = [repositoryReport(placed)], hookList = hooks): RebuildRe
     startedAt: '2026-01-01T03:00:00.000Z',
     backupDir: '/var/lib/pacha/backups/t',
     repositories: repos,
+    notRestored: [],
     hooks: hookList,
     totals,
     durations: { stageMs: 800, placeMs: 1500, totalMs: 4200 },
@@ -58,11 +59,20 @@ describe('report', () => {
   it('totals and exit code: a failed hook or an owner not found is exit 4', () => {
     const r = report();
     assert.deepEqual(r.totals, {
-      repositories: 1, files: 12, bytes: 3 * 1024 * 1024, written: 10, unchanged: 2, metadataUpdated: 0, backedUp: 1, ownersNotFound: 1, extras: 1, hooksFailed: 1,
+      repositories: 1, notRestored: 0, files: 12, bytes: 3 * 1024 * 1024, written: 10, unchanged: 2, metadataUpdated: 0, backedUp: 1, ownersNotFound: 1, extras: 1, hooksFailed: 1,
     });
     assert.equal(r.exitCode, ExitCode.partial);
     const clean = report([{ ...repositoryReport(placed), ownersNotFound: [] }], [hooks[0]!]);
     assert.equal(clean.exitCode, ExitCode.ok);
+  });
+
+  it('a repository not restored (outside pacha.watch) is exit 4 and listed, with its reason', () => {
+    const totals = computeTotals([], [], 1);
+    assert.equal(totals.notRestored, 1);
+    assert.equal(rebuildExitCode(totals), ExitCode.partial);
+    const text = formatReport({ ...report([], []), totals, exitCode: rebuildExitCode(totals), notRestored: [{ name: 'ssh', location: '/root/.ssh', reason: 'outside' }] });
+    assert.match(text, /NOT restored:\n  ssh → \/root\/\.ssh: outside/);
+    assert.match(text, /Exit 4: 1 repository not restored\./);
   });
 
   it('the human summary puts the verdict first and names what needs attention', () => {

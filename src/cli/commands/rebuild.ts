@@ -1,11 +1,11 @@
 // `pacha rebuild [HOST]` (alias --rebuild HOST): confirmation, progress and the summary.
 import { createInterface } from 'node:readline/promises';
 import path from 'node:path';
-import { UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import type { Master } from '../../master/master.js';
 import { rebuild, type RebuildEvents } from '../../rebuild/rebuild.js';
-import { formatBytes, formatPlan, formatReport, formatRepositoryLine, planToJSON, repositoryReport } from '../../rebuild/report.js';
+import { formatBytes, formatPlan, formatReport, formatRepositoryLine, notRestoredLine, planToJSON, repositoryReport } from '../../rebuild/report.js';
 import type { Context } from '../context.js';
 
 export interface RebuildCommandOptions {
@@ -79,13 +79,15 @@ export async function rebuildCommand(context: Context, hostArgument: string | un
     root: context.root,
     ...(options.directory ? { directory: options.directory } : {}),
     dryRun: Boolean(options.dryRun),
+    tracked: context.settings.get('pacha.watch') ?? [],
     hooksTimeoutSeconds: context.settings.require('pacha.hooks.timeout'),
     events: events(context, Boolean(options.dryRun)),
   });
   if (outcome.dryRun) {
     context.out.say(formatPlan(outcome.plans));
-    context.out.result({ ok: true, dryRun: true, host, plans: planToJSON(outcome.plans) });
-    return 0;
+    if (outcome.notRestored.length) context.out.say(['Would NOT restore:', ...outcome.notRestored.map(notRestoredLine)].join('\n'));
+    context.out.result({ ok: true, dryRun: true, host, plans: planToJSON(outcome.plans), notRestored: outcome.notRestored });
+    return outcome.notRestored.length ? ExitCode.partial : 0;
   }
   const { report, registered, skippedHooks } = outcome;
   context.out.say(formatReport(report));
