@@ -8,7 +8,7 @@ import { chmod, lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { hostDir, repositoryDir, REPOSITORY_CONFIG } from './layout.js';
-import { hostsPathMissing, remoteCommandFailed } from './master-errors.js';
+import { hostsPathMissing, notADirectory, remoteCommandFailed } from './master-errors.js';
 import { minimalEnv } from './minimal-env.js';
 
 function git(args: string[]): Promise<void> {
@@ -18,6 +18,15 @@ function git(args: string[]): Promise<void> {
       else resolve();
     });
   });
+}
+
+/** Whether something is at `file`; a symlink or a non-directory where a directory belongs is refused (never followed). */
+async function directoryOrNothing(dir: string, label: string): Promise<void> {
+  try {
+    if (!(await lstat(dir)).isDirectory()) throw notADirectory(label, dir);
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw error;
+  }
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -41,8 +50,10 @@ async function mkdirPrivate(dir: string): Promise<void> {
 export async function ensureRepositoryHere(hostsPath: string, host: string, name: string, label: string): Promise<'created' | 'exists'> {
   const repo = repositoryDir(hostsPath, host, name);
   if (!(await exists(hostsPath))) throw hostsPathMissing(label, hostsPath);
+  const hostDirectory = hostDir(hostsPath, host);
+  await directoryOrNothing(hostDirectory, label);
+  await directoryOrNothing(repo, label);
   try {
-    const hostDirectory = hostDir(hostsPath, host);
     await mkdirPrivate(hostDirectory);
     let state: 'created' | 'exists' = 'exists';
     if (!(await exists(path.join(repo, '.git')))) {

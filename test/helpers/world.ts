@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startSshd, type Sshd } from './sshd.js';
+import { keygen, startSshd, type Sshd } from './sshd.js';
 import { tempDir } from './tmp.js';
 
 export const CLI = path.resolve('dist/cli/main.js');
@@ -104,4 +104,46 @@ export async function makeWorld(options: WorldOptions): Promise<World> {
   };
   world.writeConfig();
   return world;
+}
+
+/**
+ * Another host on a gated world's master: its own key (enrolled for it), root, state dir and
+ * config. Returns a World whose pacha() runs as that host.
+ */
+export async function addEnrolledHost(world: World, host: string): Promise<World & { key: string }> {
+  const sshd = world.sshd!;
+  const dir = path.join(world.dir, host);
+  const root = path.join(dir, 'host');
+  const stateDir = path.join(dir, 'state');
+  mkdirSync(root, { recursive: true });
+  const key = path.join(dir, 'id_ed25519');
+  keygen(key);
+  const enrolled = await enrolOnMaster(world, sshd, host, `${key}.pub`);
+  if (enrolled.code !== 0) throw new Error(`enrolment of ${host} failed: ${enrolled.stderr}`);
+  const config = path.join(dir, 'pacha.conf');
+  const lines = (extra: string[]): string[] => [
+    `pacha.hostname = ${host}`,
+    `pacha.hosts.path = ${world.masterDir}`,
+    `pacha.state.path = ${stateDir}`,
+    'pacha.hooks.timeout = 20',
+    'pacha.host = 127.0.0.1',
+    `pacha.ssh.port = ${sshd.port}`,
+    `pacha.ssh.user = ${sshd.user}`,
+    `pacha.ssh.key = ${key}`,
+    `pacha.ssh.known_hosts = ${sshd.knownHosts}`,
+    ...extra,
+  ];
+  const other: World & { key: string } = {
+    dir,
+    root,
+    masterDir: world.masterDir,
+    stateDir,
+    config,
+    sshd,
+    key,
+    pacha: (args, env) => runPacha(['-c', config, ...args], env ? { env } : {}),
+    writeConfig: (extra = []) => writeFileSync(config, `${lines(extra).join('\n')}\n`),
+  };
+  other.writeConfig();
+  return other;
 }

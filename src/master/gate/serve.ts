@@ -111,6 +111,7 @@ async function act(identity: GateIdentity, request: GateRequest, out: NodeJS.Wri
       return reply({ outcome: await master.addHost(identity.host) });
     case 'ensure-repository':
       await hostPresent(identity);
+      await realDirectory(repositoryDir(identity.hostsPath, identity.host, request.name), 'repository', true);
       return reply({ outcome: await master.ensureRepository(identity.host, request.name) });
     case 'hooks':
       return reply({ hooks: await wireHooks(identity, request.phase) });
