@@ -22,6 +22,8 @@ export interface ServeOptions extends GateIdentity {
   peer?: string | undefined;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
+  /** How git's pack program is run once a repository passed every check (default: git by argv, stdio handed over). */
+  runGit?: (verb: 'upload-pack' | 'receive-pack', repo: string) => Promise<number>;
 }
 
 /** Refused by the disk rather than by the words: a symlink, a missing repository. */
@@ -93,7 +95,8 @@ function runGit(verb: 'upload-pack' | 'receive-pack', repo: string): Promise<num
   });
 }
 
-async function act(identity: GateIdentity, request: GateRequest, out: NodeJS.WritableStream): Promise<number> {
+async function act(options: ServeOptions, request: GateRequest, out: NodeJS.WritableStream): Promise<number> {
+  const identity: GateIdentity = options;
   const master = new LocalMaster(identity.hostsPath);
   const reply = (value: unknown): number => {
     out.write(`${JSON.stringify(value)}\n`);
@@ -117,7 +120,7 @@ async function act(identity: GateIdentity, request: GateRequest, out: NodeJS.Wri
       return reply({ hooks: await wireHooks(identity, request.phase) });
     case 'upload-pack':
     case 'receive-pack':
-      return runGit(request.verb, await checkRepository(identity, request.name));
+      return (options.runGit ?? runGit)(request.verb, await checkRepository(identity, request.name));
   }
 }
 
