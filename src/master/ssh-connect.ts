@@ -78,10 +78,10 @@ export function connectError(error: unknown, options: ConnectOptions): MasterUnr
   const code = errnoCode(error);
   const text = error instanceof Error ? error.message : String(error);
   if (level === 'client-authentication') {
-    return new MasterUnreachableError(`${label} refused pacha's credentials: tried ${describeIdentity(options.identity, options.home)}`, {
+    return new MasterUnreachableError(`${label} refused pacha's credentials (Permission denied (publickey)): tried ${describeIdentity(options.identity, options.home)}`, {
       code: 'EAUTH',
       cause: error,
-      hint: `add the public key to ~${options.user}/.ssh/authorized_keys on the master, or set pacha.ssh.key to a key it accepts`,
+      hint: `enrol this host's public key on the master (pacha add-host HOST --key FILE), or add it to ~${options.user}/.ssh/authorized_keys there, or set pacha.ssh.key to a key it accepts`,
     });
   }
   if (level === 'client-timeout' || code === 'ETIMEDOUT') {

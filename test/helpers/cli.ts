@@ -14,6 +14,9 @@ export interface RunOptions {
   /** Written to the child's standard input, then closed. Without it stdin is empty (not a TTY). */
   input?: string;
   cwd?: string;
+  /** Run as this user and group (tests of what a non-root user sees). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface RunResult {
@@ -33,6 +36,8 @@ export function runPacha(args: readonly string[], options: RunOptions = {}): Pro
     const child = spawn(process.execPath, [CLI, ...args], {
       env,
       cwd: options.cwd ?? process.cwd(),
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -5,6 +5,7 @@ import { readFile, realpath, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { configPathFrom } from '../../config/load.js';
+import { checkHostName } from '../../config/values.js';
 import { ConfigError, OperationError, UsageError } from '../../errors.js';
 import { EnrolmentProblem, enrolledLines, parsePublicKey, type ForcedCommand, type PublicKey } from '../../master/enrol/authorized-keys.js';
 import { enrolHost, generateKeyPair, readHostKey, readKeysFile, revokeHost } from '../../master/enrol/enrol.js';
@@ -106,6 +107,8 @@ function printNewHostNeeds(context: Context, host: string, hostsPath: string, pr
 }
 
 export async function removeHostCommand(context: Context, host: string, options: Pick<EnrolOptions, 'key' | 'authorizedKeys'>): Promise<number> {
+  const problem = checkHostName(host);
+  if (problem) throw new UsageError(`host name '${host}' ${problem}`);
   const file = keysFile(context, options.authorizedKeys);
   const key = options.key ? await readPublicKey(options.key) : undefined;
   const removed = await revokeHost(file, host, key);
