@@ -13,7 +13,6 @@ export const LEGACY_FLAGS: Record<string, Alias> = {
   '--rebuild': { command: ['rebuild'], values: 1 },
   '--config-values': { command: ['config'], values: 0 },
   '--add-host': { command: ['add-host'], values: 1 },
-  '--remove-host': { command: ['remove-host'], values: 1 },
   '--daemon-run-once': { command: ['push'], values: 0 },
   '--daemon-foreground': { command: ['daemon'], values: 0 },
   '--add-config': { command: ['config', '--check'], values: 1 },

@@ -131,7 +131,7 @@ test('pacha add-host HOST --key: the host dir (0700) and one line, idempotent; t
   assert.equal(removed.code, 0, removed.stderr);
   assert.match(removed.stdout, /revoked 1 key\(s\) of alpha .*its history stays/);
   assert.equal(readFileSync(m.keys, 'utf8'), m.admin);
-  const none = await runPacha(['-c', m.conf, '--remove-host', 'alpha', '--authorized-keys', m.keys]);
+  const none = await runPacha(['-c', m.conf, 'add-host', 'alpha', '--revoke', '--authorized-keys', m.keys]);
   assert.equal(none.code, 1);
   assert.match(none.stderr, /no key is enrolled for alpha/);
 });
