@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { chmod, lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
-import { hostDir, repositoryDir, REPOSITORY_CONFIG } from './layout.js';
+import { hostDir, INIT_OPTIONS, repositoryDir, REPOSITORY_CONFIG } from './layout.js';
 import { hostsPathMissing, notADirectory, remoteCommandFailed } from './master-errors.js';
 import { minimalEnv } from './minimal-env.js';
 
@@ -58,7 +58,7 @@ export async function ensureRepositoryHere(hostsPath: string, host: string, name
     let state: 'created' | 'exists' = 'exists';
     if (!(await exists(path.join(repo, '.git')))) {
       await mkdirPrivate(repo);
-      await git(['init', '-q', '-b', 'main', repo]);
+      await git(['init', ...INIT_OPTIONS, repo]);
       state = 'created';
     }
     await chmod(hostDirectory, 0o700);

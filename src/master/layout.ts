@@ -120,8 +120,17 @@ export function hostNames(entries: readonly DirEntry[]): string[] {
   return sortNames(entries.filter(isHost).map((e) => e.name));
 }
 
+/** `git push --receive-pack=…` where receive-pack runs through a shell: files it writes are private. */
+export const PRIVATE_PUSH_OPTIONS: readonly string[] = ['--receive-pack=umask 077 && git-receive-pack'];
+
 /** Exit status of ensureRepositoryScript when hosts_path does not exist. */
 export const NO_HOSTS_PATH_STATUS = 3;
+
+/**
+ * `git init` of a repository on the master: private files from the first one (whatever the
+ * umask), and no sample hooks copied from the system's template directory.
+ */
+export const INIT_OPTIONS: readonly string[] = ['-q', '-b', 'main', '--shared=0600', '--template='];
 
 /**
  * Every repository's config: a push into the checked-out branch updates the working copy an
@@ -146,7 +155,7 @@ export function ensureRepositoryScript(hostsPath: string, host: string, name: st
     `repo=${quote(repo)}`,
     `[ -d "$hosts" ] || { echo "no such directory: $hosts" >&2; exit ${NO_HOSTS_PATH_STATUS}; }`,
     'if [ -e "$repo/.git" ]; then state=exists; else',
-    '  mkdir -p "$repo" && git init -q -b main "$repo" || exit 1',
+    `  mkdir -p "$repo" && git init ${INIT_OPTIONS.map(quote).join(' ')} "$repo" || exit 1`,
     '  state=created',
     'fi',
     'chmod 700 "$host" "$repo" || exit 1',

@@ -2,7 +2,7 @@
 // Same behaviour as the SSH master (LayoutMaster), answered with node:fs and a local sh.
 import { copyFile, lstat, mkdir, readdir } from 'node:fs/promises';
 import { errnoCode } from '../errors.js';
-import { repositoryDir } from './layout.js';
+import { PRIVATE_PUSH_OPTIONS, repositoryDir } from './layout.js';
 import { ensureRepositoryHere } from './ensure-repository.js';
 import { LayoutOperations, type MasterEntry, type MasterFs } from './layout-operations.js';
 import type { Master } from './master.js';
@@ -49,6 +49,10 @@ export class LocalMaster extends LayoutOperations implements Master {
 
   repositoryUrl(host: string, name: string): string {
     return repositoryDir(this.hostsPath, host, name);
+  }
+
+  async pushOptions(): Promise<string[]> {
+    return [...PRIVATE_PUSH_OPTIONS];
   }
 
   gitEnv(): Record<string, string> {

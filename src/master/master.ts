@@ -37,5 +37,11 @@ export interface Master {
   repositoryUrl(host: string, name: string): string;
   /** Environment for git commands that talk to this master (GIT_SSH_COMMAND …); never includes secrets' contents. */
   gitEnv(): Record<string, string>;
+  /**
+   * Options for `git push` to this master: where git's receive-pack runs through a shell (a
+   * local master, a plain shell account) it runs under umask 077, so the working copy it
+   * updates is private whatever the account's umask. The gate sets its own umask.
+   */
+  pushOptions(): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { describePolicy, hostKeyPolicy, loadHostKeySources, type HostKeyPolicy }
 import { ConfigError } from '../errors.js';
 import { GateClient } from './gate/client.js';
 import { gateCommand, parseHello } from './gate/protocol.js';
-import { repositoryDir, type HookPhase } from './layout.js';
+import { PRIVATE_PUSH_OPTIONS, repositoryDir, type HookPhase } from './layout.js';
 import { LayoutOperations, type MasterOperations } from './layout-operations.js';
 import type { HookFile, HostListing, Master } from './master.js';
 import { minimalEnv } from './minimal-env.js';
@@ -57,6 +57,7 @@ export class SshMaster implements Master {
   readonly label: string;
   readonly hostsPath: string;
   private connection: Promise<Connection> | undefined;
+  private gated: boolean | undefined;
   /** Set once gitEnv() was handed out: git may have opened a shared OpenSSH connection. */
   private gitUsed = false;
 
@@ -106,7 +107,13 @@ export class SshMaster implements Master {
 
   /** Whether this master's key is enrolled (served by `pacha serve`) rather than a plain shell account. */
   async isGated(): Promise<boolean> {
-    return (await this.connect()).gated;
+    // Known from any earlier connection: a daemon whose connection dropped need not dial just to ask.
+    this.gated ??= (await this.connect()).gated;
+    return this.gated;
+  }
+
+  async pushOptions(): Promise<string[]> {
+    return (await this.isGated()) ? [] : [...PRIVATE_PUSH_OPTIONS];
   }
 
   private connect(): Promise<Connection> {

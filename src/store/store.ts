@@ -208,13 +208,14 @@ export class Store {
       this.ensured.add(tracked.name);
     }
     const url = master.repositoryUrl(this.host, tracked.name);
+    const push = ['push', '--porcelain', '--quiet', ...(await master.pushOptions()), url];
     try {
-      await git.raw(['push', '--porcelain', '--quiet', url, `${BRANCH}:${BRANCH}`]);
+      await git.raw([...push, `${BRANCH}:${BRANCH}`]);
     } catch (error) {
       const failure = classifyPushFailure(String((error as Error).message));
       if (failure.kind === 'non-fast-forward') {
         const ref = divergedRef(this.host, new Date());
-        await git.raw(['push', '--porcelain', '--quiet', url, `${BRANCH}:${ref}`]);
+        await git.raw([...push, `${BRANCH}:${ref}`]);
         return { status: 'diverged', ref };
       }
       const where = `${master.label} (${tracked.name})`;

@@ -132,3 +132,32 @@ test('a target whose subdirectory is a symlink pointing outside is refused befor
   assert.deepEqual(readdirSync(outside), []);
   assert.equal(existsSync(path.join(dir, 'top')), false, 'nothing placed when any entry is refused');
 });
+
+test('a repository outside pacha.watch is NOT restored (exit 4): neither placed nor tracked; the local master keeps copies private', async () => {
+  const w = await makeWorld({ ssh: false });
+  const keep = path.join(w.root, 'etc/app');
+  const foreign = path.join(w.root, 'root/.ssh');
+  mkdirSync(keep, { recursive: true });
+  mkdirSync(foreign, { recursive: true });
+  writeFileSync(path.join(keep, 'app.conf'), 'app\n');
+  writeFileSync(path.join(foreign, 'id_ed25519'), 'not really a key\n', { mode: 0o600 });
+  assert.equal((await w.pacha(['watch', keep, foreign])).code, 0);
+  assert.equal(execFileSync('find', [path.join(w.masterDir, 'bar'), '!', '-type', 'l', '-perm', '/077'], { encoding: 'utf8' }), '');
+  rmSync(path.join(w.root, 'etc'), { recursive: true });
+  rmSync(path.join(w.root, 'root'), { recursive: true });
+  rmSync(w.stateDir, { recursive: true });
+  w.writeConfig([`pacha.watch = ${keep}`]);
+  const dry = await w.pacha(['rebuild', '--dry-run']);
+  assert.equal(dry.code, 4, dry.stderr);
+  assert.match(dry.stdout, new RegExp(`Would NOT restore:\\n  \\S+ → ${foreign.replace(/[/.]/g, '\\$&')}: its metadata places it at`));
+  const r = await w.pacha(['rebuild', '--yes', '--json']);
+  assert.equal(r.code, 4, r.stderr);
+  const report = JSON.parse(r.stdout) as { notRestored: Array<{ location: string; reason: string }>; repositories: Array<{ location: string }> };
+  assert.deepEqual(report.notRestored.map((n) => n.location), [foreign]);
+  assert.match(report.notRestored[0]!.reason, /outside what this host tracks \(pacha\.watch = /);
+  assert.deepEqual(report.repositories.map((x) => x.location), [keep]);
+  assert.equal(readFileSync(path.join(keep, 'app.conf'), 'utf8'), 'app\n');
+  assert.equal(existsSync(foreign), false);
+  const status = JSON.parse((await w.pacha(['--json', 'status'])).stdout) as { paths: Array<{ location: string }> };
+  assert.deepEqual(status.paths.map((p) => p.location), [keep]);
+});

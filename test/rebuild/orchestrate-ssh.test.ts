@@ -2,6 +2,7 @@
 // sshd, dies, and `pacha --rebuild bar` brings everything back with its hooks. Told twice:
 // to a plain shell account (SFTP and sh), and through the gate of an enrolled key.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -29,6 +30,9 @@ test('watch pushes /opt/foo to <hosts_path>/bar/foo with a readable working copy
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readFileSync(path.join(world.masterDir, 'bar/foo/app.conf'), 'utf8'), 'listen = 80\n');
   assert.ok(existsSync(path.join(world.masterDir, 'bar/foo/.pacha/metadata.json')));
+  // Private at rest, whatever the account's umask: nothing of bar's copy is open to other users.
+  const open = execFileSync('find', [path.join(world.masterDir, 'bar'), '!', '-type', 'l', '-perm', '/077'], { encoding: 'utf8' });
+  assert.equal(open, '');
   const again = await world.pacha(['watch', foo]);
   assert.equal(again.code, 0);
   assert.match(again.stdout, /already tracked/);
