@@ -2,9 +2,8 @@
 // the pieces an attacker would combine (verbs, quoting, '..', other hosts, symlink names, NUL,
 // newlines, shell metacharacters, long names). None may reach outside the key's host.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
@@ -14,6 +13,7 @@ import { REFUSED_STATUS } from '../../src/master/gate/protocol.js';
 import { serve } from '../../src/master/gate/serve.js';
 import { repositoryNameProblem } from '../../src/master/layout.js';
 import { tempDir } from '../helpers/tmp.js';
+import { snapshot } from '../helpers/tree.js';
 
 const HOSTS = '/srv/pacha hosts';
 const identity: GateIdentity = { host: 'alpha', hostsPath: HOSTS };
@@ -94,25 +94,6 @@ test('unquoteGitArgument reads back exactly what git quoted, and nothing looser'
   for (const loose of ['/a/b', "'a'b", "'a", "'a'\\'", "'a' 'b'", '"a"', "'a'\\x'b'"]) assert.equal(unquoteGitArgument(loose), undefined, loose);
 });
 
-/** Everything under dir: path -> type, mode and content hash (symlink targets too). */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const full = path.join(d, name);
-      const s = lstatSync(full);
-      const key = path.relative(dir, full);
-      if (s.isSymbolicLink()) out[key] = 'link';
-      else if (s.isDirectory()) {
-        out[key] = `dir ${s.mode & 0o7777}`;
-        walk(full);
-      } else out[key] = `file ${s.mode & 0o7777} ${createHash('sha256').update(readFileSync(full)).digest('hex')}`;
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 const sink = (): Writable & { text: () => string } => {
   let text = '';
   const stream = new Writable({ write: (chunk, _e, done) => ((text += String(chunk)), done()) });
@@ -130,8 +111,8 @@ test('serve() on a real master with symlinks planted under alpha: generated requ
   symlinkSync(path.join(hostsPath, 'bravo', 'etc'), path.join(hostsPath, 'alpha', 'evil-link'));
   symlinkSync(path.join(hostsPath, 'bravo', 'pacha_pre'), path.join(hostsPath, 'alpha', 'pacha_post'));
   symlinkSync('/etc', path.join(hostsPath, 'alpha', 'etc'));
-  const outsideAlpha = (): Record<string, string> =>
-    Object.fromEntries(Object.entries(tree(root)).filter(([k]) => !k.startsWith('hosts/alpha/') && k !== 'hosts/alpha'));
+  const outsideAlpha = (): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(snapshot(root)).filter(([k]) => !k.startsWith('hosts/alpha/') && k !== 'hosts/alpha'));
   const before = outsideAlpha();
   const logFile = path.join(tempDir('pacha-gate-log-'), 'serve.log');
   const handedToGit: string[] = [];

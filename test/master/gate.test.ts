@@ -3,13 +3,13 @@
 // used as an attacker would, reaches nothing of bravo's.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Client } from 'ssh2';
 import { startDaemon } from '../daemon/helpers/daemon-process.js';
 import { makeInstance, configBlock, indent } from '../boot/instance.js';
+import { snapshot } from '../helpers/tree.js';
 import { addEnrolledHost, makeWorld, type World } from '../helpers/world.js';
 
 const NOBODY = 65534;
@@ -49,25 +49,6 @@ function gitWith(key: string, args: string[], cwd = '/'): { status: number | nul
 }
 
 const url = (relative: string): string => `ssh://${alpha.sshd!.user}@127.0.0.1:${alpha.sshd!.port}${alpha.masterDir}/${relative}`;
-
-/** Every entry under dir: type, mode, owner, content hash, symlink target. What "nothing changed" is measured by. */
-function fingerprint(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const full = path.join(d, name);
-      const s = lstatSync(full);
-      const rel = path.relative(dir, full);
-      if (s.isSymbolicLink()) out[rel] = `link ${readFileSync(full).length}`;
-      else if (s.isDirectory()) {
-        out[rel] = `dir ${s.mode.toString(8)} ${s.uid}`;
-        walk(full);
-      } else out[rel] = `file ${s.mode.toString(8)} ${s.uid} ${createHash('sha256').update(readFileSync(full)).digest('hex')}`;
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** Files and directories under dir that a user other than the owner could read, enter or write (symlinks aside). */
 function notPrivate(dir: string): string[] {
@@ -146,10 +127,10 @@ describe('two enrolled hosts on one master', { concurrency: false }, () => {
   });
 
   describe("alpha's key, used as an attacker would", { concurrency: false }, () => {
-    let bravoBefore: Record<string, string>;
+    let bravoBefore: ReturnType<typeof snapshot>;
     let alphaBefore: string[];
     before(() => {
-      bravoBefore = fingerprint(path.join(alpha.masterDir, 'bravo'));
+      bravoBefore = snapshot(path.join(alpha.masterDir, 'bravo'));
       alphaBefore = readdirSync(path.join(alpha.masterDir, 'alpha')).sort();
     });
 
@@ -247,7 +228,7 @@ describe('two enrolled hosts on one master', { concurrency: false }, () => {
     });
 
     test('after all of it, nothing of bravo changed on the master, and every refusal was logged', () => {
-      assert.deepEqual(fingerprint(path.join(alpha.masterDir, 'bravo')), bravoBefore);
+      assert.deepEqual(snapshot(path.join(alpha.masterDir, 'bravo')), bravoBefore);
       assert.deepEqual(readdirSync(path.join(alpha.masterDir, 'alpha')).sort(), alphaBefore);
       assert.equal(existsSync(path.join(alpha.masterDir, 'bravo/pacha_pre')), false);
       const log = readFileSync(path.join(alpha.dir, 'serve.log'), 'utf8');
@@ -257,12 +238,12 @@ describe('two enrolled hosts on one master', { concurrency: false }, () => {
   });
 
   test('bravo rebuilds exactly through the gate, and nothing of alpha runs or lands there', async () => {
-    const before_ = fingerprint(bravoEtc);
+    const before_ = snapshot(bravoEtc);
     rmSync(bravoEtc, { recursive: true, force: true });
     rmSync(bravo.stateDir, { recursive: true, force: true });
     const r = await bravo.pacha(['rebuild', '--yes']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    assert.deepEqual(fingerprint(bravoEtc), before_);
+    assert.deepEqual(snapshot(bravoEtc), before_);
     assert.equal(existsSync(path.join(bravoEtc, 'rootshell')), false);
   });
 
