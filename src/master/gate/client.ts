@@ -4,7 +4,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MasterError } from '../../errors.js';
-import { checkComponent, hostListing, hostNames, isCopiedHook, type HookPhase } from '../layout.js';
+import { checkComponent, hostListing, hostNames, isCopiedHook, unsafeComponentReason, type HookPhase } from '../layout.js';
 import type { MasterOperations } from '../layout-operations.js';
 import type { HookFile, HostListing } from '../master.js';
 import { remoteCommandFailed } from '../master-errors.js';
@@ -109,13 +109,9 @@ export class GateClient implements MasterOperations {
   }
 }
 
+/** A name a hostile master could send is used only when it is one plain path component, not hidden. */
 function checkSafe(name: string): boolean {
-  try {
-    checkComponent('repository', name);
-    return !name.startsWith('.');
-  } catch {
-    return false;
-  }
+  return unsafeComponentReason(name) === undefined && !name.startsWith('.');
 }
 
 function outcome(label: string, verb: string, value: unknown): 'created' | 'exists' {
