@@ -1,36 +1,14 @@
 // A small world for end-to-end tests: a master (a real sshd on loopback, or a local
 // directory), a host's config file and state dir, and a root under which the host's
 // tracked paths live. Commands run as the built CLI in a child process.
-import { spawn } from 'node:child_process';
+import { runPacha, type RunResult } from './cli.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { keygen, startSshd, type Sshd } from './sshd.js';
 import { tempDir } from './tmp.js';
 
-export const CLI = path.resolve('dist/cli/main.js');
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the built CLI with an explicit environment (never the developer's PACHA_*). */
-export function runPacha(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
+// One runner for the CLI (helpers/cli.ts), re-exported for the tests that import it from here.
+export { CLI, runPacha, type RunResult } from './cli.js';
 
 export interface World {
   dir: string;
