@@ -1,7 +1,8 @@
 // A command run without the rights it needs says which path and what to do (exit 1 or 2),
 // never "unexpected error (a bug)"; OpenSSH's own reasons reach pacha's message.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { runPacha } from '../helpers/cli.js';
@@ -16,11 +17,29 @@ before(async () => {
   world = await makeWorld({ ssh: true });
 });
 
+/**
+ * This node where another user can run it: CI's Node 22 lives under root's 0700 home, so it
+ * is linked (or copied) into a directory everyone may enter.
+ */
+function nodeForEveryone(): string {
+  if (spawnSync(process.execPath, ['-e', '0'], { uid: NOBODY, gid: NOBODY }).status === 0) return process.execPath;
+  const dir = tempDir('pacha-node-');
+  chmodSync(dir, 0o755);
+  const node = path.join(dir, 'node');
+  try {
+    linkSync(process.execPath, node);
+  } catch {
+    copyFileSync(process.execPath, node);
+    chmodSync(node, 0o755);
+  }
+  return node;
+}
+
 /** pacha as uid 65534 (nobody), the world's config readable by all. */
 function asNobody(args: string[]): Promise<import('../helpers/cli.js').RunResult> {
   chmodSync(world.dir, 0o755);
   chmodSync(world.config, 0o644);
-  return runPacha(['-c', world.config, ...args], { env: { HOME: '/tmp' }, uid: NOBODY, gid: NOBODY });
+  return runPacha(['-c', world.config, ...args], { env: { HOME: '/tmp' }, uid: NOBODY, gid: NOBODY, node: nodeForEveryone() });
 }
 
 test('not root, a state dir it cannot write: the path and what to do, exit 1, no stack', async () => {

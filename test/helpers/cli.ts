@@ -17,6 +17,8 @@ export interface RunOptions {
   /** Run as this user and group (tests of what a non-root user sees). */
   uid?: number;
   gid?: number;
+  /** The node binary (default this process's); another user may need one it can reach. */
+  node?: string;
 }
 
 export interface RunResult {
@@ -33,7 +35,7 @@ export function runPacha(args: readonly string[], options: RunOptions = {}): Pro
     ...options.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(options.node ?? process.execPath, [CLI, ...args], {
       env,
       cwd: options.cwd ?? process.cwd(),
       ...(options.uid !== undefined ? { uid: options.uid } : {}),
