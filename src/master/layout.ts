@@ -5,6 +5,7 @@
 // Pure: every decision about paths, names, what a repository is and hook ordering lives here.
 import path from 'node:path';
 import { MasterError } from '../errors.js';
+import { NEUTRAL_ATTRIBUTES } from '../git-attributes.js';
 import { compareNamesC } from '../hooks/order.js';
 import type { HookFile } from './master.js';
 
@@ -130,6 +131,8 @@ export function ensureRepositoryScript(hostsPath: string, host: string, name: st
     'fi',
     // A push into the checked-out branch updates the working copy an admin reads.
     'git -C "$repo" config receive.denyCurrentBranch updateInstead || exit 1',
+    // ... byte for byte, whatever a .gitattributes among the host's files says.
+    `mkdir -p "$repo/.git/info" && printf '%s' ${quote(NEUTRAL_ATTRIBUTES)} > "$repo/.git/info/attributes" || exit 1`,
     'echo "$state"',
   ].join('\n');
 }

@@ -217,7 +217,7 @@ function mergeNames(staged: StagedRepository[]): { users: Set<string>; groups: S
  * belong to another system (a mounted image): that system's own pacha tracks them.
  */
 async function register(options: RebuildOptions, repository: StagedRepository, events: RebuildEvents): Promise<Registration> {
-  const { location, single } = repository.metadata;
+  const { location, single, ignore } = repository.metadata;
   let outcome: 'tracked' | 'kept-local' | 'not-registered' = 'tracked';
   if (path.resolve(options.root) !== '/') {
     outcome = 'not-registered';
@@ -226,7 +226,8 @@ async function register(options: RebuildOptions, repository: StagedRepository, e
     if (existing && existing.location === location && (await options.store.unpushed(existing)) > 0) {
       outcome = 'kept-local';
     } else {
-      await options.store.adopt({ location, name: repository.name, single }, repository.gitDir);
+      // The path's own ignore patterns travel in its metadata: the rebuilt host leaves out what the dead one did.
+      await options.store.adopt({ location, name: repository.name, single, ...(ignore?.length ? { ignore } : {}) }, repository.gitDir);
     }
   }
   events.registered?.(repository.name, location, outcome);
