@@ -8,6 +8,7 @@ import { orderHooks, runHooks, type HookResult, type OutputStream } from '../hoo
 import type { Master } from '../master/master.js';
 import { sanitizeName } from '../store/registry.js';
 import type { Store } from '../store/store.js';
+import { trackableProblem } from '../store/trackable.js';
 import { inspectStage, inspectTarget } from './inspect.js';
 import { loadTargetAccounts, recordedNames, resolveOwners } from './owners.js';
 import { backupDirFor, placeRepository, type PlaceProgress, type PlaceResult } from './place.js';
@@ -117,6 +118,9 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
         target,
         owners: resolveOwners(repository.metadata.entries, accounts),
       });
+      // A master's metadata may name a parent of (or a place inside) this host's state dir.
+      const stateProblem = trackableProblem(path.join(options.root, repository.metadata.location), options.stateDir);
+      if (stateProblem) plan.refused.push({ path: '.', reason: `its location ${repository.metadata.location} cannot be placed: ${stateProblem}` });
       events.staged?.(repository, repository.metadata.entries.length, plan.bytes);
       events.planned?.(plan);
       plans.push(plan);

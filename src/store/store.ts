@@ -263,8 +263,8 @@ export class Store {
     // A registry written before these checks existed may hold such a path: never commit it.
     const problem = trackableProblem(tracked.location, this.stateDir);
     if (problem) {
-      throw new UsageError(`${tracked.location} cannot be tracked: ${problem}`, {
-        hint: `stop tracking it with \`pacha unwatch ${tracked.location}\` and track the directories you mean`,
+      throw new UsageError(`${tracked.location} cannot be tracked: ${problem}; nothing was committed (stop tracking it with \`pacha unwatch ${tracked.location}\`)`, {
+        hint: 'track the directories you mean instead',
       });
     }
     const metadata = await this.capture(tracked).catch((error: unknown) => {
@@ -345,14 +345,14 @@ async function checkTrackable(location: string, single: boolean, stateDir: strin
     }
     throw error;
   }
+  // The same checks on what the path really is (/srv/pacha -> /var/lib/pacha).
+  const [real, realState] = await Promise.all([realpath(location), realpath(stateDir).catch(() => stateDir)]);
+  const resolved = trackableProblem(real, realState);
+  if (resolved) throw new UsageError(`refusing to track ${location} (${real}): ${resolved}`, { hint: 'track the directories you mean, e.g. /etc/nginx, /opt/foo' });
   if (single && !stats.isFile()) {
     throw new UsageError(`${location} is not a regular file; --single tracks one file`, { hint: 'drop --single to track a directory' });
   }
   if (!single && !stats.isDirectory()) {
     throw new UsageError(`${location} is not a directory`, { hint: `to track one file, use \`pacha watch --single ${location}\`` });
   }
-  // The same checks on what the path really is (/srv/pacha -> /var/lib/pacha).
-  const [real, realState] = await Promise.all([realpath(location), realpath(stateDir).catch(() => stateDir)]);
-  const resolved = trackableProblem(real, realState);
-  if (resolved) throw new UsageError(`refusing to track ${location} (${real}): ${resolved}`, { hint: 'track the directories you mean, e.g. /etc/nginx, /opt/foo' });
 }
