@@ -9,6 +9,7 @@ import type { Accounts } from '../accounts.js';
 import { typeOf } from '../store/capture.js';
 import type { EntryType, Metadata } from '../store/metadata.js';
 import { decodeName, fsPath } from '../store/names.js';
+import { readXattrs, type Xattrs } from '../store/xattrs.js';
 import { planRepository, targetRootOf, type Plan } from './plan.js';
 import { resolveOwners } from './owners.js';
 
@@ -32,6 +33,8 @@ export type TargetFacts =
       linkTarget?: string;
       /** Files whose size equals the staged file's: whether the bytes are equal too. */
       sameContent?: boolean;
+      /** Extended attributes, when they were read (the metadata recorded them and getfattr is here). */
+      xattrs?: Xattrs;
     };
 
 export interface StagedFile {
@@ -211,6 +214,16 @@ export async function inspectTarget(targetRoot: string, metadata: Metadata, stag
   }
   const results = await mapLimit(metadata.entries, 16, (entry) => factsOf(targetRoot, entry.path, verified, staged.get(entry.path)));
   metadata.entries.forEach((entry, i) => facts.set(entry.path, results[i] as TargetFacts));
+  if (metadata.xattrs !== false) {
+    const root = metadata.single ? entryLocation(targetRoot, metadata.entries[0]?.path ?? '.') : targetRoot;
+    const xattrs = await readXattrs(root, !metadata.single).catch(() => undefined);
+    if (xattrs) {
+      for (const entry of metadata.entries) {
+        const fact = facts.get(entry.path);
+        if (fact?.kind === 'present') fact.xattrs = xattrs.get(entryLocation(targetRoot, entry.path)) ?? {};
+      }
+    }
+  }
   return { root, facts, extras: metadata.single ? [] : await findExtras(targetRoot, metadata, facts) };
 }
 

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { errnoCode, isPachaError, OperationError } from '../errors.js';
 import { fsPath } from '../store/names.js';
+import { writeXattr } from '../store/xattrs.js';
 import { ancestorProblem, entryLocation, entryType, lstatOrUndefined, mapLimit } from './inspect.js';
 import type { Plan, PlannedEntry, PlanAction } from './plan.js';
 import type { OwnerNotFound } from './owners.js';
@@ -187,6 +188,7 @@ class Placement {
     } finally {
       await handle.close();
     }
+    await this.applyXattrs(entry, target, entry.action === 'create' || entry.action === 'replace');
   }
 
   /**
@@ -205,10 +207,12 @@ class Placement {
       } else if (entry.type === 'symlink') {
         await symlink(fsPath(entry.linkTarget ?? ''), fsPath(temp));
         await lchown(fsPath(temp), entry.uid, entry.gid);
+        await this.applyXattrs(entry, temp, true);
       } else if (special) {
         await makeNode(entry, temp);
         await lchown(temp, entry.uid, entry.gid); // owner first: chown clears setuid/setgid
         await chmod(temp, entry.mode); // temp is a node pacha just made, never a symlink
+        await this.applyXattrs(entry, temp, true);
       } else {
         bytes = await this.writeTempFile(entry, temp);
       }
@@ -246,6 +250,7 @@ class Placement {
       } finally {
         await output.close();
       }
+      await this.applyXattrs(entry, temp, true);
       return bytes;
     } finally {
       await source.close();
@@ -255,14 +260,18 @@ class Placement {
   /** Owner and mode of an existing file or symlink, without following a symlink. */
   async updateEntry(entry: PlannedEntry): Promise<void> {
     const target = await this.safeTarget(entry.path);
-    if (entry.type === 'symlink') return lchown(fsPath(target), entry.uid, entry.gid);
+    if (entry.type === 'symlink') {
+      await lchown(fsPath(target), entry.uid, entry.gid);
+      return this.applyXattrs(entry, target, false);
+    }
     if (entry.type !== 'file') {
       // Opening a device node could act on the device: set owner and mode by name, after
       // checking that no symlink took its place.
       const stats = await lstatOrUndefined(target);
       if (!stats || stats.isSymbolicLink() || entryType(stats) !== entry.type) throw unsafe(this.plan, entry.path, 'it changed type since it was planned');
       await lchown(fsPath(target), entry.uid, entry.gid);
-      return chmod(fsPath(target), entry.mode);
+      await chmod(fsPath(target), entry.mode);
+      return this.applyXattrs(entry, target, false);
     }
     const handle = await open(fsPath(target), NOFOLLOW_READ);
     try {
@@ -271,6 +280,34 @@ class Placement {
       await handle.chmod(entry.mode);
     } finally {
       await handle.close();
+    }
+    await this.applyXattrs(entry, target, false);
+  }
+
+  /**
+   * An entry's extended attributes, set last (chown and writes clear security.capability).
+   * `fresh`: pacha just made it; otherwise attributes it should not have are removed. What
+   * this filesystem or system refuses is reported (exit 4), never silent.
+   */
+  async applyXattrs(entry: PlannedEntry, file: string, fresh: boolean): Promise<void> {
+    if (entry.linkTo !== undefined) return; // the first of its link group carries them
+    const wanted = entry.xattrs ?? {};
+    const present = fresh ? {} : entry.current.kind === 'present' ? (entry.current.xattrs ?? {}) : {};
+    const remove = Object.keys(present).filter((name) => !(name in wanted) && name !== 'security.selinux');
+    // A new entry inherits its directory's default ACL, which it may not have had.
+    if (fresh && entry.inheritsAcl) {
+      if (!('system.posix_acl_access' in wanted)) remove.push('system.posix_acl_access');
+      if (entry.type === 'directory' && !('system.posix_acl_default' in wanted)) remove.push('system.posix_acl_default');
+    }
+    const work: Array<[string, string | undefined]> = [...remove.map((n): [string, undefined] => [n, undefined]), ...Object.entries(wanted).filter(([n, v]) => present[n] !== v)];
+    if (work.length === 0) return;
+    if (fsPath(file) !== file) {
+      this.result.failed.push({ path: entry.path, reason: 'extended attributes not restored: setfattr cannot be given a name that is not UTF-8' });
+      return;
+    }
+    for (const [name, value] of work) {
+      const why = await writeXattr(file, name, value);
+      if (why && !(value === undefined && /No such attribute/i.test(why))) this.result.failed.push({ path: entry.path, reason: `extended attribute ${name} not ${value === undefined ? 'removed' : 'restored'}: ${why}` });
     }
   }
 

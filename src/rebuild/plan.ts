@@ -3,6 +3,7 @@
 // exactly what a real run would do, and nothing here can touch the system.
 import path from 'node:path';
 import { deviceNumbers } from '../store/capture.js';
+import { sameXattrs } from '../store/xattrs.js';
 import { SKIPPED_TYPES, type EntryType, type Metadata, type MetadataEntry } from '../store/metadata.js';
 import type { StagedFile, TargetFacts, TargetInspection } from './inspect.js';
 import type { OwnerNotFound, ResolvedOwner } from './owners.js';
@@ -25,6 +26,10 @@ export interface PlannedEntry {
   linkTo?: string;
   /** Character and block devices: the device numbers. */
   device?: { major: number; minor: number };
+  /** Extended attributes to set (ACLs, capabilities …). */
+  xattrs?: Record<string, string>;
+  /** The parent directory gets a default ACL: a new entry would inherit an ACL it did not have. */
+  inheritsAcl?: boolean;
   /** Files: the staged copy and its size. */
   source?: string;
   size: number;
@@ -112,6 +117,7 @@ function decide(
   if (current.uid !== owner.uid || current.gid !== owner.gid) {
     differences.push(`owner ${current.uid}:${current.gid} → ${owner.uid}:${owner.gid}`);
   }
+  if (current.xattrs !== undefined && !sameXattrs(entry.xattrs, current.xattrs)) differences.push('extended attributes differ');
   return differences.length ? { action: 'update-metadata', reason: differences.join(', ') } : { action: 'unchanged' };
 }
 
@@ -165,6 +171,9 @@ export function planRepository(input: PlanInput): Plan {
     if (entry.type === 'symlink' && entry.target !== undefined) one.linkTarget = entry.target;
     if (entry.hardlink !== undefined) one.linkTo = entry.hardlink;
     if (entry.device) one.device = entry.device;
+    if (entry.xattrs) one.xattrs = entry.xattrs;
+    const parent = entry.path === '.' ? undefined : planned.get(path.posix.dirname(entry.path));
+    if (parent?.xattrs?.['system.posix_acl_default'] !== undefined) one.inheritsAcl = true;
     if (file && entry.hardlink === undefined) one.source = file.source;
     counts[one.action]++;
     bytes += one.size;

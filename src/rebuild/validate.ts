@@ -112,6 +112,16 @@ function checkEntry(repository: string, raw: unknown, index: number): MetadataEn
     if (!isRecord(device) || !part(device.major) || !part(device.minor)) refuse(repository, entryPath, 'device without valid major and minor numbers');
     entry.device = { major: device.major as number, minor: device.minor as number };
   }
+  if (raw.xattrs !== undefined) {
+    const xattrs = raw.xattrs;
+    if (!isRecord(xattrs)) refuse(repository, entryPath, 'xattrs is not a map of names to values');
+    for (const [name, value] of Object.entries(xattrs)) {
+      if (!/^(user|trusted|security|system)\.[^\0\n]{1,250}$/.test(name) || typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
+        refuse(repository, entryPath, `extended attribute ${JSON.stringify(name)} is not a valid name and base64 value`);
+      }
+    }
+    entry.xattrs = xattrs as Record<string, string>;
+  }
   if (raw.size !== undefined) {
     if (typeof raw.size !== 'number' || !Number.isSafeInteger(raw.size) || raw.size < 0) {
       refuse(repository, entryPath, `size ${JSON.stringify(raw.size)} is not a valid size`);
@@ -191,5 +201,6 @@ export function validateMetadata(metadata: unknown, repositoryName: string): Met
       refuse(repository, entry.path, `hard link to ${JSON.stringify(entry.hardlink)}, which is not the first file of its link group`);
     }
   }
-  return { version: METADATA_VERSION, location, host, single, ...(ignore ? { ignore: ignore as string[] } : {}), entries };
+  const captured = metadata.xattrs === false ? { xattrs: false } : {};
+  return { version: METADATA_VERSION, location, host, single, ...captured, ...(ignore ? { ignore: ignore as string[] } : {}), entries };
 }

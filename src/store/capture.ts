@@ -10,6 +10,7 @@ import { errnoCode, OperationError } from '../errors.js';
 import type { IgnoreMatcher } from './ignore.js';
 import { METADATA_VERSION, type EntryType, type Metadata, type MetadataEntry } from './metadata.js';
 import { decodeName, encodeName, fsPath } from './names.js';
+import { readXattrs } from './xattrs.js';
 
 /** pacha's own temporary files beside a target (rebuild, rollback): never tracked. */
 export const TEMP_PREFIX = '.pacha-tmp-';
@@ -189,12 +190,20 @@ export async function captureMetadata(options: {
   if (walk.untrackable.length > 0) throw new UntrackableError(location, walk.untrackable);
   walk.entries.sort((a, b) => (a.path === '.' ? -1 : b.path === '.' ? 1 : byteOrder(a.path, b.path)));
   if (!single) linkGroups(walk.entries, walk.links);
-  else delete walk.entries[0]!.hardlink;
+  const xattrs = await readXattrs(location, !single);
+  if (xattrs) {
+    for (const entry of walk.entries) {
+      if (entry.hardlink !== undefined) continue; // the inode's attributes are on the first of its group
+      const found = xattrs.get(single || entry.path === '.' ? location : path.join(location, entry.path));
+      if (found && Object.keys(found).length > 0) entry.xattrs = found;
+    }
+  }
   return {
     version: METADATA_VERSION,
     location,
     host,
     single,
+    ...(xattrs ? {} : { xattrs: false }),
     ...(options.ignore && options.ignore.length > 0 ? { ignore: [...options.ignore] } : {}),
     entries: walk.entries,
   };

@@ -59,6 +59,10 @@ export function metadataChanges(before: Metadata | undefined, after: Metadata, a
     if (previous.hardlink !== entry.hardlink) parts.push(entry.hardlink ? `hard link to ${entry.hardlink}` : 'no longer a hard link');
     const device = (e: MetadataEntry): string => (e.device ? `${e.device.major}:${e.device.minor}` : '');
     if (device(previous) !== device(entry)) parts.push(`device ${device(previous)}→${device(entry)}`);
+    if (JSON.stringify(previous.xattrs ?? {}) !== JSON.stringify(entry.xattrs ?? {})) {
+      const names = [...new Set([...Object.keys(previous.xattrs ?? {}), ...Object.keys(entry.xattrs ?? {})])].filter((n) => previous.xattrs?.[n] !== entry.xattrs?.[n]);
+      parts.push(`xattrs ${names.join(' ')}`);
+    }
     if (parts.length > 0) changes.push({ kind: 'P', path: shown, detail: parts.join(', ') });
   }
   const now = new Set(after.entries.map((e) => e.path));

@@ -23,6 +23,8 @@ export interface CommitResult {
   message: string;
   /** Entries recorded but not restorable by a rebuild (sockets), for the user to hear once. */
   skipped: string[];
+  /** false when extended attributes could not be read (no getfattr on this host). */
+  xattrs: boolean;
 }
 
 async function previousMetadata(git: Git, head: string): Promise<Metadata | undefined> {
@@ -126,5 +128,5 @@ export async function commitSnapshot(options: {
     throw new OperationError('ECONCURRENT', `another process committed ${metadata.location} at the same time; try again`, { cause: error });
   }
   const skipped = metadata.entries.filter((e) => SKIPPED_TYPES.has(e.type)).map((e) => e.path);
-  return { sha, changes, changed: changes.map((c) => c.path), message, skipped };
+  return { sha, changes, changed: changes.map((c) => c.path), message, skipped, xattrs: metadata.xattrs !== false };
 }

@@ -46,6 +46,12 @@ export interface MetadataEntry {
   hardlink?: string;
   /** Character and block devices: the device numbers. */
   device?: { major: number; minor: number };
+  /**
+   * Extended attributes (ACLs as system.posix_acl_*, security.capability, security.selinux,
+   * user.*, trusted.*): name → value in base64. Absent: none (or, for a hard link after the
+   * first of its group, the first one's).
+   */
+  xattrs?: Record<string, string>;
 }
 
 export interface Metadata {
@@ -56,6 +62,8 @@ export interface Metadata {
   host: string;
   /** true when only one file is tracked (`pacha watch --single`). */
   single: boolean;
+  /** false when the host could not read extended attributes (no getfattr): none are recorded. */
+  xattrs?: boolean;
   /** Ignore patterns given for this path (`pacha watch --ignore`), restored with it. */
   ignore?: string[];
   /** Sorted by path (byte order), '.' first. */

@@ -3,8 +3,8 @@
 // identical byte for byte (names, content, modes, owners, hard links, FIFOs, devices);
 // what cannot come back (a socket) is reported, and what git cannot hold (.git) is refused.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { exactSnapshot } from '../helpers/tree.js';
@@ -42,8 +42,10 @@ function makeAwkwardTree(dir: string): void {
   execFileSync('mknod', ['-m', '0604', path.join(dir, 'null'), 'c', '1', '3']);
 }
 
+/** A unix socket file left behind by a process that died listening on it. */
 function makeSocket(file: string): void {
-  execFileSync('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.close()', file]);
+  spawnSync(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))", file]);
+  assert.ok(lstatSync(file).isSocket());
 }
 
 function withoutSocket(snap: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {

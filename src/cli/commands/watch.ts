@@ -13,6 +13,9 @@ export function sayNotRestored(context: Context, location: string, commit: Commi
   if (commit && commit.skipped.length > 0) {
     context.out.warn(`${location}: not restored by a rebuild (sockets belong to the program that listens on them): ${listSome(commit.skipped)}`);
   }
+  if (commit && !commit.xattrs) {
+    context.out.warn(`${location}: getfattr not found: ACLs, capabilities and other extended attributes are not recorded (install the Debian package attr)`);
+  }
 }
 
 export async function watchCommand(context: Context, paths: string[], options: { single?: string; ignore?: string[] }): Promise<number> {
