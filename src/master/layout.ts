@@ -111,6 +111,16 @@ export function hostNames(entries: readonly DirEntry[]): string[] {
   return sortNames(entries.filter(isHost).map((e) => e.name));
 }
 
+/** Repository settings that bound the master's git memory for big files (a loose 500 MB object is mmapped whole). */
+export const MASTER_MEMORY_SETTINGS: ReadonlyArray<readonly [string, string]> = [
+  ['receive.unpackLimit', '1'],
+  ['core.bigFileThreshold', '16m'],
+  ['core.packedGitWindowSize', '16m'],
+  ['core.packedGitLimit', '64m'],
+  ['pack.windowMemory', '64m'],
+  ['pack.threads', '1'],
+];
+
 /** Exit status of ensureRepositoryScript when hosts_path does not exist. */
 export const NO_HOSTS_PATH_STATUS = 3;
 
@@ -133,6 +143,9 @@ export function ensureRepositoryScript(hostsPath: string, host: string, name: st
     'git -C "$repo" config receive.denyCurrentBranch updateInstead || exit 1',
     // ... byte for byte, whatever a .gitattributes among the host's files says.
     `mkdir -p "$repo/.git/info" && printf '%s' ${quote(NEUTRAL_ATTRIBUTES)} > "$repo/.git/info/attributes" || exit 1`,
+    // Big blobs received into packs and read through small windows, never whole in memory,
+    // the working copy's checkout included (bench/bigfile.bench.ts; src/store/git.ts).
+    ...MASTER_MEMORY_SETTINGS.map(([key, value]) => `git -C "$repo" config ${key} ${value} || exit 1`),
     'echo "$state"',
   ].join('\n');
 }

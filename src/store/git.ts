@@ -95,8 +95,9 @@ export function gitAt(context: GitContext): Git {
 /**
  * Repository settings every git dir pacha writes or checks out from carries: content byte
  * for byte (no conversions, names git would refuse on Windows or macOS accepted), and git's
- * memory bounded for big files (a 500 MB file is stored whole, never delta-compressed
- * within a 2 GB window: bench/bigfile.bench.ts).
+ * memory bounded for big files: a blob above 16 MB is streamed into a pack and stored
+ * whole (never delta-compressed in memory), and packs are read through 16 MB windows
+ * (bench/bigfile.bench.ts: a push after a 4-byte edit to a 500 MB file).
  */
 export const REPOSITORY_SETTINGS: ReadonlyArray<[string, string]> = [
   ['core.autocrlf', 'false'],
@@ -106,6 +107,9 @@ export const REPOSITORY_SETTINGS: ReadonlyArray<[string, string]> = [
   ['core.protectHFS', 'false'],
   ['core.attributesFile', '/dev/null'],
   ['core.bigFileThreshold', '16m'],
+  // Packs are read through mmap windows of 1 GiB by default: a 500 MB blob counted whole.
+  ['core.packedGitWindowSize', '16m'],
+  ['core.packedGitLimit', '64m'],
   ['pack.windowMemory', '64m'],
   ['pack.deltaCacheSize', '32m'],
   ['pack.threads', '1'],
