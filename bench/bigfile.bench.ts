@@ -6,7 +6,12 @@
 // core.bigFileThreshold 512m: a 500 MB blob is delta-compressed in memory).
 // pacha's repositories carry core.bigFileThreshold=16m, pack.windowMemory=64m,
 // pack.deltaCacheSize=32m, pack.threads=1 (src/store/git.ts): blobs above 16 MB are
-// streamed and stored whole, never delta-compressed.
+// streamed and stored whole, never delta-compressed; the master's repositories the same,
+// plus receive.unpackLimit=1 (src/master/layout.ts).
+// Measured here (2 cores, heavily shared: times are not comparable, peaks are):
+//   pacha watch (first commit and push)        peak   68 MiB
+//   pacha push after a 4-byte edit             peak   68 MiB
+//   plain git (defaults): push after the edit  peak 2382 MiB  (273 s)
 //   npm run build && node --import tsx bench/bigfile.bench.ts      (~8 min here, most of it plain git; ~3 GB of disk)
 // PACHA_BENCH_PACHA_ONLY=1 skips the plain-git comparison.
 import { execFileSync, spawnSync } from 'node:child_process';

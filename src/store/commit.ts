@@ -3,7 +3,7 @@
 // commit only if the tree
 // differs from HEAD's. Comparing trees catches content, additions, removals, renames and
 // metadata-only changes (chmod, chown, a retargeted symlink) with one mechanism.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError } from '../errors.js';
@@ -51,24 +51,40 @@ async function indexedPaths(git: Git): Promise<Map<string, string>> {
 }
 
 /**
+ * What an index file held after pacha last wrote it, by index path: a daemon's next commit
+ * (a reconcile, usually nothing new) then runs no `ls-files`. Trusted only while the file
+ * is the one pacha left (same inode, size and mtime); another process's write is re-read.
+ */
+const knownIndexes = new Map<string, { stamp: string; paths: Set<string> }>();
+
+function indexStamp(indexFile: string): string | undefined {
+  const stats = statSync(indexFile, { throwIfNoEntry: false });
+  return stats ? `${stats.ino}:${stats.size}:${stats.mtimeMs}` : undefined;
+}
+
+/**
  * Make git's index (the caller's GIT_INDEX_FILE) hold exactly the metadata's files and
  * symlinks, by name, byte for byte: ignored, removed or newly ignored paths leave it, and
  * no .gitignore inside the tracked path hides anything. Returns the metadata without
  * entries that vanished meanwhile; refuses loudly anything git would not take.
+ * `indexFile`: the index's path, when its contents may be remembered between commits.
  */
-async function syncIndex(git: Git, metadata: Metadata): Promise<Metadata> {
+async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Promise<Metadata> {
   const wanted = metadata.entries.filter(inIndex).map((e) => e.path);
   const keep = new Set([...wanted, METADATA_PATH]);
-  const before = await indexedPaths(git);
-  const stale = [...before.keys()].filter((p) => !keep.has(p));
+  const known = indexFile ? knownIndexes.get(indexFile) : undefined;
+  const before = known && known.stamp === indexStamp(indexFile!) ? known.paths : new Set((await indexedPaths(git)).keys());
+  const stale = [...before].filter((p) => !keep.has(p));
   if (stale.length > 0) await git.bytes(['update-index', '--force-remove', '-z', '--stdin'], joinNul(stale));
   // --remove: a file deleted since the capture leaves the index instead of failing the commit.
   if (wanted.length > 0) await git.bytes(['update-index', '--add', '--remove', '-z', '--stdin'], joinNul(wanted));
-  const after = await indexedPaths(git);
+  // Only paths new to the index can have been refused or have vanished on the way in.
+  const added = metadata.entries.filter((e) => inIndex(e) && !before.has(e.path));
+  const after = added.length > 0 ? await indexedPaths(git) : undefined;
   const vanished = new Set<string>();
   const problems: Array<{ path: string; reason: string }> = [];
-  for (const entry of metadata.entries.filter(inIndex)) {
-    const mode = after.get(entry.path);
+  for (const entry of added) {
+    const mode = after!.get(entry.path);
     const expected = entry.type === 'symlink' ? ['120000'] : ['100644', '100755'];
     if (mode === undefined) {
       if (!existsSync(fsPath(path.join(git.workTree ?? '/', entry.path)))) vanished.add(entry.path);
@@ -77,9 +93,16 @@ async function syncIndex(git: Git, metadata: Metadata): Promise<Metadata> {
       throw new OperationError('ECONCURRENT', `${path.join(metadata.location, entry.path)} changed type while it was being committed; try again`);
     }
   }
+  if (indexFile) knownIndexes.delete(indexFile);
   if (problems.length > 0) throw new UntrackableError(metadata.location, problems);
-  if (vanished.size === 0) return metadata;
-  return { ...metadata, entries: metadata.entries.filter((e) => !vanished.has(e.path)) };
+  return vanished.size === 0 ? metadata : { ...metadata, entries: metadata.entries.filter((e) => !vanished.has(e.path)) };
+}
+
+/** After the metadata blob joined the index: remember what the index holds. */
+function rememberIndex(indexFile: string | undefined, metadata: Metadata): void {
+  const stamp = indexFile ? indexStamp(indexFile) : undefined;
+  if (!indexFile || !stamp) return;
+  knownIndexes.set(indexFile, { stamp, paths: new Set([...metadata.entries.filter(inIndex).map((e) => e.path), METADATA_PATH]) });
 }
 
 /**
@@ -87,14 +110,16 @@ async function syncIndex(git: Git, metadata: Metadata): Promise<Metadata> {
  * GIT_INDEX_FILE — plus `.pacha/metadata.json`); `scratch` receives the metadata file.
  * Returns the tree and the metadata it holds.
  */
-export async function writeSnapshotTree(git: Git, scratch: string, captured: Metadata): Promise<{ tree: string; metadata: Metadata }> {
-  const metadata = await syncIndex(git, captured);
+export async function writeSnapshotTree(git: Git, scratch: string, captured: Metadata, indexFile?: string): Promise<{ tree: string; metadata: Metadata }> {
+  const metadata = await syncIndex(git, captured, indexFile);
   await mkdir(scratch, { recursive: true, mode: 0o700 });
   const metadataFile = path.join(scratch, 'metadata.json');
   await writeFile(metadataFile, serializeMetadata(metadata), { mode: 0o600 });
   const blob = (await git.raw(['hash-object', '-w', '--no-filters', '--', metadataFile])).trim();
   await git.raw(['update-index', '--add', '--cacheinfo', `100644,${blob},${METADATA_PATH}`]);
-  return { tree: (await git.raw(['write-tree'])).trim(), metadata };
+  const tree = (await git.raw(['write-tree'])).trim(); // may rewrite the index (its cache-tree)
+  rememberIndex(indexFile, metadata);
+  return { tree, metadata };
 }
 
 export async function commitSnapshot(options: {
@@ -104,7 +129,7 @@ export async function commitSnapshot(options: {
   message?: string;
 }): Promise<CommitResult | null> {
   const { git, gitDir } = options;
-  const { tree, metadata } = await writeSnapshotTree(git, path.join(gitDir, 'pacha'), options.metadata);
+  const { tree, metadata } = await writeSnapshotTree(git, path.join(gitDir, 'pacha'), options.metadata, path.join(gitDir, 'index'));
 
   const head = await revParse(git, BRANCH);
   const headTree = head ? (await git.raw(['rev-parse', `${head}^{tree}`])).trim() : undefined;
