@@ -19,6 +19,9 @@ const DEBIAN = {
   shellcheck: '/usr/bin/shellcheck',
   systemd: '/usr/bin/systemd-analyze',
   'inotify-tools': '/usr/bin/inotifywait',
+  acl: '/usr/bin/getfacl',
+  attr: '/usr/bin/getfattr',
+  'libcap2-bin': '/usr/sbin/setcap',
 };
 
 function ensureDebianPackages() {

@@ -69,7 +69,9 @@ export class Context {
   }
 
   store(): Promise<Store> {
-    this.storePromise ??= import('../store/store.js').then(({ Store }) => Store.open(this.stateDir, this.hostName()));
+    this.storePromise ??= Promise.all([import('../store/store.js'), import('../store/ignore.js')]).then(([{ Store }, { ignoreSettingsFrom }]) =>
+      Store.open(this.stateDir, this.hostName(), ignoreSettingsFrom(this.settings)),
+    );
     return this.storePromise;
   }
 

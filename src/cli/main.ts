@@ -66,7 +66,14 @@ export function buildProgram(): Command {
     .description('start tracking directories: first commit and push to the master')
     .argument('[paths...]', 'directories to track')
     .option('--single <file>', 'track one file; the files beside it are not tracked')
+    .option('--ignore <patterns...>', 'leave out entries matching these gitignore-style patterns (kept for this path; added to pacha.ignore)')
     .action(run(async () => (await import('./commands/watch.js')).watchCommand));
+
+  program
+    .command('forget')
+    .description('stop tracking one file or directory inside a tracked path (its history stays)')
+    .argument('<path>', 'a file or directory inside a tracked path')
+    .action(run(async () => (await import('./commands/watch.js')).forgetCommand));
 
   program
     .command('unwatch')

@@ -8,6 +8,7 @@ export type Kind =
   | 'port'
   | 'boolean'
   | 'paths'
+  | 'patterns'
   | 'path'
   | 'master'
   | 'hostname'
@@ -20,6 +21,7 @@ export interface KindTypes {
   port: number;
   boolean: boolean;
   paths: string[];
+  patterns: string[];
   path: string;
   master: string;
   hostname: string;
@@ -40,6 +42,31 @@ export interface KeySpec<K extends Kind = Kind> {
 function spec<K extends Kind>(s: KeySpec<K>): KeySpec<K> {
   return s;
 }
+
+/**
+ * What pacha.ignore.defaults leaves out of every tracked directory: what a sysadmin expects
+ * (etckeeper's defaults, less what only makes sense in /etc): editor swap, backup and lock
+ * files, package managers' conffile copies, caches the system rebuilds, compiled Python.
+ */
+export const DEFAULT_IGNORE: readonly string[] = [
+  '*~',
+  '*.swp',
+  '.*.sw?',
+  '\\#*\\#',
+  '.#*',
+  'DEADJOE',
+  '*.dpkg-*',
+  '*.ucf-*',
+  'ld.so.cache',
+  'prelink.cache',
+  '.pwd.lock',
+  'blkid.tab',
+  'blkid.tab.old',
+  '*.pyc',
+  '*.pyo',
+  '__pycache__/',
+  '*.elc',
+];
 
 export const KEYS = {
   'pacha.host': spec({
@@ -72,6 +99,18 @@ export const KEYS = {
   }),
   'pacha.hostname': spec({ kind: 'hostname', help: "This host's name on the master. Default: the system host name." }),
   'pacha.watch': spec({ kind: 'paths', default: [], help: 'Paths to track: absolute, comma-separated.' }),
+  'pacha.ignore': spec({
+    kind: 'patterns',
+    default: [],
+    help:
+      'Entries left out of every tracked directory: gitignore-style patterns (`*.bak`, `/anchored`, `dir/`, `!negated`), comma-separated, ' +
+      'anchored at each tracked path, after the defaults. Per path: `pacha watch PATH --ignore PATTERN…`. A newly ignored file leaves the next commit (its history stays).',
+  }),
+  'pacha.ignore.defaults': spec({
+    kind: 'boolean',
+    default: true,
+    help: `Also leave out what a sysadmin expects left out: ${DEFAULT_IGNORE.map((p) => `\`${p}\``).join(' ')}. false turns these off.`,
+  }),
   'pacha.state.path': spec({
     kind: 'path',
     default: '/var/lib/pacha',

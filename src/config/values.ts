@@ -67,6 +67,16 @@ const parsers: { [K in keyof KindTypes]: (raw: string, name: KeyName) => KindTyp
       .map((s) => s.trim())
       .filter((s) => s.length > 0)
       .map(absolutePath),
+  // gitignore patterns: checked again by the matcher (src/store/ignore.ts) at use.
+  patterns: (raw) => {
+    const list = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    const bad = list.find((p) => p.includes('\0'));
+    if (bad !== undefined) throw new InvalidValue('a pattern contains a NUL byte');
+    return list;
+  },
   master: (raw) => {
     const problem = checkMaster(raw);
     if (problem) throw new InvalidValue(`'${raw}' ${problem}`);

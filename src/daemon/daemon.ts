@@ -11,6 +11,7 @@ import type { Settings } from '../config/settings.js';
 import type { BackoffOptions } from '../backoff.js';
 import { isPachaError } from '../errors.js';
 import type { Master } from '../master/master.js';
+import { ignoreSettingsFrom } from '../store/ignore.js';
 import type { CommitResult, Store, TrackedPath } from '../store/store.js';
 import { clearStaleGitLocks } from './git-locks.js';
 import { acquireDaemonLock } from './lock.js';
@@ -187,6 +188,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     const before = new Set(settings.get('pacha.watch') ?? []);
     const after = fresh.get('pacha.watch') ?? [];
     settings = fresh;
+    store.setIgnore(ignoreSettingsFrom(settings));
     for (const worker of workers.values()) worker.setSchedule(scheduleFrom(settings));
     armReconcile();
     await trackConfigured(after.filter((p) => !before.has(p)));

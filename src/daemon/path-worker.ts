@@ -31,7 +31,10 @@ export class PathWorker {
     private readonly hooks: PathWorkerHooks,
     private readonly now: () => number = Date.now,
   ) {
-    this.watcher = new TreeWatcher(tracked.location, { single: tracked.single });
+    this.watcher = new TreeWatcher(tracked.location, {
+      single: tracked.single,
+      ignored: (rel, isDirectory) => store.isIgnored(tracked, rel, isDirectory),
+    });
     this.watcher.on('change', (file) => this.onChange(file));
     this.watcher.on('rescan', (reason) => {
       hooks.log('warn', `${tracked.location}: ${reason}; reconciling now`);

@@ -87,6 +87,11 @@ export interface TreeWatcherOptions {
   single?: boolean;
   /** Events within one second that make loss in the kernel queue plausible. Default: half of max_queued_events. */
   suspectLossAfter?: number;
+  /**
+   * Entries the commits leave out (pacha.ignore): their events never wake the daemon and
+   * ignored directories get no watch. `rel` is '/'-separated, relative to the tracked path.
+   */
+  ignored?: (rel: string, isDirectory: boolean) => boolean;
 }
 
 export class TreeWatcher extends EventEmitter<WatcherEvents> {
@@ -133,7 +138,7 @@ export class TreeWatcher extends EventEmitter<WatcherEvents> {
   async resync(): Promise<void> {
     if (this.mode === 'closed' || this.mode === 'idle') return;
     if (this.mode === 'degraded') this.mode = 'watching';
-    const present = this.only ? [this.root] : await walkDirectories(this.root);
+    const present = this.only ? [this.root] : await walkDirectories(this.root, this.skipDirectory);
     const keep = new Set(present);
     for (const dir of [...this.watches.keys()]) if (!keep.has(dir)) this.unwatch(dir);
     for (const dir of present) if (!this.add(dir, present.length)) return;
@@ -188,11 +193,26 @@ export class TreeWatcher extends EventEmitter<WatcherEvents> {
     this.emit('degraded', new WatchLimitError(this.location, limit, count, cause, namespaceLimit));
   }
 
+  /** An ignored directory: not watched, not walked. */
+  private readonly skipDirectory = (dir: string): boolean => {
+    const rel = path.relative(this.root, dir);
+    return rel !== '' && this.options.ignored !== undefined && this.options.ignored(rel.split(path.sep).join('/'), true);
+  };
+
+  /** An event's name is ignored whether it names a file or a directory (a dir-only pattern: let it through). */
+  private ignoredEvent(full: string): boolean {
+    const { ignored } = this.options;
+    if (!ignored || this.only !== undefined) return false;
+    const rel = path.relative(this.root, full).split(path.sep).join('/');
+    return rel !== '' && ignored(rel, false) && ignored(rel, true);
+  }
+
   private onEvent(dir: string, name: string | Buffer | null): void {
     if (this.mode !== 'watching') return;
     const base = name === null ? null : name.toString();
     if (base !== null && isIgnoredName(base)) return;
     if (this.only !== undefined && base !== this.only) return;
+    if (base !== null && this.ignoredEvent(path.join(dir, base))) return;
     this.countBurst();
     const full = base === null ? dir : path.join(dir, base);
     this.emit('change', full);
@@ -215,8 +235,8 @@ export class TreeWatcher extends EventEmitter<WatcherEvents> {
       for (const dir of [...this.watches.keys()]) if (dir === full || dir.startsWith(prefix)) this.unwatch(dir);
       return;
     }
-    if (this.watches.has(full)) return;
-    const below = await walkDirectories(full);
+    if (this.watches.has(full) || this.skipDirectory(full)) return;
+    const below = await walkDirectories(full, this.skipDirectory);
     for (const dir of below) if (!this.add(dir, this.watches.size + below.length)) return;
   }
 
@@ -236,8 +256,8 @@ export class TreeWatcher extends EventEmitter<WatcherEvents> {
   }
 }
 
-/** Every directory at or under root (symlinks not followed); [] when root is gone. */
-export async function walkDirectories(root: string): Promise<string[]> {
+/** Every directory at or under root (symlinks not followed, `skip` ones not entered); [] when root is gone. */
+export async function walkDirectories(root: string, skip: (dir: string) => boolean = () => false): Promise<string[]> {
   const out: string[] = [];
   const stack = [root];
   while (stack.length) {
@@ -251,7 +271,7 @@ export async function walkDirectories(root: string): Promise<string[]> {
       throw error;
     }
     out.push(dir);
-    for (const e of entries) if (e.isDirectory()) stack.push(path.join(dir, e.name));
+    for (const e of entries) if (e.isDirectory() && !skip(path.join(dir, e.name))) stack.push(path.join(dir, e.name));
   }
   return out;
 }

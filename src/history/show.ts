@@ -30,7 +30,8 @@ export async function showAt(scope: Scope, at: string, now?: Date): Promise<Show
   if (entry.type === 'directory') {
     return { revision, entry, entries: metadata.entries.filter((e) => e.path !== entry.path && inScope(scope, e.path)) };
   }
-  if (entry.type === 'other') return { revision, entry };
+  // Special files (FIFOs, devices, sockets) have no content in git: their metadata is all there is.
+  if (entry.type !== 'file' && entry.type !== 'symlink') return { revision, entry };
   const content = (await git.binaryCatFile(['blob', `${revision.sha}:${entry.path}`])) as Buffer;
   return { revision, entry, content };
 }

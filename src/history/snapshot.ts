@@ -1,13 +1,11 @@
 // The trees `pacha diff` compares: a commit's, or the tracked path as it is on disk now,
-// written as a git tree exactly as the next commit would see it (same pathspecs, same
-// metadata capture) but through a private index: the store's own index, which a running
+// written as a git tree exactly as the next commit would see it (same capture, same
+// ignore rules, same index sync) but through a private index: the store's own index, which a running
 // daemon uses, is never touched, and nothing is committed.
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadAccounts } from '../accounts.js';
 import { errnoCode, OperationError } from '../errors.js';
 import { validateMetadata } from '../rebuild/validate.js';
-import { captureMetadata } from '../store/capture.js';
 import { BRANCH, writeSnapshotTree } from '../store/commit.js';
 import { revParse } from '../store/git.js';
 import { METADATA_PATH, METADATA_VERSION, type Metadata } from '../store/metadata.js';
@@ -43,7 +41,7 @@ export async function commitSnapshot(tracked: TrackedPath, sha: string): Promise
 export async function diskSnapshot(store: Store, tracked: TrackedPath, scratch: string): Promise<Snapshot> {
   let metadata: Metadata;
   try {
-    metadata = await captureMetadata({ location: tracked.location, single: tracked.single, host: store.host, accounts: await loadAccounts('/') });
+    metadata = await store.capture(tracked);
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT') throw error;
     // The tracked path is gone: on disk there is nothing.
@@ -60,5 +58,5 @@ export async function diskSnapshot(store: Store, tracked: TrackedPath, scratch: 
     if (errnoCode(error) !== 'ENOENT') throw error;
     if (await revParse(git, BRANCH)) await git.raw(['read-tree', BRANCH]);
   }
-  return { tree: await writeSnapshotTree(git, scratch, metadata), metadata };
+  return writeSnapshotTree(git, scratch, metadata);
 }

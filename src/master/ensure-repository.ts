@@ -4,9 +4,10 @@
 // Private at rest: the host dir and the repository are 0700 and git writes its files 0600
 // (core.sharedRepository), whatever the umask.
 import { execFile } from 'node:child_process';
-import { chmod, lstat, mkdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
+import { NEUTRAL_ATTRIBUTES } from '../git-attributes.js';
 import { hostDir, INIT_OPTIONS, repositoryDir, REPOSITORY_CONFIG } from './layout.js';
 import { hostsPathMissing, notADirectory, remoteCommandFailed } from './master-errors.js';
 import { minimalEnv } from './minimal-env.js';
@@ -64,6 +65,9 @@ export async function ensureRepositoryHere(hostsPath: string, host: string, name
     await chmod(hostDirectory, 0o700);
     await chmod(repo, 0o700);
     for (const [key, value] of REPOSITORY_CONFIG) await git(['-C', repo, 'config', key, value]);
+    // The working copy byte for byte, whatever a .gitattributes among the host's files says.
+    await mkdir(path.join(repo, '.git', 'info'), { recursive: true, mode: 0o700 });
+    await writeFile(path.join(repo, '.git', 'info', 'attributes'), NEUTRAL_ATTRIBUTES, { mode: 0o600 });
     return state;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? (error as Error).message;

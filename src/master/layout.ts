@@ -5,6 +5,7 @@
 // Pure: every decision about paths, names, what a repository is and hook ordering lives here.
 import path from 'node:path';
 import { MasterError } from '../errors.js';
+import { NEUTRAL_ATTRIBUTES } from '../git-attributes.js';
 import { compareNamesC } from '../hooks/order.js';
 import type { HookFile } from './master.js';
 
@@ -123,6 +124,16 @@ export function hostNames(entries: readonly DirEntry[]): string[] {
 /** `git push --receive-pack=…` where receive-pack runs through a shell: files it writes are private. */
 export const PRIVATE_PUSH_OPTIONS: readonly string[] = ['--receive-pack=umask 077 && git-receive-pack'];
 
+/** Repository settings that bound the master's git memory for big files (a loose 500 MB object is mmapped whole). */
+export const MASTER_MEMORY_SETTINGS: ReadonlyArray<readonly [string, string]> = [
+  ['receive.unpackLimit', '1'],
+  ['core.bigFileThreshold', '16m'],
+  ['core.packedGitWindowSize', '16m'],
+  ['core.packedGitLimit', '64m'],
+  ['pack.windowMemory', '64m'],
+  ['pack.threads', '1'],
+];
+
 /** Exit status of ensureRepositoryScript when hosts_path does not exist. */
 export const NO_HOSTS_PATH_STATUS = 3;
 
@@ -139,6 +150,7 @@ export const INIT_OPTIONS: readonly string[] = ['-q', '-b', 'main', '--shared=06
 export const REPOSITORY_CONFIG: ReadonlyArray<readonly [string, string]> = [
   ['receive.denyCurrentBranch', 'updateInstead'],
   ['core.sharedRepository', '0600'],
+  ...MASTER_MEMORY_SETTINGS,
 ];
 
 /**
@@ -160,6 +172,8 @@ export function ensureRepositoryScript(hostsPath: string, host: string, name: st
     'fi',
     'chmod 700 "$host" "$repo" || exit 1',
     ...REPOSITORY_CONFIG.map(([key, value]) => `git -C "$repo" config ${quote(key)} ${quote(value)} || exit 1`),
+    // The working copy byte for byte, whatever a .gitattributes among the host's files says.
+    `mkdir -p "$repo/.git/info" && printf '%s' ${quote(NEUTRAL_ATTRIBUTES)} > "$repo/.git/info/attributes" || exit 1`,
     'echo "$state"',
   ].join('\n');
 }

@@ -6,7 +6,10 @@ import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, OperationError } from '../errors.js';
 import type { Accounts } from '../accounts.js';
+import { typeOf } from '../store/capture.js';
 import type { EntryType, Metadata } from '../store/metadata.js';
+import { decodeName, fsPath } from '../store/names.js';
+import { readXattrs, type Xattrs } from '../store/xattrs.js';
 import { planRepository, targetRootOf, type Plan } from './plan.js';
 import { resolveOwners } from './owners.js';
 
@@ -21,12 +24,17 @@ export type TargetFacts =
       uid: number;
       gid: number;
       size: number;
+      dev: number;
       ino: number;
+      /** Character and block devices: the device they stand for. */
+      rdev: number;
       mtimeMs: number;
       /** Symlinks: their target. */
       linkTarget?: string;
       /** Files whose size equals the staged file's: whether the bytes are equal too. */
       sameContent?: boolean;
+      /** Extended attributes, when they were read (the metadata recorded them and getfattr is here). */
+      xattrs?: Xattrs;
     };
 
 export interface StagedFile {
@@ -45,10 +53,7 @@ export interface TargetInspection {
 }
 
 export function entryType(stats: Stats): EntryType {
-  if (stats.isFile()) return 'file';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isSymbolicLink()) return 'symlink';
-  return 'other';
+  return typeOf(stats);
 }
 
 /** Absolute path of an entry under a root ('.' is the root itself). */
@@ -59,7 +64,7 @@ export function entryLocation(root: string, entryPath: string): string {
 /** lstat, or undefined when nothing is there. */
 export async function lstatOrUndefined(file: string): Promise<Stats | undefined> {
   try {
-    return await lstat(file);
+    return await lstat(fsPath(file));
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -115,7 +120,7 @@ const CHUNK = 64 * 1024;
 /** Whether two regular files hold the same bytes, read in chunks (never whole into memory). */
 export async function sameBytes(a: string, b: string): Promise<boolean> {
   const flags = constants.O_RDONLY | constants.O_NOFOLLOW;
-  const [fa, fb] = await Promise.all([open(a, flags), open(b, flags)]);
+  const [fa, fb] = await Promise.all([open(fsPath(a), flags), open(fsPath(b), flags)]);
   try {
     const [sa, sb] = await Promise.all([fa.stat(), fb.stat()]);
     if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
@@ -181,10 +186,12 @@ async function factsOf(targetRoot: string, entryPath: string, verified: Set<stri
     uid: stats.uid,
     gid: stats.gid,
     size: stats.size,
+    dev: stats.dev,
     ino: stats.ino,
+    rdev: stats.rdev,
     mtimeMs: stats.mtimeMs,
   };
-  if (stats.isSymbolicLink()) facts.linkTarget = await readlink(file);
+  if (stats.isSymbolicLink()) facts.linkTarget = decodeName(await readlink(fsPath(file), { encoding: 'buffer' }));
   if (stats.isFile() && staged && staged.size === stats.size) facts.sameContent = await sameBytes(staged.source, file);
   return facts;
 }
@@ -207,6 +214,16 @@ export async function inspectTarget(targetRoot: string, metadata: Metadata, stag
   }
   const results = await mapLimit(metadata.entries, 16, (entry) => factsOf(targetRoot, entry.path, verified, staged.get(entry.path)));
   metadata.entries.forEach((entry, i) => facts.set(entry.path, results[i] as TargetFacts));
+  if (metadata.xattrs !== false) {
+    const root = metadata.single ? entryLocation(targetRoot, metadata.entries[0]?.path ?? '.') : targetRoot;
+    const xattrs = await readXattrs(root, !metadata.single).catch(() => undefined);
+    if (xattrs) {
+      for (const entry of metadata.entries) {
+        const fact = facts.get(entry.path);
+        if (fact?.kind === 'present') fact.xattrs = xattrs.get(entryLocation(targetRoot, entry.path)) ?? {};
+      }
+    }
+  }
   return { root, facts, extras: metadata.single ? [] : await findExtras(targetRoot, metadata, facts) };
 }
 
@@ -233,7 +250,7 @@ async function findExtras(targetRoot: string, metadata: Metadata, facts: Map<str
     }
     let names: string[];
     try {
-      names = await readdir(entryLocation(targetRoot, dir));
+      names = (await readdir(fsPath(entryLocation(targetRoot, dir)), { encoding: 'buffer' })).map(decodeName);
     } catch {
       continue;
     }

@@ -7,12 +7,16 @@
 // - Whatever is displaced is kept under <state>/backups/<time>/<host path>.
 // - Directories are created 0700 and given their mode and owner last, deepest first, so a
 //   0555 or foreign-owned directory does not block placing what it contains.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { cp, link, lchown, mkdir, open, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { chmod, cp, link, lchown, mkdir, open, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { errnoCode, isPachaError, OperationError } from '../errors.js';
-import { ancestorProblem, entryLocation, lstatOrUndefined, mapLimit } from './inspect.js';
+import { fsPath } from '../store/names.js';
+import { writeXattr } from '../store/xattrs.js';
+import { ancestorProblem, entryLocation, entryType, lstatOrUndefined, mapLimit } from './inspect.js';
 import type { Plan, PlannedEntry, PlanAction } from './plan.js';
 import type { OwnerNotFound } from './owners.js';
 
@@ -49,6 +53,8 @@ export interface PlaceResult {
   /** Where displaced entries were kept (absolute paths under the backup dir). */
   backups: string[];
   skipped: string[];
+  /** Entries that could not be made on this system (a device node without CAP_MKNOD): exit 4. */
+  failed: Array<{ path: string; reason: string }>;
   ownersNotFound: OwnerNotFound[];
   extras: string[];
   durationMs: number;
@@ -98,6 +104,7 @@ class Placement {
       backedUp: 0,
       backups: [],
       skipped: [],
+      failed: [],
       ownersNotFound: plan.ownersNotFound,
       extras: plan.extras,
       durationMs: 0,
@@ -137,7 +144,7 @@ class Placement {
       if (!problem) break;
       if (problem.problem !== 'absent') throw unsafe(this.plan, entryPath, `"${problem.path}" is a ${problem.problem === 'symlink' ? 'symlink' : 'non-directory'}`);
       try {
-        await mkdir(path.join(targetRoot, problem.path), { mode: 0o755 });
+        await mkdir(fsPath(path.join(targetRoot, problem.path)), { mode: 0o755 });
       } catch (error) {
         if (errnoCode(error) !== 'EEXIST') throw error;
       }
@@ -167,39 +174,55 @@ class Placement {
     if (stats?.isDirectory()) return;
     if (stats?.isSymbolicLink()) throw unsafe(this.plan, entry.path, 'a symlink stands where the directory goes');
     if (stats) await this.keep(entry.path, target, stats, true);
-    await mkdir(target, { mode: 0o700 });
+    await mkdir(fsPath(target), { mode: 0o700 });
     this.verified.add(entry.path);
   }
 
   /** A directory's owner then mode: phase 3 (deepest first). */
   async finishDirectory(entry: PlannedEntry): Promise<void> {
     const target = await this.safeTarget(entry.path);
-    const handle = await open(target, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    const handle = await open(fsPath(target), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     try {
       await handle.chown(entry.uid, entry.gid);
       await handle.chmod(entry.mode);
     } finally {
       await handle.close();
     }
+    await this.applyXattrs(entry, target, entry.action === 'create' || entry.action === 'replace');
   }
 
-  /** Write a file or symlink beside its target, owner then mode, then rename it over. */
+  /**
+   * Write a file, symlink, special file or hard link beside its target (owner then mode),
+   * then rename it over. A special file is made by mknod(1), which takes its name as a
+   * string: for a name that is not UTF-8 it is made at the target root and renamed across.
+   */
   async writeEntry(entry: PlannedEntry): Promise<number> {
     const target = await this.safeTarget(entry.path);
-    const temp = tempNameBeside(target);
+    const special = entry.type === 'fifo' || entry.type === 'char' || entry.type === 'block';
+    const temp = special && fsPath(target) !== target ? tempNameBeside(path.join(this.plan.targetRoot, 'x')) : tempNameBeside(target);
     let bytes = 0;
     try {
-      if (entry.type === 'symlink') {
-        await symlink(entry.linkTarget ?? '', temp);
-        await lchown(temp, entry.uid, entry.gid);
+      if (entry.linkTo !== undefined) {
+        await link(fsPath(await this.safeTarget(entry.linkTo)), fsPath(temp));
+      } else if (entry.type === 'symlink') {
+        await symlink(fsPath(entry.linkTarget ?? ''), fsPath(temp));
+        await lchown(fsPath(temp), entry.uid, entry.gid);
+        await this.applyXattrs(entry, temp, true);
+      } else if (special) {
+        await makeNode(entry, temp);
+        await lchown(temp, entry.uid, entry.gid); // owner first: chown clears setuid/setgid
+        await chmod(temp, entry.mode); // temp is a node pacha just made, never a symlink
+        await this.applyXattrs(entry, temp, true);
       } else {
         bytes = await this.writeTempFile(entry, temp);
       }
       const existing = await lstatOrUndefined(target); // fresh: whatever is there now is kept
       if (existing) await this.keep(entry.path, target, existing, existing.isDirectory());
-      await rename(temp, target);
+      await rename(fsPath(temp), fsPath(target));
+      // rename() between two links of one inode does nothing: the temp name would stay.
+      if (entry.linkTo !== undefined) await unlink(fsPath(temp)).catch(() => undefined);
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
+      await unlink(fsPath(temp)).catch(() => undefined);
       throw error;
     }
     return bytes;
@@ -207,11 +230,11 @@ class Placement {
 
   private async writeTempFile(entry: PlannedEntry, temp: string): Promise<number> {
     if (!entry.source) throw unsafe(this.plan, entry.path, 'no staged file');
-    const source = await open(entry.source, NOFOLLOW_READ);
+    const source = await open(fsPath(entry.source), NOFOLLOW_READ);
     try {
       if (!(await source.stat()).isFile()) throw unsafe(this.plan, entry.path, 'the staged copy is not a regular file');
       const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-      const output = await open(temp, flags, 0o600);
+      const output = await open(fsPath(temp), flags, 0o600);
       let bytes = 0;
       try {
         const buffer = Buffer.allocUnsafe(CHUNK);
@@ -227,6 +250,7 @@ class Placement {
       } finally {
         await output.close();
       }
+      await this.applyXattrs(entry, temp, true);
       return bytes;
     } finally {
       await source.close();
@@ -236,14 +260,54 @@ class Placement {
   /** Owner and mode of an existing file or symlink, without following a symlink. */
   async updateEntry(entry: PlannedEntry): Promise<void> {
     const target = await this.safeTarget(entry.path);
-    if (entry.type === 'symlink') return lchown(target, entry.uid, entry.gid);
-    const handle = await open(target, NOFOLLOW_READ);
+    if (entry.type === 'symlink') {
+      await lchown(fsPath(target), entry.uid, entry.gid);
+      return this.applyXattrs(entry, target, false);
+    }
+    if (entry.type !== 'file') {
+      // Opening a device node could act on the device: set owner and mode by name, after
+      // checking that no symlink took its place.
+      const stats = await lstatOrUndefined(target);
+      if (!stats || stats.isSymbolicLink() || entryType(stats) !== entry.type) throw unsafe(this.plan, entry.path, 'it changed type since it was planned');
+      await lchown(fsPath(target), entry.uid, entry.gid);
+      await chmod(fsPath(target), entry.mode);
+      return this.applyXattrs(entry, target, false);
+    }
+    const handle = await open(fsPath(target), NOFOLLOW_READ);
     try {
       if (!(await handle.stat()).isFile()) throw unsafe(this.plan, entry.path, 'it changed type since it was planned');
       await handle.chown(entry.uid, entry.gid);
       await handle.chmod(entry.mode);
     } finally {
       await handle.close();
+    }
+    await this.applyXattrs(entry, target, false);
+  }
+
+  /**
+   * An entry's extended attributes, set last (chown and writes clear security.capability).
+   * `fresh`: pacha just made it; otherwise attributes it should not have are removed. What
+   * this filesystem or system refuses is reported (exit 4), never silent.
+   */
+  async applyXattrs(entry: PlannedEntry, file: string, fresh: boolean): Promise<void> {
+    if (entry.linkTo !== undefined) return; // the first of its link group carries them
+    const wanted = entry.xattrs ?? {};
+    const present = fresh ? {} : entry.current.kind === 'present' ? (entry.current.xattrs ?? {}) : {};
+    const remove = Object.keys(present).filter((name) => !(name in wanted) && name !== 'security.selinux');
+    // A new entry inherits its directory's default ACL, which it may not have had.
+    if (fresh && entry.inheritsAcl) {
+      if (!('system.posix_acl_access' in wanted)) remove.push('system.posix_acl_access');
+      if (entry.type === 'directory' && !('system.posix_acl_default' in wanted)) remove.push('system.posix_acl_default');
+    }
+    const work: Array<[string, string | undefined]> = [...remove.map((n): [string, undefined] => [n, undefined]), ...Object.entries(wanted).filter(([n, v]) => present[n] !== v)];
+    if (work.length === 0) return;
+    if (fsPath(file) !== file) {
+      this.result.failed.push({ path: entry.path, reason: 'extended attributes not restored: setfattr cannot be given a name that is not UTF-8' });
+      return;
+    }
+    for (const [name, value] of work) {
+      const why = await writeXattr(file, name, value);
+      if (why && !(value === undefined && /No such attribute/i.test(why))) this.result.failed.push({ path: entry.path, reason: `extended attribute ${name} not ${value === undefined ? 'removed' : 'restored'}: ${why}` });
     }
   }
 
@@ -268,11 +332,11 @@ export async function keepInBackups(options: {
 }): Promise<string> {
   const { target, stats } = options;
   const backup = path.join(options.backupDir, entryLocation(options.hostRoot, options.entryPath));
-  await mkdir(path.dirname(backup), { recursive: true, mode: 0o700 });
+  await mkdir(fsPath(path.dirname(backup)), { recursive: true, mode: 0o700 });
   const move = options.moveAway || stats.isDirectory();
   try {
-    if (move) await rename(target, backup);
-    else await link(target, backup);
+    if (move) await rename(fsPath(target), fsPath(backup));
+    else await link(fsPath(target), fsPath(backup));
   } catch (error) {
     const code = errnoCode(error);
     if (code !== 'EXDEV' && code !== 'EPERM') throw error;
@@ -293,6 +357,20 @@ async function copyForBackup(from: string, to: string, stats: Stats): Promise<vo
     });
   }
   await lchown(to, stats.uid, stats.gid);
+}
+
+const execFileAsync = promisify(execFile);
+
+/** A FIFO or device node at `file`, mode 0600 until its own mode is set. */
+async function makeNode(entry: PlannedEntry, file: string): Promise<void> {
+  const kind = entry.type === 'fifo' ? ['p'] : [entry.type === 'char' ? 'c' : 'b', String(entry.device?.major ?? 0), String(entry.device?.minor ?? 0)];
+  try {
+    await execFileAsync('mknod', ['-m', '0600', '--', file, ...kind], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+  } catch (error) {
+    const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
+    const reason = stderr.replace(/^mknod: /, '') || (error as Error).message;
+    throw Object.assign(new Error(reason), { code: /not permitted/i.test(reason) ? 'EPERM' : 'EMKNOD' });
+  }
 }
 
 /** The path itself if it exists, else its nearest existing ancestor. */
@@ -342,10 +420,21 @@ export async function placeRepository(plan: Plan, options: PlaceOptions): Promis
   await mapLimit(others, options.concurrency ?? 8, async (entry) => {
     let bytes = 0;
     if (entry.action === 'skip') result.skipped.push(entry.path);
+    else if (entry.linkTo !== undefined) return; // after every file (below)
     else if (entry.action === 'unchanged') result.unchanged++;
     else if (entry.action === 'update-metadata') {
       await step(plan, entry.path, () => placement.updateEntry(entry));
       result.metadataUpdated++;
+    } else if (entry.type === 'char' || entry.type === 'block') {
+      // A device node this system will not make (no CAP_MKNOD in a container): reported, exit 4.
+      try {
+        await step(plan, entry.path, () => placement.writeEntry(entry));
+        result.written++;
+      } catch (error) {
+        if (!(isPachaError(error) && error.details?.errno === 'EPERM')) throw error;
+        const why = error.cause instanceof Error ? error.cause.message : error.message;
+        result.failed.push({ path: entry.path, reason: `cannot make a ${entry.type === 'char' ? 'character' : 'block'} device here: ${why}` });
+      }
     } else {
       bytes = await step(plan, entry.path, () => placement.writeEntry(entry));
       result.written++;
@@ -353,6 +442,16 @@ export async function placeRepository(plan: Plan, options: PlaceOptions): Promis
     }
     placement.progress(entry, bytes);
   });
+
+  // 2b. Hard links, once the files they link to are in place.
+  for (const entry of others.filter((e) => e.linkTo !== undefined)) {
+    if (entry.action === 'unchanged') result.unchanged++;
+    else {
+      await step(plan, entry.path, () => placement.writeEntry(entry));
+      result.written++;
+    }
+    placement.progress(entry, 0);
+  }
 
   // 3. Directories' owners and modes, deepest first.
   const byDepth = [...directories].sort((a, b) => depth(b.path) - depth(a.path));

@@ -2,7 +2,9 @@
 // everything it needs was read beforehand (inspect.ts, owners.ts), so `--dry-run` prints
 // exactly what a real run would do, and nothing here can touch the system.
 import path from 'node:path';
-import type { EntryType, Metadata, MetadataEntry } from '../store/metadata.js';
+import { deviceNumbers } from '../store/capture.js';
+import { sameXattrs } from '../store/xattrs.js';
+import { SKIPPED_TYPES, type EntryType, type Metadata, type MetadataEntry } from '../store/metadata.js';
 import type { StagedFile, TargetFacts, TargetInspection } from './inspect.js';
 import type { OwnerNotFound, ResolvedOwner } from './owners.js';
 
@@ -20,6 +22,14 @@ export interface PlannedEntry {
   gid: number;
   /** Symlinks: the target to create. */
   linkTarget?: string;
+  /** Hard links: the entry (the first of the link group) this one is a link to. */
+  linkTo?: string;
+  /** Character and block devices: the device numbers. */
+  device?: { major: number; minor: number };
+  /** Extended attributes to set (ACLs, capabilities …). */
+  xattrs?: Record<string, string>;
+  /** The parent directory gets a default ACL: a new entry would inherit an ACL it did not have. */
+  inheritsAcl?: boolean;
   /** Files: the staged copy and its size. */
   source?: string;
   size: number;
@@ -82,7 +92,9 @@ function decide(
   owner: ResolvedOwner,
   staged: StagedFile | undefined,
 ): { action: PlanAction; reason?: string } | string {
-  if (entry.type === 'other') return { action: 'skip', reason: 'special file (fifo, socket or device): not restored' };
+  if (SKIPPED_TYPES.has(entry.type)) {
+    return { action: 'skip', reason: entry.type === 'socket' ? 'socket: made by the program that listens on it, never restored' : 'special file recorded by an older pacha: not restored' };
+  }
   if (current.kind === 'blocked') {
     return `"${current.symlink}" in the target is a symlink; pacha never writes through a symlinked directory`;
   }
@@ -95,13 +107,32 @@ function decide(
     return { action: 'replace', reason: 'content differs' };
   }
   if (entry.type === 'symlink' && current.linkTarget !== entry.target) return { action: 'replace', reason: 'link target differs' };
+  if (entry.device) {
+    const now = deviceNumbers(current.rdev);
+    if (now.major !== entry.device.major || now.minor !== entry.device.minor) return { action: 'replace', reason: 'device numbers differ' };
+  }
   const differences: string[] = [];
   // A symlink's own mode is always 0777 on Linux and cannot be changed: compare owners only.
   if (entry.type !== 'symlink' && current.mode !== entry.mode) differences.push(`mode ${octal(current.mode)} → ${octal(entry.mode)}`);
   if (current.uid !== owner.uid || current.gid !== owner.gid) {
     differences.push(`owner ${current.uid}:${current.gid} → ${owner.uid}:${owner.gid}`);
   }
+  if (current.xattrs !== undefined && !sameXattrs(entry.xattrs, current.xattrs)) differences.push('extended attributes differ');
   return differences.length ? { action: 'update-metadata', reason: differences.join(', ') } : { action: 'unchanged' };
+}
+
+/**
+ * A hard link (not the first of its group): unchanged only when it is already the same
+ * inode as its first member and that one stays; else made again as a link to it.
+ */
+function decideLink(entry: MetadataEntry, current: TargetFacts, leader: PlannedEntry | undefined): { action: PlanAction; reason?: string } | string {
+  if (!leader) return `hard link to "${entry.hardlink}", which is not placed`;
+  if (current.kind === 'blocked') return `"${current.symlink}" in the target is a symlink; pacha never writes through a symlinked directory`;
+  const reason = `hard link to ${leader.path}`;
+  if (current.kind === 'absent') return { action: 'create', reason };
+  const kept = leader.action === 'unchanged' || leader.action === 'update-metadata';
+  const same = leader.current.kind === 'present' && current.type === 'file' && current.dev === leader.current.dev && current.ino === leader.current.ino;
+  return kept && same ? { action: 'unchanged' } : { action: 'replace', reason };
 }
 
 /** The plan of one repository. */
@@ -115,31 +146,39 @@ export function planRepository(input: PlanInput): Plan {
   const entries: PlannedEntry[] = [];
   const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
   let bytes = 0;
+  const planned = new Map<string, PlannedEntry>();
   for (const entry of metadata.entries) {
     const current = target.facts.get(entry.path) ?? { kind: 'absent' };
     const owner = owners.owners.get(entry.path) ?? { uid: entry.user.id, gid: entry.group.id };
     const file = staged.get(entry.path);
-    const decision = decide(entry, current, owner, file);
+    // Metadata is sorted: a link group's first member is planned before the others.
+    const decision = entry.hardlink === undefined ? decide(entry, current, owner, file) : decideLink(entry, current, planned.get(entry.hardlink));
     if (typeof decision === 'string') {
       refused.push({ path: entry.path, reason: decision });
       continue;
     }
-    const planned: PlannedEntry = {
+    const one: PlannedEntry = {
       path: entry.path,
       type: entry.type,
       action: decision.action,
       mode: entry.mode,
       uid: owner.uid,
       gid: owner.gid,
-      size: file?.size ?? 0,
+      size: entry.hardlink === undefined ? (file?.size ?? 0) : 0,
       current,
     };
-    if (decision.reason !== undefined) planned.reason = decision.reason;
-    if (entry.type === 'symlink' && entry.target !== undefined) planned.linkTarget = entry.target;
-    if (file) planned.source = file.source;
-    counts[planned.action]++;
-    bytes += planned.size;
-    entries.push(planned);
+    if (decision.reason !== undefined) one.reason = decision.reason;
+    if (entry.type === 'symlink' && entry.target !== undefined) one.linkTarget = entry.target;
+    if (entry.hardlink !== undefined) one.linkTo = entry.hardlink;
+    if (entry.device) one.device = entry.device;
+    if (entry.xattrs) one.xattrs = entry.xattrs;
+    const parent = entry.path === '.' ? undefined : planned.get(path.posix.dirname(entry.path));
+    if (parent?.xattrs?.['system.posix_acl_default'] !== undefined) one.inheritsAcl = true;
+    if (file && entry.hardlink === undefined) one.source = file.source;
+    counts[one.action]++;
+    bytes += one.size;
+    entries.push(one);
+    planned.set(one.path, one);
   }
   return {
     repository,

@@ -8,6 +8,7 @@ import { orderHooks, runHooks, type HookResult, type OutputStream } from '../hoo
 import type { Master } from '../master/master.js';
 import { sanitizeName } from '../store/registry.js';
 import type { Store } from '../store/store.js';
+import { trackableProblem } from '../store/trackable.js';
 import { inspectStage, inspectTarget } from './inspect.js';
 import { loadTargetAccounts, recordedNames, resolveOwners } from './owners.js';
 import { backupDirFor, placeRepository, type PlaceProgress, type PlaceResult } from './place.js';
@@ -121,6 +122,9 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
         target,
         owners: resolveOwners(repository.metadata.entries, accounts),
       });
+      // A master's metadata may name a parent of (or a place inside) this host's state dir.
+      const stateProblem = trackableProblem(path.join(options.root, repository.metadata.location), options.stateDir);
+      if (stateProblem) plan.refused.push({ path: '.', reason: `its location ${repository.metadata.location} cannot be placed: ${stateProblem}` });
       events.staged?.(repository, repository.metadata.entries.length, plan.bytes);
       events.planned?.(plan);
       plans.push(plan);
@@ -222,7 +226,7 @@ function mergeNames(staged: StagedRepository[]): { users: Set<string>; groups: S
  * belong to another system (a mounted image): that system's own pacha tracks them.
  */
 async function register(options: RebuildOptions, repository: StagedRepository, events: RebuildEvents): Promise<Registration> {
-  const { location, single } = repository.metadata;
+  const { location, single, ignore } = repository.metadata;
   let outcome: 'tracked' | 'kept-local' | 'not-registered' = 'tracked';
   if (path.resolve(options.root) !== '/') {
     outcome = 'not-registered';
@@ -231,7 +235,8 @@ async function register(options: RebuildOptions, repository: StagedRepository, e
     if (existing && existing.location === location && (await options.store.unpushed(existing)) > 0) {
       outcome = 'kept-local';
     } else {
-      await options.store.adopt({ location, name: repository.name, single }, repository.gitDir);
+      // The path's own ignore patterns travel in its metadata: the rebuilt host leaves out what the dead one did.
+      await options.store.adopt({ location, name: repository.name, single, ...(ignore?.length ? { ignore } : {}) }, repository.gitDir);
     }
   }
   events.registered?.(repository.name, location, outcome);

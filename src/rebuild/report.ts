@@ -17,6 +17,8 @@ export interface RepositoryReport {
   ownersNotFound: OwnerNotFound[];
   extras: string[];
   skipped: string[];
+  /** Entries this system could not make (device nodes without CAP_MKNOD): exit 4. */
+  failed: Array<{ path: string; reason: string }>;
   durationMs: number;
 }
 
@@ -48,6 +50,8 @@ export interface RebuildTotals {
   ownersNotFound: number;
   extras: number;
   hooksFailed: number;
+  /** Entries that could not be made. */
+  failed: number;
 }
 
 export interface RebuildReport {
@@ -81,6 +85,7 @@ export function repositoryReport(result: PlaceResult): RepositoryReport {
     ownersNotFound: result.ownersNotFound,
     extras: result.extras,
     skipped: result.skipped,
+    failed: result.failed,
     durationMs: result.durationMs,
   };
 }
@@ -133,16 +138,17 @@ export function computeTotals(repositories: readonly RepositoryReport[], hooks: 
     ownersNotFound: sum((r) => r.ownersNotFound.length),
     extras: sum((r) => r.extras.length),
     hooksFailed: hooks.filter(hookFailed).length,
+    failed: sum((r) => r.failed.length),
   };
 }
 
 /**
  * Exit code of a rebuild that ran to the end: 4 (completed with failures) when a hook
- * failed, an owner could not be restored by name, or a repository was not restored
- * (DESIGN.md, exit codes), else 0.
+ * failed, an owner could not be restored by name, an entry could not be made, or a
+ * repository was not restored (DESIGN.md, exit codes), else 0.
  */
 export function rebuildExitCode(totals: RebuildTotals): ExitCode {
-  return totals.hooksFailed > 0 || totals.ownersNotFound > 0 || totals.notRestored > 0 ? ExitCode.partial : ExitCode.ok;
+  return totals.hooksFailed > 0 || totals.ownersNotFound > 0 || totals.failed > 0 || totals.notRestored > 0 ? ExitCode.partial : ExitCode.ok;
 }
 
 export function formatBytes(bytes: number): string {
@@ -210,7 +216,10 @@ export function formatReport(report: RebuildReport): string {
   const notFound = report.repositories.flatMap((r) => r.ownersNotFound.map((o) => ownerLine(o, r.name)));
   if (notFound.length) lines.push('Owners not found by name (the recorded number was used):', ...notFound);
   const skipped = report.repositories.filter((r) => r.skipped.length);
-  for (const r of skipped) lines.push(`Skipped special files in ${r.name}: ${listSome(r.skipped)}`);
+  for (const r of skipped) lines.push(`Skipped (not restorable: sockets) in ${r.name}: ${listSome(r.skipped)}`);
+  for (const r of report.repositories.filter((x) => x.failed.length)) {
+    lines.push(`Could not be made in ${r.name}:`, ...r.failed.map((f) => `  ${f.path}: ${f.reason}`));
+  }
   const extras = report.repositories.filter((r) => r.extras.length);
   for (const r of extras) lines.push(`Left alone in ${r.location} (not in the repository): ${listSome(r.extras)}`);
   if (report.backupDir && t.backedUp) lines.push(`Displaced entries kept in ${report.backupDir}`);
@@ -219,6 +228,7 @@ export function formatReport(report: RebuildReport): string {
     const why = [
       t.hooksFailed && `${plural(t.hooksFailed, 'hook')} failed`,
       t.ownersNotFound && `${plural(t.ownersNotFound, 'owner')} not found by name`,
+      t.failed && `${plural(t.failed, 'entry', 'entries')} could not be made`,
       t.notRestored && `${plural(t.notRestored, 'repository', 'repositories')} not restored`,
     ].filter(Boolean);
     lines.push(`Exit ${report.exitCode}: ${why.join(', ') || 'completed with failures'}.`);

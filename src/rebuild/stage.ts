@@ -2,13 +2,13 @@
 // original's /tmp/<host> was a symlink race) holding each repository cloned from the master
 // (full history, so watching resumes on it) and its files checked out for placing.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { classifyPushFailure } from '../store/push.js';
 import { MasterError, OperationError } from '../errors.js';
 import type { Master } from '../master/master.js';
 import { BRANCH } from '../store/commit.js';
-import { gitAt } from '../store/git.js';
+import { gitAt, neutralizeRepository } from '../store/git.js';
 import { METADATA_PATH, type Metadata } from '../store/metadata.js';
 import { validateMetadata } from './validate.js';
 
@@ -51,6 +51,8 @@ export async function stageRepository(master: Master, host: string, name: string
     });
   }
   await mkdir(tree, { recursive: true, mode: 0o700 });
+  // No .gitattributes in the repository may change what is checked out.
+  await neutralizeRepository(gitDir);
   const git = gitAt({ gitDir, workTree: tree, env: { GIT_INDEX_FILE: path.join(stageDir, name, 'index') } });
   const head = await git.raw(['rev-parse', '-q', '--verify', `${BRANCH}^{commit}`]).catch(() => '');
   if (!head.trim()) {
@@ -62,7 +64,11 @@ export async function stageRepository(master: Master, host: string, name: string
   await git.raw(['checkout-index', '-a', '-f']);
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(path.join(tree, METADATA_PATH), 'utf8'));
+    // From git's objects, never the checkout: a `.pacha` symlink there could point anywhere.
+    // `<commit>:.pacha/metadata.json` resolves only through a real `.pacha` tree.
+    const id = (await git.raw(['rev-parse', '-q', '--verify', `${BRANCH}:${METADATA_PATH}`])).trim();
+    if ((await git.raw(['cat-file', '-t', id])).trim() !== 'blob') throw new Error(`${METADATA_PATH} is not a file`);
+    raw = JSON.parse((await git.binaryCatFile(['blob', id])).toString('utf8'));
   } catch (error) {
     throw new OperationError('ENOMETADATA', `${name} of ${host} has no readable ${METADATA_PATH}: it was not written by pacha`, {
       hint: 'pacha restores only repositories it pushed itself',

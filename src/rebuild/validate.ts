@@ -4,9 +4,14 @@
 // Pure: no filesystem access.
 import path from 'node:path';
 import { OperationError } from '../errors.js';
-import { METADATA_VERSION, type EntryType, type Metadata, type MetadataEntry, type Owner } from '../store/metadata.js';
+import { ENTRY_TYPES as TYPES, METADATA_VERSION, READABLE_VERSIONS, type EntryType, type Metadata, type MetadataEntry, type Owner } from '../store/metadata.js';
+import { byteOrder } from '../store/capture.js';
+import { isCanonicalName } from '../store/names.js';
+import { VOLATILE_ROOTS } from '../store/trackable.js';
 
-const ENTRY_TYPES: ReadonlySet<string> = new Set<EntryType>(['file', 'directory', 'symlink', 'other']);
+const ENTRY_TYPES: ReadonlySet<string> = new Set<EntryType>(TYPES);
+/** Linux's dev_t is 64 bits: a major and a minor of up to 32 bits each. */
+const MAX_DEVICE_PART = 0xffffffff;
 /** Largest uid/gid Linux accepts ((uid_t)-1 means "unchanged" to chown). */
 const MAX_ID = 0xfffffffe;
 
@@ -31,6 +36,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Why a location is unsafe, or undefined when it is an absolute, normalized path. */
 function locationProblem(location: string): string | undefined {
   if (location.includes('\0')) return 'contains a NUL byte';
+  if (!isCanonicalName(location)) return 'is not a byte string pacha writes';
   if (!path.posix.isAbsolute(location)) return 'is not an absolute path';
   if (location.split('/').includes('..')) return "contains '..'";
   if (path.posix.normalize(location) !== location || (location !== '/' && location.endsWith('/'))) {
@@ -43,7 +49,8 @@ function locationProblem(location: string): string | undefined {
 function entryPathProblem(entryPath: string): string | undefined {
   if (entryPath === '.') return undefined;
   if (entryPath.includes('\0')) return 'contains a NUL byte';
-  if (entryPath.includes('\\')) return "contains '\\'";
+  // A backslash is an ordinary byte in a Linux name (systemd's escaped unit names).
+  if (!isCanonicalName(entryPath)) return 'is not a byte string pacha writes (two spellings of one name)';
   if (entryPath.startsWith('/')) return 'is absolute';
   for (const part of entryPath.split('/')) {
     if (part === '..') return "contains '..'";
@@ -88,10 +95,32 @@ function checkEntry(repository: string, raw: unknown, index: number): MetadataEn
   };
   if (type === 'symlink') {
     const target = raw.target;
-    if (typeof target !== 'string' || target === '' || target.includes('\0')) {
+    if (typeof target !== 'string' || target === '' || target.includes('\0') || !isCanonicalName(target)) {
       refuse(repository, entryPath, 'symlink without a valid target');
     }
     entry.target = target;
+  }
+  if (raw.hardlink !== undefined) {
+    if (type !== 'file' || typeof raw.hardlink !== 'string' || entryPathProblem(raw.hardlink) || raw.hardlink === '.') {
+      refuse(repository, entryPath, `hard link ${JSON.stringify(raw.hardlink)} is not a file path`);
+    }
+    entry.hardlink = raw.hardlink;
+  }
+  if (type === 'char' || type === 'block') {
+    const device = raw.device;
+    const part = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_DEVICE_PART;
+    if (!isRecord(device) || !part(device.major) || !part(device.minor)) refuse(repository, entryPath, 'device without valid major and minor numbers');
+    entry.device = { major: device.major as number, minor: device.minor as number };
+  }
+  if (raw.xattrs !== undefined) {
+    const xattrs = raw.xattrs;
+    if (!isRecord(xattrs)) refuse(repository, entryPath, 'xattrs is not a map of names to values');
+    for (const [name, value] of Object.entries(xattrs)) {
+      if (!/^(user|trusted|security|system)\.[^\0\n]{1,250}$/.test(name) || typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
+        refuse(repository, entryPath, `extended attribute ${JSON.stringify(name)} is not a valid name and base64 value`);
+      }
+    }
+    entry.xattrs = xattrs as Record<string, string>;
   }
   if (raw.size !== undefined) {
     if (typeof raw.size !== 'number' || !Number.isSafeInteger(raw.size) || raw.size < 0) {
@@ -110,13 +139,19 @@ function checkEntry(repository: string, raw: unknown, index: number): MetadataEn
 export function validateMetadata(metadata: unknown, repositoryName: string): Metadata {
   const repository = repositoryName;
   if (!isRecord(metadata)) return malformed(repository, 'not a JSON object');
-  if (metadata.version !== METADATA_VERSION) {
-    return malformed(repository, `unsupported version ${JSON.stringify(metadata.version)} (this pacha reads version ${METADATA_VERSION})`);
+  if (typeof metadata.version !== 'number' || !READABLE_VERSIONS.includes(metadata.version)) {
+    return malformed(repository, `unsupported version ${JSON.stringify(metadata.version)} (this pacha reads versions ${READABLE_VERSIONS.join(', ')})`);
   }
   const { location, host, single, entries: rawEntries } = metadata;
   if (typeof location !== 'string') return malformed(repository, 'location is missing');
   const locationWhy = locationProblem(location);
   if (locationWhy) refuse(repository, location, `location ${locationWhy}`);
+  const volatile = VOLATILE_ROOTS.find((root) => location === root || location.startsWith(`${root}/`));
+  if (location === '/' || volatile) refuse(repository, location, `location ${volatile ? `is on ${volatile}` : 'is /'}: pacha never tracks it`);
+  const ignore = metadata.ignore;
+  if (ignore !== undefined && (!Array.isArray(ignore) || !ignore.every((p) => typeof p === 'string' && !p.includes('\0')))) {
+    return malformed(repository, 'ignore is not a list of patterns');
+  }
   if (typeof host !== 'string') return malformed(repository, 'host is missing');
   if (typeof single !== 'boolean') return malformed(repository, 'single is missing');
   if (!Array.isArray(rawEntries)) return malformed(repository, 'entries is not a list');
@@ -158,5 +193,14 @@ export function validateMetadata(metadata: unknown, repositoryName: string): Met
       }
     }
   }
-  return { version: METADATA_VERSION, location, host, single, entries };
+  // Hard links: each names a plain file entry (the first of its group) that names no other.
+  for (const entry of entries) {
+    if (entry.hardlink === undefined) continue;
+    const leader = byPath.get(entry.hardlink);
+    if (!leader || leader.type !== 'file' || leader.hardlink !== undefined || byteOrder(leader.path, entry.path) >= 0) {
+      refuse(repository, entry.path, `hard link to ${JSON.stringify(entry.hardlink)}, which is not the first file of its link group`);
+    }
+  }
+  const captured = metadata.xattrs === false ? { xattrs: false } : {};
+  return { version: METADATA_VERSION, location, host, single, ...captured, ...(ignore ? { ignore: ignore as string[] } : {}), entries };
 }

@@ -1,29 +1,97 @@
 // Capture the metadata of a tracked path: every entry's type, full mode, owner, group,
-// symlink target. Reads only (lstat, readlink); follows no symlink.
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+// symlink target, hard-link group and device numbers. Reads only (lstat, readlink);
+// follows no symlink. Names are read as bytes (names.ts), so none is lost or mangled.
+// Entries that the ignore rules match are left out, and directories among them are not
+// entered. Entries git cannot hold are refused here, before anything is committed.
+import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Accounts } from '../accounts.js';
+import { errnoCode, OperationError } from '../errors.js';
+import type { IgnoreMatcher } from './ignore.js';
 import { METADATA_VERSION, type EntryType, type Metadata, type MetadataEntry } from './metadata.js';
+import { decodeName, encodeName, fsPath } from './names.js';
+import { readXattrs } from './xattrs.js';
 
 /** pacha's own temporary files beside a target (rebuild, rollback): never tracked. */
 export const TEMP_PREFIX = '.pacha-tmp-';
 
 export function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return Buffer.compare(encodeName(a), encodeName(b));
 }
 
-function typeOf(stats: import('node:fs').Stats): EntryType {
+export function typeOf(stats: Stats): EntryType {
   if (stats.isFile()) return 'file';
   if (stats.isDirectory()) return 'directory';
   if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isFIFO()) return 'fifo';
+  if (stats.isCharacterDevice()) return 'char';
+  if (stats.isBlockDevice()) return 'block';
+  if (stats.isSocket()) return 'socket';
   return 'other';
 }
 
-function entryFor(relative: string, absolute: string, accounts: Accounts): { entry: MetadataEntry; isDir: boolean } | undefined {
-  const stats = lstatSync(absolute, { throwIfNoEntry: false });
+/** Linux's major/minor of a dev_t (glibc's gnu_dev_major/minor). */
+export function deviceNumbers(rdev: number): { major: number; minor: number } {
+  const dev = BigInt(rdev);
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return { major: Number(major), minor: Number(minor) };
+}
+
+/** Why git (hence pacha) cannot hold an entry, or undefined. `rel` is relative to the tracked path. */
+export function untrackableReason(rel: string, single: boolean): string | undefined {
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  if (base.toLowerCase() === '.git') {
+    return 'a git directory or repository (git refuses any path named .git, and a nested repository would be recorded half)';
+  }
+  if (!single && rel === '.pacha') return "pacha keeps its metadata under .pacha at the top of every tracked path";
+  return undefined;
+}
+
+export class UntrackableError extends OperationError {
+  override name = 'UntrackableError';
+  constructor(location: string, entries: Array<{ path: string; reason: string }>) {
+    const shown = entries.slice(0, 10).map((e) => `${path.join(location, e.path)}: ${e.reason}`);
+    const more = entries.length > 10 ? `\n  … and ${entries.length - 10} more` : '';
+    super('EUNTRACKABLE', `${location} holds entries pacha cannot restore exactly; nothing was recorded:\n  ${shown.join('\n  ')}${more}`, {
+      hint:
+        `leave them out with an ignore pattern, e.g. \`pacha watch ${location} --ignore ${JSON.stringify(entries[0]?.path.split('/').pop() ?? '')}\` ` +
+        '(or pacha.ignore), then try again',
+      details: { location, entries: entries.map((e) => e.path) },
+    });
+  }
+}
+
+function captureError(absolute: string, error: unknown): OperationError {
+  return new OperationError('ECAPTURE', `cannot read ${absolute}: ${(error as Error).message}`, {
+    hint: 'pacha needs to read every entry of a tracked path; fix the permissions or leave the entry out with an ignore pattern',
+    cause: error,
+    details: { path: absolute, errno: errnoCode(error) },
+  });
+}
+
+interface Walk {
+  root: string;
+  accounts: Accounts;
+  ignored: IgnoreMatcher;
+  entries: MetadataEntry[];
+  untrackable: Array<{ path: string; reason: string }>;
+  /** dev:ino of files with more than one link → their paths. */
+  links: Map<string, string[]>;
+  single: boolean;
+}
+
+function entryFor(walk: Walk, relative: string, absolute: string): { entry: MetadataEntry; isDir: boolean } | undefined {
+  let stats: Stats | undefined;
+  try {
+    stats = lstatSync(fsPath(absolute), { throwIfNoEntry: false });
+  } catch (error) {
+    throw captureError(absolute, error);
+  }
   // Vanished between readdir and lstat (an editor's temp file): the next scan sees the truth.
   if (!stats) return undefined;
   const type = typeOf(stats);
+  const { accounts } = walk;
   const entry: MetadataEntry = {
     path: relative,
     type,
@@ -31,8 +99,24 @@ function entryFor(relative: string, absolute: string, accounts: Accounts): { ent
     user: { id: stats.uid, ...(accounts.users.byId.has(stats.uid) ? { name: accounts.users.byId.get(stats.uid)! } : {}) },
     group: { id: stats.gid, ...(accounts.groups.byId.has(stats.gid) ? { name: accounts.groups.byId.get(stats.gid)! } : {}) },
   };
-  if (type === 'symlink') entry.target = readlinkSync(absolute);
-  if (type === 'file') entry.size = stats.size;
+  if (type === 'symlink') {
+    try {
+      entry.target = decodeName(readlinkSync(fsPath(absolute), { encoding: 'buffer' }));
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined;
+      throw captureError(absolute, error);
+    }
+  }
+  if (type === 'file') {
+    entry.size = stats.size;
+    if (stats.nlink > 1) {
+      const key = `${stats.dev}:${stats.ino}`;
+      const group = walk.links.get(key);
+      if (group) group.push(relative);
+      else walk.links.set(key, [relative]);
+    }
+  }
+  if (type === 'char' || type === 'block') entry.device = deviceNumbers(stats.rdev);
   return { entry, isDir: type === 'directory' };
 }
 
@@ -41,24 +125,43 @@ function entryFor(relative: string, absolute: string, accounts: Accounts): { ent
  * per lstat cost the daemon ~220 ms of CPU per scan of 11,111 entries, this ~45 ms
  * (bench/footprint.bench.ts), and watcher events still get through between directories.
  */
-async function walk(root: string, relative: string, accounts: Accounts, out: MetadataEntry[]): Promise<void> {
+async function walkDirectory(walk: Walk, relative: string): Promise<void> {
+  const absolute = relative === '.' ? walk.root : path.join(walk.root, relative);
   let names: string[];
   try {
-    names = readdirSync(path.join(root, relative)).filter((name) => !name.startsWith(TEMP_PREFIX));
+    names = readdirSync(fsPath(absolute), { encoding: 'buffer' }).map(decodeName);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && relative !== '.') return; // removed meanwhile
-    throw error;
+    const code = errnoCode(error);
+    if ((code === 'ENOENT' || code === 'ENOTDIR') && relative !== '.') return; // removed meanwhile
+    throw captureError(absolute, error);
   }
   const directories: string[] = [];
   for (const name of names) {
+    if (name.startsWith(TEMP_PREFIX)) continue;
     const rel = relative === '.' ? name : `${relative}/${name}`;
-    const result = entryFor(rel, path.join(root, rel), accounts);
+    const result = entryFor(walk, rel, path.join(walk.root, rel));
     if (!result) continue;
-    out.push(result.entry);
+    if (walk.ignored(rel, result.isDir)) continue;
+    const why = untrackableReason(rel, false);
+    if (why) {
+      walk.untrackable.push({ path: rel, reason: why });
+      continue;
+    }
+    walk.entries.push(result.entry);
     if (result.isDir) directories.push(rel);
   }
   await new Promise<void>((resolve) => setImmediate(resolve));
-  for (const directory of directories) await walk(root, directory, accounts, out);
+  for (const directory of directories) await walkDirectory(walk, directory);
+}
+
+/** Hard links inside the tracked path: every member but the first (byte order) names the first. */
+function linkGroups(entries: MetadataEntry[], links: Map<string, string[]>): void {
+  const byPath = new Map(entries.map((e) => [e.path, e]));
+  for (const members of links.values()) {
+    if (members.length < 2) continue;
+    const [leader, ...others] = [...members].sort(byteOrder);
+    for (const other of others) byPath.get(other)!.hardlink = leader!;
+  }
 }
 
 /** The metadata of a tracked directory, or of one file when `single`. */
@@ -67,15 +170,43 @@ export async function captureMetadata(options: {
   single: boolean;
   host: string;
   accounts: Accounts;
+  ignored?: IgnoreMatcher;
+  ignore?: readonly string[];
 }): Promise<Metadata> {
   const { location, single, host, accounts } = options;
-  const entries: MetadataEntry[] = [];
-  const top = entryFor(single ? path.basename(location) : '.', location, accounts);
+  const walk: Walk = {
+    root: location,
+    accounts,
+    ignored: options.ignored ?? (() => false),
+    entries: [],
+    untrackable: [],
+    links: new Map(),
+    single,
+  };
+  const top = entryFor(walk, single ? path.basename(location) : '.', location);
   if (!top) throw Object.assign(new Error(`ENOENT: no such file or directory, lstat '${location}'`), { code: 'ENOENT' });
-  entries.push(top.entry);
-  if (!single) await walk(location, '.', accounts, entries);
-  entries.sort((a, b) => (a.path === '.' ? -1 : b.path === '.' ? 1 : byteOrder(a.path, b.path)));
-  return { version: METADATA_VERSION, location, host, single, entries };
+  walk.entries.push(top.entry);
+  if (!single) await walkDirectory(walk, '.');
+  if (walk.untrackable.length > 0) throw new UntrackableError(location, walk.untrackable);
+  walk.entries.sort((a, b) => (a.path === '.' ? -1 : b.path === '.' ? 1 : byteOrder(a.path, b.path)));
+  if (!single) linkGroups(walk.entries, walk.links);
+  const xattrs = await readXattrs(location, !single);
+  if (xattrs) {
+    for (const entry of walk.entries) {
+      if (entry.hardlink !== undefined) continue; // the inode's attributes are on the first of its group
+      const found = xattrs.get(single || entry.path === '.' ? location : path.join(location, entry.path));
+      if (found && Object.keys(found).length > 0) entry.xattrs = found;
+    }
+  }
+  return {
+    version: METADATA_VERSION,
+    location,
+    host,
+    single,
+    ...(xattrs ? {} : { xattrs: false }),
+    ...(options.ignore && options.ignore.length > 0 ? { ignore: [...options.ignore] } : {}),
+    entries: walk.entries,
+  };
 }
 
 /** One entry per line, so that `git diff` of the metadata reads well. */

@@ -44,8 +44,9 @@ export function metadataChanges(before: Metadata | undefined, after: Metadata, a
     const shown = entry.path === '.' ? '.' : entry.path;
     if (alreadyListed.has(shown)) continue;
     if (!previous) {
-      // Directories are invisible to git: a new empty directory appears only here.
+      // Directories and special files are invisible to git: they appear only here.
       if (entry.type === 'directory') changes.push({ kind: 'A', path: `${shown}/` });
+      else if (entry.type !== 'file' && entry.type !== 'symlink') changes.push({ kind: 'A', path: shown, detail: entry.type });
       continue;
     }
     const parts: string[] = [];
@@ -55,13 +56,20 @@ export function metadataChanges(before: Metadata | undefined, after: Metadata, a
       parts.push(`owner ${ownerText(previous)}→${ownerText(entry)}`);
     }
     if (previous.target !== entry.target) parts.push(`target ${previous.target ?? ''}→${entry.target ?? ''}`);
+    if (previous.hardlink !== entry.hardlink) parts.push(entry.hardlink ? `hard link to ${entry.hardlink}` : 'no longer a hard link');
+    const device = (e: MetadataEntry): string => (e.device ? `${e.device.major}:${e.device.minor}` : '');
+    if (device(previous) !== device(entry)) parts.push(`device ${device(previous)}→${device(entry)}`);
+    if (JSON.stringify(previous.xattrs ?? {}) !== JSON.stringify(entry.xattrs ?? {})) {
+      const names = [...new Set([...Object.keys(previous.xattrs ?? {}), ...Object.keys(entry.xattrs ?? {})])].filter((n) => previous.xattrs?.[n] !== entry.xattrs?.[n]);
+      parts.push(`xattrs ${names.join(' ')}`);
+    }
     if (parts.length > 0) changes.push({ kind: 'P', path: shown, detail: parts.join(', ') });
   }
   const now = new Set(after.entries.map((e) => e.path));
   for (const entry of before.entries) {
-    if (entry.type === 'directory' && !now.has(entry.path) && !alreadyListed.has(entry.path)) {
-      changes.push({ kind: 'D', path: `${entry.path}/` });
-    }
+    if (now.has(entry.path) || alreadyListed.has(entry.path)) continue;
+    if (entry.type === 'directory') changes.push({ kind: 'D', path: `${entry.path}/` });
+    else if (entry.type !== 'file' && entry.type !== 'symlink') changes.push({ kind: 'D', path: entry.path });
   }
   return changes;
 }

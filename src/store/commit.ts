@@ -1,14 +1,17 @@
-// One commit of a tracked path: stage the files as they are (git add, ignoring no file the
-// user has), add `.pacha/metadata.json` from a fresh capture, and commit only if the tree
+// One commit of a tracked path: stage exactly the files a fresh capture lists (by name, so
+// no .gitignore hides one and no ignored file slips in), add `.pacha/metadata.json`, and
+// commit only if the tree
 // differs from HEAD's. Comparing trees catches content, additions, removals, renames and
 // metadata-only changes (chmod, chown, a retargeted symlink) with one mechanism.
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError } from '../errors.js';
 import { commitMessage, contentChanges, metadataChanges, parseNameStatus, type Change } from './changes.js';
-import { serializeMetadata, TEMP_PREFIX } from './capture.js';
+import { serializeMetadata, UntrackableError } from './capture.js';
 import { revParse, type Git } from './git.js';
-import { METADATA_PATH, type Metadata } from './metadata.js';
+import { METADATA_PATH, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
+import { decodeName, fsPath, joinNul, splitNul } from './names.js';
 
 export const BRANCH = 'refs/heads/main';
 
@@ -18,12 +21,10 @@ export interface CommitResult {
   /** Changed paths, as shown in the commit message. */
   changed: string[];
   message: string;
-}
-
-/** Pathspecs of what is tracked inside the work tree. */
-export function trackedPathspec(single: boolean, location: string): string[] {
-  const own = [`:(exclude,glob)**/${TEMP_PREFIX}*`, `:(exclude,literal)${METADATA_PATH}`];
-  return single ? [`:(literal)${path.basename(location)}`] : ['.', ...own];
+  /** Entries recorded but not restorable by a rebuild (sockets), for the user to hear once. */
+  skipped: string[];
+  /** false when extended attributes could not be read (no getfattr on this host). */
+  xattrs: boolean;
 }
 
 async function previousMetadata(git: Git, head: string): Promise<Metadata | undefined> {
@@ -34,19 +35,91 @@ async function previousMetadata(git: Git, head: string): Promise<Metadata | unde
   }
 }
 
+/** What git holds of each entry type: files and symlinks (directories and special files live in the metadata only). */
+function inIndex(entry: MetadataEntry): boolean {
+  return entry.type === 'file' || entry.type === 'symlink';
+}
+
+async function indexedPaths(git: Git): Promise<Map<string, string>> {
+  // -s: "<mode> <object> <stage>\t<path>", so gitlinks (160000) are seen as such.
+  const out = new Map<string, string>();
+  for (const line of splitNul(await git.bytes(['ls-files', '-s', '-z']))) {
+    const tab = line.indexOf('\t');
+    out.set(line.slice(tab + 1), line.slice(0, line.indexOf(' ')));
+  }
+  return out;
+}
+
+/**
+ * What an index file held after pacha last wrote it, by index path: a daemon's next commit
+ * (a reconcile, usually nothing new) then runs no `ls-files`. Trusted only while the file
+ * is the one pacha left (same inode, size and mtime); another process's write is re-read.
+ */
+const knownIndexes = new Map<string, { stamp: string; paths: Set<string> }>();
+
+function indexStamp(indexFile: string): string | undefined {
+  const stats = statSync(indexFile, { throwIfNoEntry: false });
+  return stats ? `${stats.ino}:${stats.size}:${stats.mtimeMs}` : undefined;
+}
+
+/**
+ * Make git's index (the caller's GIT_INDEX_FILE) hold exactly the metadata's files and
+ * symlinks, by name, byte for byte: ignored, removed or newly ignored paths leave it, and
+ * no .gitignore inside the tracked path hides anything. Returns the metadata without
+ * entries that vanished meanwhile; refuses loudly anything git would not take.
+ * `indexFile`: the index's path, when its contents may be remembered between commits.
+ */
+async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Promise<Metadata> {
+  const wanted = metadata.entries.filter(inIndex).map((e) => e.path);
+  const keep = new Set([...wanted, METADATA_PATH]);
+  const known = indexFile ? knownIndexes.get(indexFile) : undefined;
+  const before = known && known.stamp === indexStamp(indexFile!) ? known.paths : new Set((await indexedPaths(git)).keys());
+  const stale = [...before].filter((p) => !keep.has(p));
+  if (stale.length > 0) await git.bytes(['update-index', '--force-remove', '-z', '--stdin'], joinNul(stale));
+  // --remove: a file deleted since the capture leaves the index instead of failing the commit.
+  if (wanted.length > 0) await git.bytes(['update-index', '--add', '--remove', '-z', '--stdin'], joinNul(wanted));
+  // Only paths new to the index can have been refused or have vanished on the way in.
+  const added = metadata.entries.filter((e) => inIndex(e) && !before.has(e.path));
+  const after = added.length > 0 ? await indexedPaths(git) : undefined;
+  const vanished = new Set<string>();
+  const problems: Array<{ path: string; reason: string }> = [];
+  for (const entry of added) {
+    const mode = after!.get(entry.path);
+    const expected = entry.type === 'symlink' ? ['120000'] : ['100644', '100755'];
+    if (mode === undefined) {
+      if (!existsSync(fsPath(path.join(git.workTree ?? '/', entry.path)))) vanished.add(entry.path);
+      else problems.push({ path: entry.path, reason: 'git did not record it' });
+    } else if (!expected.includes(mode)) {
+      throw new OperationError('ECONCURRENT', `${path.join(metadata.location, entry.path)} changed type while it was being committed; try again`);
+    }
+  }
+  if (indexFile) knownIndexes.delete(indexFile);
+  if (problems.length > 0) throw new UntrackableError(metadata.location, problems);
+  return vanished.size === 0 ? metadata : { ...metadata, entries: metadata.entries.filter((e) => !vanished.has(e.path)) };
+}
+
+/** After the metadata blob joined the index: remember what the index holds. */
+function rememberIndex(indexFile: string | undefined, metadata: Metadata): void {
+  const stamp = indexFile ? indexStamp(indexFile) : undefined;
+  if (!indexFile || !stamp) return;
+  knownIndexes.set(indexFile, { stamp, paths: new Set([...metadata.entries.filter(inIndex).map((e) => e.path), METADATA_PATH]) });
+}
+
 /**
  * The tracked path as it is now, as a git tree (files staged in git's index — the caller's
  * GIT_INDEX_FILE — plus `.pacha/metadata.json`); `scratch` receives the metadata file.
+ * Returns the tree and the metadata it holds.
  */
-export async function writeSnapshotTree(git: Git, scratch: string, metadata: Metadata): Promise<string> {
-  // -f: a .gitignore inside a tracked directory must not hide a configuration file.
-  await git.raw(['add', '-A', '-f', '--', ...trackedPathspec(metadata.single, metadata.location)]);
+export async function writeSnapshotTree(git: Git, scratch: string, captured: Metadata, indexFile?: string): Promise<{ tree: string; metadata: Metadata }> {
+  const metadata = await syncIndex(git, captured, indexFile);
   await mkdir(scratch, { recursive: true, mode: 0o700 });
   const metadataFile = path.join(scratch, 'metadata.json');
   await writeFile(metadataFile, serializeMetadata(metadata), { mode: 0o600 });
-  const blob = (await git.raw(['hash-object', '-w', '--', metadataFile])).trim();
+  const blob = (await git.raw(['hash-object', '-w', '--no-filters', '--', metadataFile])).trim();
   await git.raw(['update-index', '--add', '--cacheinfo', `100644,${blob},${METADATA_PATH}`]);
-  return (await git.raw(['write-tree'])).trim();
+  const tree = (await git.raw(['write-tree'])).trim(); // may rewrite the index (its cache-tree)
+  rememberIndex(indexFile, metadata);
+  return { tree, metadata };
 }
 
 export async function commitSnapshot(options: {
@@ -55,8 +128,8 @@ export async function commitSnapshot(options: {
   metadata: Metadata;
   message?: string;
 }): Promise<CommitResult | null> {
-  const { git, gitDir, metadata } = options;
-  const tree = await writeSnapshotTree(git, path.join(gitDir, 'pacha'), metadata);
+  const { git, gitDir } = options;
+  const { tree, metadata } = await writeSnapshotTree(git, path.join(gitDir, 'pacha'), options.metadata, path.join(gitDir, 'index'));
 
   const head = await revParse(git, BRANCH);
   const headTree = head ? (await git.raw(['rev-parse', `${head}^{tree}`])).trim() : undefined;
@@ -64,7 +137,7 @@ export async function commitSnapshot(options: {
 
   let changes: Change[];
   if (head) {
-    const content = contentChanges(parseNameStatus(await git.raw(['diff-tree', '-r', '-z', '--name-status', '-M', headTree!, tree])));
+    const content = contentChanges(parseNameStatus(decodeName(await git.bytes(['diff-tree', '-r', '-z', '--name-status', '-M', headTree!, tree]))));
     const listed = new Set(content.map((c) => c.path));
     changes = [...content, ...metadataChanges(await previousMetadata(git, head), metadata, listed)];
     if (changes.length === 0) changes = [{ kind: 'P', path: '.', detail: 'metadata' }];
@@ -79,5 +152,6 @@ export async function commitSnapshot(options: {
   } catch (error) {
     throw new OperationError('ECONCURRENT', `another process committed ${metadata.location} at the same time; try again`, { cause: error });
   }
-  return { sha, changes, changed: changes.map((c) => c.path), message };
+  const skipped = metadata.entries.filter((e) => SKIPPED_TYPES.has(e.type)).map((e) => e.path);
+  return { sha, changes, changed: changes.map((c) => c.path), message, skipped, xattrs: metadata.xattrs !== false };
 }

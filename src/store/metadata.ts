@@ -1,11 +1,25 @@
 // The metadata carried in every commit as `.pacha/metadata.json`: what git does not keep
-// (full modes, owners, groups, empty directories, symlink targets). It is data, never a
-// script: restoring it runs no code from the repository (etckeeper's `.etckeeper` does).
+// (full modes, owners, groups, empty directories, symlink targets, hard links, special
+// files). It is data, never a script: restoring it runs no code from the repository
+// (etckeeper's `.etckeeper` does).
+//
+// Paths and symlink targets are strings as src/store/names.ts makes them: valid UTF-8 as
+// itself, any other byte as the lone surrogate U+DC80+byte (JSON "\udcff").
 
 export const METADATA_PATH = '.pacha/metadata.json';
-export const METADATA_VERSION = 1;
+/** 2: special files, hard links, byte-exact names (version 1 is still read). */
+export const METADATA_VERSION = 2;
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 
-export type EntryType = 'file' | 'directory' | 'symlink' | 'other';
+/**
+ * 'fifo', 'char' and 'block' are recreated by a rebuild; 'socket' is recorded so that watch
+ * and rebuild can say it is not restored (a socket belongs to the program listening on it);
+ * 'other' comes only from version 1 metadata and is skipped.
+ */
+export type EntryType = 'file' | 'directory' | 'symlink' | 'fifo' | 'char' | 'block' | 'socket' | 'other';
+export const ENTRY_TYPES: readonly EntryType[] = ['file', 'directory', 'symlink', 'fifo', 'char', 'block', 'socket', 'other'];
+/** Types a rebuild cannot restore: listed as skipped by watch and by rebuild. */
+export const SKIPPED_TYPES: ReadonlySet<EntryType> = new Set(['socket', 'other']);
 
 export interface Owner {
   /** Name on the host that committed; undefined when the id had no name there. */
@@ -25,16 +39,33 @@ export interface MetadataEntry {
   target?: string;
   /** Files only: size in bytes (for progress and reports). */
   size?: number;
+  /**
+   * Files only: this file is a hard link to the entry of that path (the first of its link
+   * group inside the tracked path, in byte order), which carries the shared mode and owner.
+   */
+  hardlink?: string;
+  /** Character and block devices: the device numbers. */
+  device?: { major: number; minor: number };
+  /**
+   * Extended attributes (ACLs as system.posix_acl_*, security.capability, security.selinux,
+   * user.*, trusted.*): name → value in base64. Absent: none (or, for a hard link after the
+   * first of its group, the first one's).
+   */
+  xattrs?: Record<string, string>;
 }
 
 export interface Metadata {
-  version: typeof METADATA_VERSION;
+  version: number;
   /** Absolute location of the tracked path on the host. */
   location: string;
   /** The host that committed this. */
   host: string;
   /** true when only one file is tracked (`pacha watch --single`). */
   single: boolean;
+  /** false when the host could not read extended attributes (no getfattr): none are recorded. */
+  xattrs?: boolean;
+  /** Ignore patterns given for this path (`pacha watch --ignore`), restored with it. */
+  ignore?: string[];
   /** Sorted by path (byte order), '.' first. */
   entries: MetadataEntry[];
 }

@@ -9,6 +9,8 @@ export interface TrackedEntry {
   location: string;
   name: string;
   single: boolean;
+  /** `pacha watch PATH --ignore PATTERN…` and `pacha forget`: gitignore-style, anchored at location. */
+  ignore?: string[];
 }
 
 export interface Registry {

@@ -1,6 +1,6 @@
 // The local versioned store: one git dir per tracked path under <state>/repos/, whose work
 // tree is the tracked path itself. Nothing is ever written inside a tracked path.
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadAccounts, type Accounts } from '../accounts.js';
 import { MasterError, MasterUnreachableError, OperationError, UsageError, errnoCode } from '../errors.js';
@@ -8,8 +8,11 @@ import { ensurePrivateDir } from '../fs/atomic.js';
 import type { Master } from '../master/master.js';
 import { captureMetadata } from './capture.js';
 import { BRANCH, commitSnapshot, type CommitResult } from './commit.js';
-import { GIT_IDENTITY, gitAt, revParse, type Git } from './git.js';
+import { GIT_IDENTITY, gitAt, neutralizeRepository, revParse, type Git } from './git.js';
+import { checkPattern, effectivePatterns, ignoreMatcher, literalPattern, NO_IGNORE, type IgnoreMatcher, type IgnoreSettings } from './ignore.js';
+import type { Metadata } from './metadata.js';
 import { chooseName, readRegistry, writeRegistry, type TrackedEntry } from './registry.js';
+import { trackableProblem } from './trackable.js';
 import { classifyPushFailure, divergedRef } from './push.js';
 
 export type { CommitResult } from './commit.js';
@@ -29,16 +32,43 @@ export const PUSHED_REF = 'refs/pacha/pushed';
 export class Store {
   private accounts: Accounts | undefined;
   private readonly ensured = new Set<string>();
+  /** Per location: the matcher of the last capture (the watcher asks it between captures). */
+  private readonly matchers = new Map<string, IgnoreMatcher>();
 
   private constructor(
     readonly stateDir: string,
     readonly host: string,
+    private ignoreSettings: IgnoreSettings,
   ) {}
 
-  static async open(stateDir: string, host: string): Promise<Store> {
+  /** `ignore`: pacha.ignore and pacha.ignore.defaults (none when absent). */
+  static async open(stateDir: string, host: string, ignore: IgnoreSettings = NO_IGNORE): Promise<Store> {
     await ensurePrivateDir(stateDir);
     await ensurePrivateDir(path.join(stateDir, 'repos'));
-    return new Store(stateDir, host);
+    return new Store(stateDir, host, ignore);
+  }
+
+  /** New ignore settings (SIGHUP): the next capture uses them. */
+  setIgnore(settings: IgnoreSettings): void {
+    this.ignoreSettings = settings;
+    this.matchers.clear();
+  }
+
+  /** Every pattern that applies to a tracked path: defaults, pacha.ignore, its own. */
+  ignorePatterns(tracked: TrackedEntry): string[] {
+    return tracked.single ? [] : effectivePatterns(this.ignoreSettings, tracked.ignore ?? []);
+  }
+
+  /** What the capture leaves out of a tracked path. */
+  ignoreMatcher(tracked: TrackedEntry): IgnoreMatcher {
+    const matcher = ignoreMatcher(this.ignorePatterns(tracked));
+    this.matchers.set(tracked.location, matcher);
+    return matcher;
+  }
+
+  /** Whether an entry (relative to the tracked path) is ignored, by the rules of the last capture. */
+  isIgnored(tracked: TrackedEntry, rel: string, isDirectory: boolean): boolean {
+    return (this.matchers.get(tracked.location) ?? this.ignoreMatcher(tracked))(rel, isDirectory);
   }
 
   get reposDir(): string {
@@ -81,20 +111,64 @@ export class Store {
     });
   }
 
-  /** Start tracking a directory (or one file with `single`). Records nothing if the path is unusable. */
-  async track(location: string, options: { single?: boolean } = {}): Promise<{ tracked: TrackedPath; created: boolean }> {
+  /**
+   * Start tracking a directory (or one file with `single`). Records nothing if the path is
+   * unusable. `ignore`: patterns of this path (kept in the registry); for a path already
+   * tracked, the new ones are added to its list (`added`).
+   */
+  async track(
+    location: string,
+    options: { single?: boolean; ignore?: readonly string[] } = {},
+  ): Promise<{ tracked: TrackedPath; created: boolean; added: string[] }> {
     const single = options.single ?? false;
     const absolute = path.resolve(location);
-    await checkTrackable(absolute, single);
+    const ignore = [...(options.ignore ?? [])];
+    for (const pattern of ignore) {
+      const problem = checkPattern(pattern);
+      if (problem) throw new UsageError(`ignore pattern ${JSON.stringify(pattern)} ${problem}`, { hint: 'patterns are gitignore-style: *.swp, /anchored, dir/, !negated' });
+    }
+    if (single && ignore.length > 0) throw new UsageError('--ignore applies to a directory; --single tracks one file', { hint: 'drop one of them' });
+    await checkTrackable(absolute, single, this.stateDir);
     const registry = await readRegistry(this.stateDir);
     const existing = registry.paths.find((p) => p.location === absolute);
-    if (existing) return { tracked: this.withGitDir(existing), created: false };
+    if (existing) {
+      const added = ignore.filter((p) => !(existing.ignore ?? []).includes(p));
+      if (added.length > 0) {
+        existing.ignore = [...(existing.ignore ?? []), ...added];
+        await writeRegistry(this.stateDir, registry);
+      }
+      return { tracked: this.withGitDir(existing), created: false, added };
+    }
     const name = chooseName(absolute, new Set(registry.paths.map((p) => p.name)));
-    const tracked = this.withGitDir({ location: absolute, name, single });
+    const entry: TrackedEntry = { location: absolute, name, single, ...(ignore.length > 0 ? { ignore } : {}) };
+    const tracked = this.withGitDir(entry);
     await this.initGitDir(tracked);
-    registry.paths.push({ location: absolute, name, single });
+    registry.paths.push(entry);
     await writeRegistry(this.stateDir, registry);
-    return { tracked, created: true };
+    return { tracked, created: true, added: ignore };
+  }
+
+  /**
+   * Stop tracking one entry inside a tracked directory: an anchored ignore pattern for it
+   * joins the path's list, so the next commit leaves it out. Its history stays.
+   */
+  async forget(target: string): Promise<{ tracked: TrackedPath; pattern: string; added: boolean }> {
+    const absolute = path.resolve(target);
+    const tracked = await this.find(absolute);
+    if (!tracked || tracked.location === absolute || tracked.single) {
+      throw new UsageError(`${absolute} is not inside a tracked directory`, {
+        hint: tracked ? `to stop tracking ${tracked.location} itself, use \`pacha unwatch ${tracked.location}\`` : '`pacha status` lists the tracked paths',
+      });
+    }
+    const pattern = literalPattern(path.relative(tracked.location, absolute).split(path.sep).join('/'));
+    const registry = await readRegistry(this.stateDir);
+    const entry = registry.paths.find((p) => p.location === tracked.location)!;
+    const added = !(entry.ignore ?? []).includes(pattern);
+    if (added) {
+      entry.ignore = [...(entry.ignore ?? []), pattern];
+      await writeRegistry(this.stateDir, registry);
+    }
+    return { tracked: this.withGitDir(entry), pattern, added };
   }
 
   /** Register a git dir cloned from the master (rebuild): same history, new work tree. */
@@ -122,7 +196,8 @@ export class Store {
     return tracked;
   }
 
-  async untrack(location: string): Promise<TrackedPath> {
+  /** Stop tracking. `discard`: the path was never committed (a refused first capture): remove its git dir. */
+  async untrack(location: string, options: { discard?: boolean } = {}): Promise<TrackedPath> {
     const registry = await readRegistry(this.stateDir);
     const tracked = await this.find(location);
     if (!tracked || (tracked.location !== path.resolve(location) && tracked.name !== location)) {
@@ -130,6 +205,10 @@ export class Store {
     }
     registry.paths = registry.paths.filter((p) => p.location !== tracked.location);
     await writeRegistry(this.stateDir, registry);
+    if (options.discard && !(await revParse(this.git(tracked), BRANCH))) {
+      await rm(tracked.gitDir, { recursive: true, force: true });
+      return tracked;
+    }
     // The history stays on the master; locally the git dir is kept aside, not destroyed.
     const aside = path.join(this.stateDir, 'untracked', `${tracked.name}.${Date.now()}.git`);
     await mkdir(path.dirname(aside), { recursive: true, mode: 0o700 });
@@ -150,12 +229,11 @@ export class Store {
       ['core.worktree', this.workTree(tracked)],
       ['core.fileMode', 'true'],
       ['core.symlinks', 'true'],
-      ['core.autocrlf', 'false'],
-      ['core.quotePath', 'false'],
       ['commit.gpgSign', 'false'],
       ['gc.autoDetach', 'false'],
     ];
     for (const [key, value] of settings) await git.raw(['config', key, value]);
+    await neutralizeRepository(tracked.gitDir);
   }
 
   private async accountsOnce(): Promise<Accounts> {
@@ -163,14 +241,33 @@ export class Store {
     return this.accounts;
   }
 
-  /** Commit the tracked path as it is now; null when nothing changed since the last commit. */
-  async commit(tracked: TrackedPath, options: { message?: string } = {}): Promise<CommitResult | null> {
-    const metadata = await captureMetadata({
+  /**
+   * The metadata of a tracked path as it is now, ignore rules applied. The path's own
+   * patterns are read from the registry each time: `pacha forget` or `watch --ignore` in
+   * another process (while the daemon runs) take effect at the next commit.
+   */
+  async capture(tracked: TrackedPath): Promise<Metadata> {
+    const fresh = (await readRegistry(this.stateDir)).paths.find((p) => p.location === tracked.location) ?? tracked;
+    return captureMetadata({
       location: tracked.location,
       single: tracked.single,
       host: this.host,
       accounts: await this.accountsOnce(),
-    }).catch((error: unknown) => {
+      ignored: this.ignoreMatcher(fresh),
+      ...(fresh.ignore ? { ignore: fresh.ignore } : {}),
+    });
+  }
+
+  /** Commit the tracked path as it is now; null when nothing changed since the last commit. */
+  async commit(tracked: TrackedPath, options: { message?: string } = {}): Promise<CommitResult | null> {
+    // A registry written before these checks existed may hold such a path: never commit it.
+    const problem = trackableProblem(tracked.location, this.stateDir);
+    if (problem) {
+      throw new UsageError(`${tracked.location} cannot be tracked: ${problem}; nothing was committed (stop tracking it with \`pacha unwatch ${tracked.location}\`)`, {
+        hint: 'track the directories you mean instead',
+      });
+    }
+    const metadata = await this.capture(tracked).catch((error: unknown) => {
       if (errnoCode(error) === 'ENOENT') {
         throw new OperationError('EGONE', `tracked path ${tracked.location} no longer exists`, {
           hint: `restore it with \`pacha rebuild --directory ${tracked.name}\`, or stop tracking it with \`pacha unwatch ${tracked.location}\``,
@@ -241,7 +338,9 @@ export class Store {
   }
 }
 
-async function checkTrackable(location: string, single: boolean): Promise<void> {
+async function checkTrackable(location: string, single: boolean, stateDir: string): Promise<void> {
+  const lexical = trackableProblem(location, stateDir);
+  if (lexical) throw new UsageError(`refusing to track ${location}: ${lexical}`, { hint: 'track the directories you mean, e.g. /etc/nginx, /opt/foo' });
   let stats;
   try {
     stats = await lstat(location);
@@ -251,6 +350,10 @@ async function checkTrackable(location: string, single: boolean): Promise<void> 
     }
     throw error;
   }
+  // The same checks on what the path really is (/srv/pacha -> /var/lib/pacha).
+  const [real, realState] = await Promise.all([realpath(location), realpath(stateDir).catch(() => stateDir)]);
+  const resolved = trackableProblem(real, realState);
+  if (resolved) throw new UsageError(`refusing to track ${location} (${real}): ${resolved}`, { hint: 'track the directories you mean, e.g. /etc/nginx, /opt/foo' });
   if (single && !stats.isFile()) {
     throw new UsageError(`${location} is not a regular file; --single tracks one file`, { hint: 'drop --single to track a directory' });
   }

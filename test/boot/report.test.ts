@@ -26,7 +26,7 @@ describe('boot report', () => {
         rebuild: {
           master: 'm',
           root: '/',
-          totals: { repositories: 1, notRestored: 0, files: 9, bytes: 10, written: 9, unchanged: 0, metadataUpdated: 0, backedUp: 0, ownersNotFound: 0, extras: 0, hooksFailed: 1 },
+          totals: { repositories: 1, notRestored: 0, files: 9, bytes: 10, written: 9, unchanged: 0, metadataUpdated: 0, backedUp: 0, ownersNotFound: 0, extras: 0, hooksFailed: 1, failed: 0 },
           hooks: [
             { name: 'a', phase: 'pre', exitCode: 0, durationMs: 1 },
             { name: 'b', phase: 'post', exitCode: 1, durationMs: 1 },

@@ -19,6 +19,7 @@ const KIND_TESTED: Record<Kind, KeyName> = {
   port: 'pacha.ssh.port',
   boolean: 'pacha.master',
   paths: 'pacha.watch',
+  patterns: 'pacha.ignore',
   path: 'pacha.state.path',
   master: 'pacha.host',
   hostname: 'pacha.hostname',
@@ -64,6 +65,12 @@ test('boolean: true/yes/on/1 and false/no/off/0, any case', () => {
   for (const raw of ['false', 'No', 'off', '0']) assert.equal(parseValue('pacha.master', raw), false, raw);
   rejects('pacha.master', 'maybe', /'maybe' is not true or false/);
   rejects('pacha.master', '', /is not true or false/);
+});
+
+test('patterns: comma-separated gitignore patterns, trimmed, blanks dropped, kept verbatim', () => {
+  assert.deepEqual(parseValue('pacha.ignore', ' *.bak, /local/ ,,!keep.bak,\\#*\\#'), ['*.bak', '/local/', '!keep.bak', '\\#*\\#']);
+  assert.deepEqual(parseValue('pacha.ignore', ''), []);
+  rejects('pacha.ignore', 'a\0b', /NUL/);
 });
 
 test('paths: comma-separated absolute paths, blanks dropped, normalized', () => {

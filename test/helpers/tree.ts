@@ -109,3 +109,42 @@ export function writeHook(masterDir: string, host: string, phase: 'pre' | 'post'
   writeFileSync(path.join(dir, name), `#!/bin/sh\nset -e\n${body}\n`);
   chmodSync(path.join(dir, name), 0o755);
 }
+
+/**
+ * Like snapshot(), byte for byte: names and symlink targets as bytes (hex when not UTF-8),
+ * special files with their device numbers, hard links as groups (the first path of each
+ * inode's group within the tree).
+ */
+export function exactSnapshot(dir: string): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  const firstOfInode = new Map<string, string>();
+  const show = (bytes: Buffer): string => {
+    const text = bytes.toString('utf8');
+    return Buffer.from(text, 'utf8').equals(bytes) ? text : `hex:${bytes.toString('hex')}`;
+  };
+  const visit = (rel: Buffer): void => {
+    const abs = rel.length === 0 ? Buffer.from(dir) : Buffer.concat([Buffer.from(`${dir}/`), rel]);
+    const st = lstatSync(abs);
+    const key = rel.length === 0 ? '.' : show(rel);
+    const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : st.isSocket() ? 'socket' : 'other';
+    const entry: Record<string, unknown> = { type, uid: st.uid, gid: st.gid };
+    if (type !== 'symlink') entry.mode = (st.mode & 0o7777).toString(8);
+    if (st.isFile()) {
+      entry.content = createHash('sha256').update(readFileSync(abs)).digest('hex');
+      const inode = `${st.dev}:${st.ino}`;
+      if (st.nlink > 1) {
+        if (!firstOfInode.has(inode)) firstOfInode.set(inode, key);
+        entry.linkGroup = firstOfInode.get(inode);
+      }
+    }
+    if (type === 'char' || type === 'block') entry.rdev = st.rdev;
+    if (st.isSymbolicLink()) entry.target = show(readlinkSync(abs, { encoding: 'buffer' }));
+    out[key] = entry;
+    if (st.isDirectory()) {
+      const names = readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
+      for (const name of names) visit(rel.length === 0 ? name : Buffer.concat([rel, Buffer.from('/'), name]));
+    }
+  };
+  visit(Buffer.alloc(0));
+  return out;
+}

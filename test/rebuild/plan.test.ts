@@ -20,7 +20,7 @@ const staged = new Map<string, StagedFile>([['conf', { source: '/stage/foo/tree/
 
 type Present = Extract<TargetFacts, { kind: 'present' }>;
 const present = (type: EntryType, more: Partial<Present> = {}): TargetFacts => ({
-  kind: 'present', type, mode: 0o755, uid: 0, gid: 0, size: 0, ino: 1, mtimeMs: 0, ...more,
+  kind: 'present', type, mode: 0o755, uid: 0, gid: 0, size: 0, dev: 1, ino: 1, rdev: 0, mtimeMs: 0, ...more,
 });
 
 function input(facts: Record<string, TargetFacts>, target: Partial<TargetInspection> = {}): PlanInput {

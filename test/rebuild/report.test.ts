@@ -29,6 +29,7 @@ const placed: PlaceResult = {
   backedUp: 1,
   backups: ['/var/lib/pacha/backups/t/opt/foo/a'],
   skipped: [],
+  failed: [],
   ownersNotFound: [{ kind: 'user', name: 'deploy', id: 1001, paths: ['app/config.yml'] }],
   extras: ['cache'],
   durationMs: 1500,
@@ -59,11 +60,16 @@ describe('report', () => {
   it('totals and exit code: a failed hook or an owner not found is exit 4', () => {
     const r = report();
     assert.deepEqual(r.totals, {
-      repositories: 1, notRestored: 0, files: 12, bytes: 3 * 1024 * 1024, written: 10, unchanged: 2, metadataUpdated: 0, backedUp: 1, ownersNotFound: 1, extras: 1, hooksFailed: 1,
+      repositories: 1, notRestored: 0, files: 12, bytes: 3 * 1024 * 1024, written: 10, unchanged: 2, metadataUpdated: 0, backedUp: 1, ownersNotFound: 1, extras: 1, hooksFailed: 1, failed: 0,
     });
     assert.equal(r.exitCode, ExitCode.partial);
     const clean = report([{ ...repositoryReport(placed), ownersNotFound: [] }], [hooks[0]!]);
     assert.equal(clean.exitCode, ExitCode.ok);
+    // A device node this system could not make: exit 4, named in the summary.
+    const noDevice = report([{ ...repositoryReport(placed), ownersNotFound: [], failed: [{ path: 'dev/null', reason: 'cannot make a character device here: Operation not permitted' }] }], [hooks[0]!]);
+    assert.equal(noDevice.exitCode, ExitCode.partial);
+    assert.match(formatReport(noDevice), /Could not be made in foo:\n  dev\/null: cannot make a character device/);
+    assert.match(formatReport(noDevice), /1 entry could not be made/);
   });
 
   it('a repository not restored (outside pacha.watch) is exit 4 and listed, with its reason', () => {

@@ -43,10 +43,33 @@ describe('validateMetadata', () => {
     }
   });
 
-  it('refuses absolute, .., empty, . components, NUL and backslash in entry paths', () => {
-    for (const bad of ['/etc/passwd', '../x', 'a/../../x', 'a/..', 'a//b', 'a/', '', './a', 'a/./b', 'a\0b', 'a\\b', '..']) {
+  it('refuses absolute, .., empty, . components, NUL and non-canonical byte escapes in entry paths', () => {
+    // '\udcc3\udca9' spells the bytes of 'é': a second name for one file.
+    for (const bad of ['/etc/passwd', '../x', 'a/../../x', 'a/..', 'a//b', 'a/', '', './a', 'a/./b', 'a\0b', '..', 'x\udcc3\udca9', 'lone\ud800']) {
       refuses(metadata([dir('.'), file(bad)]), bad);
     }
+  });
+
+  it('accepts backslashes, tabs, newlines and escaped non-UTF-8 bytes in names', () => {
+    const names = ['mnt-data\\x2dvol.mount', 'tab\there', 'new\nline', 'latin1-caf\udce9'];
+    const ok = validateMetadata(metadata([dir('.'), ...names.map((n) => file(n))]), 'foo');
+    assert.deepEqual(ok.entries.map((e) => e.path).slice(1), names);
+  });
+
+  it('hard links name the first file of their group; devices carry their numbers', () => {
+    const ok = validateMetadata(metadata([dir('.'), file('a'), { ...file('b'), hardlink: 'a' }, { path: 'null', type: 'char', mode: 0o666, ...owner, device: { major: 1, minor: 3 } }, { path: 'p', type: 'fifo', mode: 0o600, ...owner }]), 'foo');
+    assert.equal(ok.entries[2]?.hardlink, 'a');
+    assert.deepEqual(ok.entries[3]?.device, { major: 1, minor: 3 });
+    refuses(metadata([dir('.'), file('a'), { ...file('b'), hardlink: 'zz' }]), 'b'); // no such entry
+    refuses(metadata([dir('.'), { ...file('a'), hardlink: 'b' }, file('b')]), 'a'); // not the first in byte order
+    refuses(metadata([dir('.'), dir('a'), { ...file('b'), hardlink: 'a' }]), 'b'); // a directory
+    refuses(metadata([dir('.'), file('a'), { ...file('b'), hardlink: 'a' }, { ...file('c'), hardlink: 'b' }]), 'c'); // a chain
+    refuses(metadata([dir('.'), { path: 'null', type: 'char', mode: 0o666, ...owner }]), 'null');
+    refuses(metadata([dir('.'), { path: 'sda', type: 'block', mode: 0o660, ...owner, device: { major: -1, minor: 0 } }]), 'sda');
+  });
+
+  it('refuses locations pacha never tracks', () => {
+    for (const location of ['/', '/proc', '/proc/sys', '/sys/kernel', '/dev', '/run/foo']) refuses(metadata([dir('.')], { location }), location);
   });
 
   it('refuses an entry beneath a symlink entry', () => {
@@ -92,7 +115,7 @@ describe('validateMetadata', () => {
   });
 
   it('malformed documents are EMETADATA', () => {
-    for (const doc of [null, [], 'x', { ...metadata([]), version: 2 }, { ...metadata([]), entries: {} }, metadata([42])]) {
+    for (const doc of [null, [], 'x', { ...metadata([]), version: 3 }, { ...metadata([]), entries: {} }, metadata([42])]) {
       assert.throws(() => validateMetadata(doc, 'foo'), (e: unknown) => e instanceof OperationError && e.code === 'EMETADATA' && /"foo"/.test(e.message));
     }
   });

@@ -38,6 +38,9 @@ export async function statusCommand(context: Context): Promise<number> {
       lastError: seen?.lastError ?? null,
       diverged: seen?.diverged ?? null,
       watching: daemon.running ? (seen?.watching ?? null) : null,
+      /** This path's own patterns (watch --ignore, forget); `ignoring`: every pattern that applies. */
+      ignore: item.ignore ?? [],
+      ignoring: store.ignorePatterns(item),
     });
   }
   context.out.say(`host ${host}, state ${context.stateDir}`);
@@ -58,6 +61,7 @@ export async function statusCommand(context: Context): Promise<number> {
     context.out.say(`${p.location} (${p.name}): ${commit}; ${p.unpushed} waiting${master}`);
     if (p.lastPush) context.out.say(`  last push ${p.lastPush.time} (${p.lastPush.sha.slice(0, 12)})${p.watching ? `, ${p.watching}` : ''}`);
     if (p.lastError) context.out.say(`  last error ${p.lastError.time}: ${p.lastError.message}`);
+    if (p.ignore.length) context.out.say(`  ignoring (this path): ${p.ignore.join(' ')}`);
     if (p.diverged) context.out.say(`  DIVERGED ${p.diverged.time}: this host's history is on the master as ${p.diverged.ref}`);
   }
   context.out.result({

@@ -1,0 +1,92 @@
+// Extended attributes: POSIX ACLs (system.posix_acl_*), file capabilities
+// (security.capability), SELinux labels (security.selinux), user.* and trusted.* — read
+// with getfattr and written with setfattr (Debian's `attr` package): Node has no xattr
+// calls, and a native addon could not live in the one-file bundle images carry. Values are
+// kept as getfattr's base64 ("0s…"), exactly the bytes the kernel holds.
+import { execFile } from 'node:child_process';
+import { OperationError } from '../errors.js';
+import { decodeName } from './names.js';
+
+/** Attribute name → value, base64. */
+export type Xattrs = Record<string, string>;
+
+const MAX_OUTPUT = 256 * 1024 * 1024;
+const TOOL_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
+
+/** getfattr's quoting of a path: every special byte as \ooo (a backslash too). */
+function unquote(bytes: Buffer): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0x5c && i + 3 < bytes.length && /^[0-7]{3}$/.test(bytes.subarray(i + 1, i + 4).toString('latin1'))) {
+      out.push(Number.parseInt(bytes.subarray(i + 1, i + 4).toString('latin1'), 8));
+      i += 3;
+    } else out.push(b);
+  }
+  return Buffer.from(out);
+}
+
+/** Parse `getfattr --absolute-names -d -m - -e base64` output: path (names.ts form) → attributes. Pure. */
+export function parseGetfattr(output: Buffer): Map<string, Xattrs> {
+  const result = new Map<string, Xattrs>();
+  let current: Xattrs | undefined;
+  let start = 0;
+  while (start < output.length) {
+    let end = output.indexOf(0x0a, start);
+    if (end === -1) end = output.length;
+    const line = output.subarray(start, end);
+    start = end + 1;
+    if (line.length === 0) continue;
+    if (line.subarray(0, 8).toString('latin1') === '# file: ') {
+      current = {};
+      result.set(decodeName(unquote(line.subarray(8))), current);
+      continue;
+    }
+    if (!current) continue;
+    const text = line.toString('utf8');
+    const eq = text.indexOf('=');
+    const name = eq === -1 ? text : text.slice(0, eq);
+    const value = eq === -1 ? '' : text.slice(eq + 1).replace(/^0s/, '');
+    current[name] = value;
+  }
+  return result;
+}
+
+/**
+ * Every extended attribute at or under `root` (just `root` when not `recursive`), symlinks
+ * not followed; undefined when getfattr is not installed. Keyed by absolute path.
+ */
+export function readXattrs(root: string, recursive: boolean): Promise<Map<string, Xattrs> | undefined> {
+  const args = ['--absolute-names', '--no-dereference', '--physical', ...(recursive ? ['--recursive'] : []), '--dump', '--match=-', '--encoding=base64', '--', root];
+  return new Promise((resolve, reject) => {
+    execFile('getfattr', args, { encoding: 'buffer', maxBuffer: MAX_OUTPUT, env: TOOL_ENV }, (error, stdout, stderr) => {
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve(undefined); // no getfattr
+      // An entry removed during the walk makes getfattr exit 1 and go on: the next scan sees the truth.
+      if (error && stdout.length === 0 && !/No such file/.test(stderr.toString())) {
+        return reject(new OperationError('ECAPTURE', `cannot read the extended attributes under ${root}: ${stderr.toString().trim() || error.message}`));
+      }
+      resolve(parseGetfattr(stdout));
+    });
+  });
+}
+
+/** Why setting or removing one attribute failed, or undefined. `file` must be a UTF-8 path. */
+export function writeXattr(file: string, name: string, value: string | undefined): Promise<string | undefined> {
+  const args = value === undefined ? ['--no-dereference', '-x', name, '--', file] : ['--no-dereference', '-n', name, '-v', `0s${value}`, '--', file];
+  return new Promise((resolve) => {
+    execFile('setfattr', args, { env: TOOL_ENV, encoding: 'utf8' }, (error, _stdout, stderr) => {
+      if (!error) return resolve(undefined);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return resolve('setfattr is not installed (Debian package attr)');
+      resolve(stderr.trim().replace(/^setfattr: /, '') || error.message);
+    });
+  });
+}
+
+/** Whether two attribute sets are equal; `security.selinux` that was not recorded is the target system's own. */
+export function sameXattrs(recorded: Xattrs | undefined, current: Xattrs | undefined): boolean {
+  const a = recorded ?? {};
+  const b = { ...(current ?? {}) };
+  if (!('security.selinux' in a)) delete b['security.selinux'];
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
+}
