@@ -1,6 +1,6 @@
 // `pacha status`: what is tracked, the last commit, what waits for the master, and whether
 // the master has it. Works with the master down: status is what you read when things fail.
-import { readDaemonState, type PathStatus } from '../../daemon/status.js';
+import { readDaemonState, stateDirHealth, type PathStatus } from '../../daemon/status.js';
 import { isPachaError } from '../../errors.js';
 import type { Context } from '../context.js';
 
@@ -50,6 +50,10 @@ export async function statusCommand(context: Context): Promise<number> {
   } else {
     context.out.say(`daemon: not running${daemon.status?.stopped ? ` (last stopped ${daemon.status.stopped})` : ''}`);
   }
+  const disk = await stateDirHealth(context.stateDir);
+  if (disk.problem) context.out.say(`STATE DIR ${context.stateDir}: ${disk.problem}; commits wait until it can be written`);
+  const storage = daemon.running ? daemon.status?.storage : undefined;
+  if (storage) context.out.say(`daemon: ${storage.message} (since ${storage.since})`);
   if (masterError) context.out.say(`master: unreachable (${masterError})`);
   if (paths.length === 0) context.out.say('nothing is tracked (pacha watch PATH starts tracking)');
   for (const p of paths) {
@@ -65,7 +69,8 @@ export async function statusCommand(context: Context): Promise<number> {
     stateDir: context.stateDir,
     lastBoot: lastBoot ?? null,
     master: masterError ? { error: masterError } : { ok: true },
-    daemon: { running: daemon.running !== undefined, pid: daemon.running ?? null, started: daemon.status?.started ?? null },
+    daemon: { running: daemon.running !== undefined, pid: daemon.running ?? null, started: daemon.status?.started ?? null, storage: storage ?? null },
+    stateDirHealth: disk,
     paths,
   });
   return 0;
