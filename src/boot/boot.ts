@@ -218,7 +218,9 @@ async function fallbackStateDir(options: GatherOptions): Promise<string> {
   try {
     return (await loadSettings({ ...(options.configPath ? { configPath: options.configPath } : {}), ...(options.env ? { env: options.env } : {}), flags: options.flags })).require('pacha.state.path');
   } catch {
-    return KEYS['pacha.state.path'].default as string;
+    // The settings themselves are what failed: the flag or the variable as given, else the default.
+    const given = options.flags?.['pacha.state.path']?.raw ?? options.env?.PACHA_STATE_PATH;
+    return given && path.isAbsolute(given) ? given : (KEYS['pacha.state.path'].default as string);
   }
 }
 

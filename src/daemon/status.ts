@@ -4,6 +4,7 @@
 import { constants } from 'node:fs';
 import { access, readFile, statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { redactDeep } from '../config/redact.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { runningDaemon } from './lock.js';
 
@@ -91,7 +92,7 @@ export class StatusFile {
         while (this.dirty) {
           this.dirty = false;
           try {
-            await writeFileAtomic(this.file, JSON.stringify(this.status, null, 2) + '\n', 0o600);
+            await writeFileAtomic(this.file, JSON.stringify(redactDeep(this.status), null, 2) + '\n', 0o600);
           } catch (error) {
             if (this.writeError === undefined) this.onWriteError?.(error);
             this.writeError = error;

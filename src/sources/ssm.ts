@@ -84,7 +84,12 @@ export function parametersLayer(parameters: Parameter[], source: string): Layer 
   const entries = parameters
     .filter((p) => p.Name !== undefined && p.Value !== undefined)
     .sort((a, b) => a.Name!.localeCompare(b.Name!))
-    .map((p) => ({ key: p.Name!.slice(p.Name!.lastIndexOf('/') + 1), raw: p.Value!, origin: ssmOrigin(p.Name!) }));
+    .map((p) => ({
+      key: p.Name!.slice(p.Name!.lastIndexOf('/') + 1),
+      raw: p.Value!,
+      origin: ssmOrigin(p.Name!),
+      ...(p.Type === 'SecureString' ? { secret: true } : {}),
+    }));
   return { source, entries };
 }
 
