@@ -69,7 +69,11 @@ export class Context {
   }
 
   store(): Promise<Store> {
-    this.storePromise ??= import('../store/store.js').then(({ Store }) => Store.open(this.stateDir, this.hostName()));
+    this.storePromise ??= import('../store/store.js').then(async ({ Store }) => {
+      const store = await Store.open(this.stateDir, this.hostName());
+      store.lockOptions = { onWait: (pid) => this.out.info(`waiting for PID ${pid} (the daemon?) to finish committing or pushing`) };
+      return store;
+    });
     return this.storePromise;
   }
 

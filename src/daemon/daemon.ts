@@ -199,7 +199,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   };
 
   async function clearLocks(tracked: TrackedPath): Promise<void> {
-    const decision = await clearStaleGitLocks(tracked.gitDir);
+    // As the path's only writer: a git lock no process holds then really is stale.
+    const decision = await store.writing(tracked, () => clearStaleGitLocks(tracked.gitDir));
     for (const file of decision.remove) log('warn', `removed stale git lock ${file} (no process held it)`);
     for (const kept of decision.keep) log('info', `git lock ${kept.file} kept: ${kept.why}`);
   }

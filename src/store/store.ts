@@ -11,6 +11,7 @@ import { BRANCH, commitSnapshot, type CommitResult } from './commit.js';
 import { GIT_IDENTITY, gitAt, revParse, type Git } from './git.js';
 import { chooseName, readRegistry, writeRegistry, type TrackedEntry } from './registry.js';
 import { classifyPushFailure, divergedRef } from './push.js';
+import { withWriterLock } from './writer-lock.js';
 
 export type { CommitResult } from './commit.js';
 
@@ -163,8 +164,23 @@ export class Store {
     return this.accounts;
   }
 
+  /**
+   * Run `fn` as the only writer of this tracked path's git dir among pacha's processes
+   * (writer-lock.ts): commit and push take it; so does clearing stale git locks.
+   */
+  writing<T>(tracked: TrackedEntry, fn: () => Promise<T>): Promise<T> {
+    return withWriterLock(path.join(this.stateDir, 'locks', `${tracked.name}.lock`), fn, this.lockOptions);
+  }
+
+  /** Told when a writer has to wait for another process (the CLI says so). */
+  lockOptions: { onWait?: (holderPid: number) => void } = {};
+
   /** Commit the tracked path as it is now; null when nothing changed since the last commit. */
-  async commit(tracked: TrackedPath, options: { message?: string } = {}): Promise<CommitResult | null> {
+  commit(tracked: TrackedPath, options: { message?: string } = {}): Promise<CommitResult | null> {
+    return this.writing(tracked, () => this.commitUnlocked(tracked, options));
+  }
+
+  private async commitUnlocked(tracked: TrackedPath, options: { message?: string }): Promise<CommitResult | null> {
     const metadata = await captureMetadata({
       location: tracked.location,
       single: tracked.single,
@@ -197,7 +213,11 @@ export class Store {
   }
 
   /** Push main to the master. Never forces: a rejected push saves the history on a side ref. */
-  async push(tracked: TrackedPath, master: Master): Promise<PushResult> {
+  push(tracked: TrackedPath, master: Master): Promise<PushResult> {
+    return this.writing(tracked, () => this.pushUnlocked(tracked, master));
+  }
+
+  private async pushUnlocked(tracked: TrackedPath, master: Master): Promise<PushResult> {
     const git = this.git(tracked, master.gitEnv());
     const head = await revParse(git, BRANCH);
     if (!head) return { status: 'up-to-date' };
