@@ -16,6 +16,8 @@ export interface RepositoryReport {
   backedUp: number;
   ownersNotFound: OwnerNotFound[];
   extras: string[];
+  /** `.pacha-tmp-*` files an interrupted run left in the target, removed. */
+  cleaned: string[];
   skipped: string[];
   durationMs: number;
 }
@@ -53,6 +55,8 @@ export interface RebuildReport {
   repositories: RepositoryReport[];
   hooks: HookReport[];
   totals: RebuildTotals;
+  /** Stages of interrupted runs removed from the state dir before this one. */
+  staleStages: string[];
   /** Per step (stage, pre, place, post …) and total, milliseconds. */
   durations: Record<string, number> & { totalMs: number };
   exitCode: ExitCode;
@@ -71,6 +75,7 @@ export function repositoryReport(result: PlaceResult): RepositoryReport {
     backedUp: result.backedUp,
     ownersNotFound: result.ownersNotFound,
     extras: result.extras,
+    cleaned: result.cleaned,
     skipped: result.skipped,
     durationMs: result.durationMs,
   };
@@ -86,6 +91,7 @@ export function buildRebuildReport(input: {
   placed: readonly PlaceResult[];
   hooks: readonly HookReport[];
   durations: Record<string, number> & { totalMs: number };
+  staleStages?: string[];
 }): RebuildReport {
   const repositories = input.placed.map(repositoryReport);
   const hooks = input.hooks.map(({ name, phase, exitCode, timedOut, durationMs }) => ({ name, phase, exitCode, timedOut: Boolean(timedOut), durationMs }));
@@ -98,6 +104,7 @@ export function buildRebuildReport(input: {
     repositories,
     hooks,
     totals,
+    staleStages: input.staleStages ?? [],
     durations: input.durations,
     exitCode: rebuildExitCode(totals),
   };
@@ -200,6 +207,9 @@ export function formatReport(report: RebuildReport): string {
   const extras = report.repositories.filter((r) => r.extras.length);
   for (const r of extras) lines.push(`Left alone in ${r.location} (not in the repository): ${listSome(r.extras)}`);
   if (report.backupDir && t.backedUp) lines.push(`Displaced entries kept in ${report.backupDir}`);
+  const cleaned = report.repositories.filter((r) => r.cleaned.length);
+  for (const r of cleaned) lines.push(`Cleaned up after an interrupted run in ${r.location}: ${listSome(r.cleaned)}`);
+  if (report.staleStages.length) lines.push(`Cleaned up after an interrupted run: ${plural(report.staleStages.length, 'stage')} removed (${listSome(report.staleStages)})`);
   if (report.exitCode !== ExitCode.ok) {
     const why = [t.hooksFailed && `${plural(t.hooksFailed, 'hook')} failed`, t.ownersNotFound && `${plural(t.ownersNotFound, 'owner')} not found by name`].filter(Boolean);
     lines.push(`Exit ${report.exitCode}: ${why.join(', ') || 'completed with failures'}.`);

@@ -48,7 +48,7 @@ async function everyOutput(instance: Instance, env: Record<string, string> = {})
   const outputs: Array<[string, string, number]> = [];
   for (const args of [['--no-watch'], ['--json', '--no-watch'], ['--dry-run'], ['--json', '--dry-run']]) {
     const r = await instance.boot(args, env);
-    outputs.push([`boot ${args.join(' ')}`, r.stdout + r.stderr, r.code]);
+    outputs.push([`boot ${args.join(' ')}`, r.stdout + r.stderr, r.code ?? -1]);
   }
   for (const file of filesUnder(instance.state)) outputs.push([file, readFileSync(file, 'utf8'), 0]);
   return outputs;
