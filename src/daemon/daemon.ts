@@ -155,11 +155,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     } else if (event.first) {
       const message =
         `DIVERGED: the master's history of ${tracked.location} (${tracked.name}) is not an ancestor of this host's; nothing was forced. ` +
-        `This host's history is saved on the master as ${event.ref}; commits go on locally. Reconcile the two on the master, then pushes resume.`;
+        `This host's history is saved on the master as ${event.ref}; commits go on locally. Reconcile the two on the master (\`pacha status\` shows how), then pushes resume.`;
       log('error', message);
       await status.update(tracked.location, { diverged: { ref: event.ref, time }, lastError: { message, time } });
     } else {
-      log('warn', `${tracked.location} is still diverged from the master (history saved again as ${event.ref})`);
+      log('warn', `${tracked.location} is still diverged from the master (its history updated in ${event.ref})`);
       await status.update(tracked.location, { diverged: { ref: event.ref, time } });
     }
     await recordUnpushed(tracked);

@@ -24,6 +24,13 @@ export type PushResult =
   | { status: 'up-to-date' }
   | { status: 'diverged'; ref: string };
 
+export interface Divergence {
+  /** The ref on the master holding this host's history. */
+  ref: string;
+  /** When it was last seen (ISO). */
+  time: string;
+}
+
 /** The last commit known to be on the master. */
 export const PUSHED_REF = 'refs/pacha/pushed';
 
@@ -212,6 +219,37 @@ export class Store {
     return Number((await git.raw(['rev-list', '--count', range])).trim());
   }
 
+  /** The first commit of this history the master lacks: the first after the last pushed one, or the root. */
+  private async forkPoint(tracked: TrackedPath, head: string): Promise<string> {
+    const git = this.git(tracked);
+    const pushed = await revParse(git, PUSHED_REF);
+    const list = (await git.raw(['rev-list', '--reverse', '--first-parent', pushed ? `${pushed}..${head}` : head])).trim().split('\n');
+    return list[0] || head;
+  }
+
+  /**
+   * Divergence is recorded in the path's git dir (its config), whoever saw it: the daemon,
+   * `pacha push` from cron, boot. `pacha status` reads it from there; a push that goes
+   * through clears it.
+   */
+  private async recordDivergence(tracked: TrackedPath, divergence: Divergence | undefined): Promise<void> {
+    const git = gitAt({ gitDir: tracked.gitDir });
+    if (divergence) {
+      await git.raw(['config', 'pacha.diverged.ref', divergence.ref]);
+      await git.raw(['config', 'pacha.diverged.time', divergence.time]);
+    } else if (await this.divergence(tracked)) {
+      await git.raw(['config', '--remove-section', 'pacha.diverged']).catch(() => undefined);
+    }
+  }
+
+  /** The divergence last seen for this path (and not resolved since), if any. */
+  async divergence(tracked: TrackedPath): Promise<Divergence | undefined> {
+    const git = gitAt({ gitDir: tracked.gitDir });
+    const read = (key: string) => git.raw(['config', '--get', key]).then((v) => v.trim(), () => '');
+    const ref = await read('pacha.diverged.ref');
+    return ref ? { ref, time: await read('pacha.diverged.time') } : undefined;
+  }
+
   /** Push main to the master. Never forces: a rejected push saves the history on a side ref. */
   push(tracked: TrackedPath, master: Master): Promise<PushResult> {
     return this.writing(tracked, () => this.pushUnlocked(tracked, master));
@@ -233,8 +271,9 @@ export class Store {
     } catch (error) {
       const failure = classifyPushFailure(String((error as Error).message));
       if (failure.kind === 'non-fast-forward') {
-        const ref = divergedRef(this.host, new Date());
+        const ref = divergedRef(this.host, await this.forkPoint(tracked, head));
         await git.raw(['push', '--porcelain', '--quiet', url, `${BRANCH}:${ref}`]);
+        await this.recordDivergence(tracked, { ref, time: new Date().toISOString() });
         return { status: 'diverged', ref };
       }
       const where = `${master.label} (${tracked.name})`;
@@ -252,6 +291,7 @@ export class Store {
       });
     }
     await git.raw(['update-ref', PUSHED_REF, head]);
+    await this.recordDivergence(tracked, undefined);
     return { status: 'pushed', sha: head, commits: pending };
   }
 }
