@@ -155,7 +155,23 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
         : instanceFound?.region
           ? { region: instanceFound.region, from: `instance data ${instanceFound.path}` }
           : undefined;
-      const region = chooseSsmRegion(early.get('pacha.ssm.region'), env, instanceRegion);
+      let region = chooseSsmRegion(early.get('pacha.ssm.region'), env, instanceRegion);
+      if (!region && imds.status === 'absent' && imds.timedOut) {
+        // The region can only come from the metadata service, which did not answer in time:
+        // a slow service (or a loaded instance) is waited for like any transient fault.
+        const again = await retryTransient(
+          `the EC2 metadata service ${endpoint} (for the region of SSM)`,
+          async () => {
+            const r = await readImds({ endpoint });
+            if (r.status !== 'found' || !r.region) {
+              throw new SourceUnreachableError(`the EC2 metadata service ${endpoint} gave no region (${r.status === 'found' ? 'no placement/region' : r.status === 'absent' ? r.reason : r.status})`, { code: 'EIMDSUNAVAILABLE' });
+            }
+            return r;
+          },
+          wait,
+        );
+        region = { region: again.region!, from: 'the EC2 instance metadata' };
+      }
       if (!region) {
         throw new ConfigError(`no AWS region to read the SSM path ${ssmPath.path} (from ${ssmPath.from})`, {
           code: 'ESSMREGION',

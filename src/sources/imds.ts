@@ -22,7 +22,8 @@ export interface ImdsFacts {
 export type ImdsResult =
   | { status: 'disabled'; reason: string }
   /** Nothing usable answered: not on EC2, or IMDS switched off for this instance. */
-  | { status: 'absent'; endpoint: string; reason: string; transient?: string }
+  /** `timedOut`: the token request got no answer in time (off EC2, or a slow metadata service under load). */
+  | { status: 'absent'; endpoint: string; reason: string; transient?: string; timedOut?: boolean }
   /** `transient`: the service answered 429 or 5xx to something (it is there, but throttling or failing): worth another try. */
   | ({ status: 'found'; endpoint: string; problems: string[]; transient?: string } & ImdsFacts);
 
@@ -76,7 +77,8 @@ export async function readImds(options: ReadImdsOptions = {}): Promise<ImdsResul
     }
     token = response.body.trim();
   } catch (error) {
-    return { status: 'absent', endpoint, reason: `no token: ${describeFailure(error)}` };
+    const reason = `no token: ${describeFailure(error)}`;
+    return { status: 'absent', endpoint, reason, ...(errnoOf(error) === 'ETIMEDOUT' ? { timedOut: true } : {}) };
   }
 
   const problems: string[] = [];
@@ -100,6 +102,10 @@ export async function readImds(options: ReadImdsOptions = {}): Promise<ImdsResul
   const values = await Promise.all(keys.map((key) => read(PATHS[key])));
   const facts = Object.fromEntries(keys.map((key, i) => [key, values[i]])) as unknown as ImdsFacts;
   return { status: 'found', endpoint, problems, ...facts, ...(transient ? { transient } : {}) };
+}
+
+function errnoOf(error: unknown): string | undefined {
+  return error && typeof error === 'object' && 'code' in error ? String(error.code) : undefined;
 }
 
 function describeFailure(error: unknown): string {

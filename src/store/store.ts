@@ -173,10 +173,20 @@ export class Store {
 
   /**
    * Run `fn` as the only writer of this tracked path's git dir among pacha's processes
-   * (writer-lock.ts): commit and push take it; so does clearing stale git locks.
+   * (writer-lock.ts), holding both its locks: clearing stale git locks does.
    */
   writing<T>(tracked: TrackedEntry, fn: () => Promise<T>): Promise<T> {
-    return withWriterLock(path.join(this.stateDir, 'locks', `${tracked.name}.lock`), fn, this.lockOptions);
+    return this.locked(tracked, 'commit', () => this.locked(tracked, 'push', fn));
+  }
+
+  /**
+   * Two locks per path, so that a push waiting on a hung master never holds up commits:
+   * `commit` guards the index and the branch, `push` keeps pushes of one path in order (two
+   * at once could make the older one look like a divergence). Git's own locks of the two
+   * never overlap (refs/heads/main and the index, against refs/pacha/pushed and the config).
+   */
+  private locked<T>(tracked: TrackedEntry, kind: 'commit' | 'push', fn: () => Promise<T>): Promise<T> {
+    return withWriterLock(path.join(this.stateDir, 'locks', `${tracked.name}.${kind}.lock`), fn, this.lockOptions);
   }
 
   /** Told when a writer has to wait for another process (the CLI says so). */
@@ -184,7 +194,7 @@ export class Store {
 
   /** Commit the tracked path as it is now; null when nothing changed since the last commit. */
   commit(tracked: TrackedPath, options: { message?: string } = {}): Promise<CommitResult | null> {
-    return this.writing(tracked, () => this.commitUnlocked(tracked, options));
+    return this.locked(tracked, 'commit', () => this.commitUnlocked(tracked, options));
   }
 
   private async commitUnlocked(tracked: TrackedPath, options: { message?: string }): Promise<CommitResult | null> {
@@ -252,7 +262,7 @@ export class Store {
 
   /** Push main to the master. Never forces: a rejected push saves the history on a side ref. */
   push(tracked: TrackedPath, master: Master): Promise<PushResult> {
-    return this.writing(tracked, () => this.pushUnlocked(tracked, master));
+    return this.locked(tracked, 'push', () => this.pushUnlocked(tracked, master));
   }
 
   private async pushUnlocked(tracked: TrackedPath, master: Master): Promise<PushResult> {

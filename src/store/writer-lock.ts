@@ -4,7 +4,8 @@
 // lock seen between two git commands looked stale. Whoever wants to write waits its turn
 // (bounded); inside the lock, a git lock file that no process holds really is stale.
 //
-// <state>/locks/<name>.lock, O_EXCL, holding the holder's identity (src/fs/process-lock.ts);
+// <state>/locks/<name>.commit.lock and <name>.push.lock (Store), O_EXCL, holding the
+// holder's identity (src/fs/process-lock.ts);
 // a killed holder's lock is taken over. Within one process the waiters queue in memory.
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
