@@ -5,13 +5,19 @@
 // logged loudly is found as surely. Only a configuration error stops the daemon, on purpose.
 import type { Level } from '../cli/output.js';
 
+let guarded = false;
+
+/** Install the handlers (once per process: boot's guard covers the daemon it becomes); returns their removal. */
 export function guardProcess(log: (level: Level, message: string) => void): () => void {
+  if (guarded) return () => undefined;
+  guarded = true;
   const describe = (error: unknown): string => (error instanceof Error ? (error.stack ?? error.message) : String(error));
   const onException = (error: unknown): void => log('error', `internal error, kept running: ${describe(error)}`);
   const onRejection = (reason: unknown): void => log('error', `internal error (unhandled rejection), kept running: ${describe(reason)}`);
   process.on('uncaughtException', onException);
   process.on('unhandledRejection', onRejection);
   return () => {
+    guarded = false;
     process.off('uncaughtException', onException);
     process.off('unhandledRejection', onRejection);
   };
