@@ -61,6 +61,18 @@ export class MasterUnreachableError extends PachaError {
   }
 }
 
+/**
+ * A source boot needs (SSM, the EC2 metadata service) kept failing in a way that passes by
+ * itself (no route, refused, timeout, throttling, HTTP 5xx) until pacha.boot.timeout ran
+ * out: exit 3 like an unreachable master, so the unit tries again; never a configuration error.
+ */
+export class SourceUnreachableError extends PachaError {
+  override name = 'SourceUnreachableError';
+  constructor(message: string, options: PachaErrorOptions & { code?: string } = {}) {
+    super(options.code ?? 'ESOURCEUNREACHABLE', ExitCode.unreachable, message, options);
+  }
+}
+
 /** The master answered but refused or failed the request: exit 1. */
 export class MasterError extends PachaError {
   override name = 'MasterError';

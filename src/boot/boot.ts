@@ -85,7 +85,13 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
   let stateDir: string | undefined;
   try {
     // 1-6. Sources, identity, keys.
-    const gathered = await gatherBootSettings({ ...gatherOptions, report: steps });
+    const gathered = await gatherBootSettings({
+      ...gatherOptions,
+      report: steps,
+      startedAt: started,
+      onRetry: (what, attempt, error, delayMs) =>
+        out.info(`boot: ${what} not answering (attempt ${attempt}: ${isPachaError(error) ? error.message : 'internal error'}); next try in ${(delayMs / 1000).toFixed(1)} s`),
+    });
     const { Context } = await import('../cli/context.js');
     context = Context.fromSettings(gathered.settings, options.globals, out);
     stateDir = context.stateDir;
@@ -212,7 +218,9 @@ async function fallbackStateDir(options: GatherOptions): Promise<string> {
   try {
     return (await loadSettings({ ...(options.configPath ? { configPath: options.configPath } : {}), ...(options.env ? { env: options.env } : {}), flags: options.flags })).require('pacha.state.path');
   } catch {
-    return KEYS['pacha.state.path'].default as string;
+    // The settings themselves are what failed: the flag or the variable as given, else the default.
+    const given = options.flags?.['pacha.state.path']?.raw ?? options.env?.PACHA_STATE_PATH;
+    return given && path.isAbsolute(given) ? given : (KEYS['pacha.state.path'].default as string);
   }
 }
 

@@ -4,6 +4,7 @@
 // origins, never key material; errors are PachaErrors, whose messages never quote keys.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { redactDeep } from '../config/redact.js';
 import { errnoCode } from '../errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../fs/atomic.js';
 import type { RebuildReport } from '../rebuild/report.js';
@@ -35,7 +36,7 @@ export function bootReportFile(stateDir: string): string {
 export async function writeBootReport(stateDir: string, report: BootReport): Promise<string> {
   await ensurePrivateDir(stateDir);
   const file = bootReportFile(stateDir);
-  await writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`, 0o600);
+  await writeFileAtomic(file, `${JSON.stringify(redactDeep(report), null, 2)}\n`, 0o600);
   return file;
 }
 

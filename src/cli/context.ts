@@ -69,9 +69,11 @@ export class Context {
   }
 
   store(): Promise<Store> {
-    this.storePromise ??= Promise.all([import('../store/store.js'), import('../store/ignore.js')]).then(([{ Store }, { ignoreSettingsFrom }]) =>
-      Store.open(this.stateDir, this.hostName(), ignoreSettingsFrom(this.settings)),
-    );
+    this.storePromise ??= Promise.all([import('../store/store.js'), import('../store/ignore.js')]).then(async ([{ Store }, { ignoreSettingsFrom }]) => {
+      const store = await Store.open(this.stateDir, this.hostName(), ignoreSettingsFrom(this.settings));
+      store.lockOptions = { onWait: (pid) => this.out.info(`waiting for PID ${pid} (the daemon?) to finish committing or pushing`) };
+      return store;
+    });
     return this.storePromise;
   }
 

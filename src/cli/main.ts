@@ -2,6 +2,7 @@
 // pacha's command line. Commands are loaded only when run: `pacha --version` must start fast.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { redactDeep, redactText } from '../config/redact.js';
 import { ExitCode, isPachaError, privilegeError } from '../errors.js';
 import type { Context, GlobalOptions } from './context.js';
 import { translateLegacyArgs } from './legacy.js';
@@ -33,11 +34,11 @@ function run<A extends unknown[]>(load: () => Promise<Action<A>>) {
 function report(thrown: unknown, json: boolean): number {
   const error = privilegeError(thrown);
   if (isPachaError(error)) {
-    process.stderr.write(`pacha: error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
-    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: error.toJSON() }, null, 2)}\n`);
+    process.stderr.write(redactText(`pacha: error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`));
+    if (json) process.stdout.write(`${JSON.stringify(redactDeep({ ok: false, error: error.toJSON() }), null, 2)}\n`);
     return error.exitCode;
   }
-  process.stderr.write(`pacha: unexpected error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`);
+  process.stderr.write(redactText(`pacha: unexpected error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`));
   return ExitCode.failed;
 }
 

@@ -1,6 +1,8 @@
 // Where a command's words go. Human lines go to stdout; with --json, stdout carries exactly
 // one JSON document and the human lines move to stderr. Logs always go to stderr, one line
 // per event, without timestamps under systemd (JOURNAL_STREAM: the journal adds its own).
+import { redactDeep, redactText } from '../config/redact.js';
+
 export type Level = 'error' | 'warn' | 'info' | 'debug';
 const RANK: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
@@ -19,19 +21,19 @@ export class Output {
 
   /** A line for the person reading (a result, a plan, a summary). */
   say(line = ''): void {
-    (this.json ? this.stderr : this.stdout).write(`${line}\n`);
+    (this.json ? this.stderr : this.stdout).write(`${redactText(line)}\n`);
   }
 
   /** The machine-readable result (only with --json). */
   result(value: unknown): void {
-    if (this.json) this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    if (this.json) this.stdout.write(`${JSON.stringify(redactDeep(value), null, 2)}\n`);
   }
 
   log(level: Level, message: string): void {
     if (RANK[level] > RANK[this.level]) return;
     const prefix = level === 'info' ? '' : `${level}: `;
     const stamp = this.env.JOURNAL_STREAM ? '' : `${new Date().toISOString()} `;
-    this.stderr.write(`${stamp}pacha: ${prefix}${message}\n`);
+    this.stderr.write(`${stamp}pacha: ${prefix}${redactText(message)}\n`);
   }
 
   error(message: string): void {
@@ -49,7 +51,7 @@ export class Output {
 
   /** A progress line that rewrites itself on a terminal; silent elsewhere (the caller logs lines). */
   progress(text: string): void {
-    if (this.isTerminal) (this.stdout as NodeJS.WriteStream).write(`\r\x1b[K${text}`);
+    if (this.isTerminal) (this.stdout as NodeJS.WriteStream).write(`\r\x1b[K${redactText(text)}`);
   }
   endProgress(): void {
     if (this.isTerminal) (this.stdout as NodeJS.WriteStream).write('\r\x1b[K');

@@ -2,6 +2,7 @@
 // Pure: loading a file or reading the environment happens in file.ts / env.ts.
 import { ConfigError } from '../errors.js';
 import { IGNORED_KEYS, KEYS, KEY_NAMES, envName, isKeyName, isSecret, keySpec, type KeyName, type ValueOf } from './keys.js';
+import { REDACTED, isSecretValue, looksLikePrivateKey, rememberSecret } from './redact.js';
 import { nearest } from './suggest.js';
 import { InvalidValue, formatValue, parseValue } from './values.js';
 
@@ -15,6 +16,8 @@ export interface LayerEntry {
   /** A value already parsed and validated by the layer's loader (the environment, via envalid). */
   value?: unknown;
   origin: Origin;
+  /** A secret whatever its key (an SSM SecureString): never quoted, anywhere. */
+  secret?: boolean;
 }
 
 export interface Layer {
@@ -42,7 +45,7 @@ export interface SettingEntry {
   secret: boolean;
 }
 
-export const REDACTED = '<redacted>';
+export { REDACTED };
 
 export class Settings {
   constructor(
@@ -80,10 +83,12 @@ export class Settings {
   entries(): SettingEntry[] {
     return KEY_NAMES.map((key) => {
       const value = this.values.get(key);
-      const secret = isSecret(key);
+      const text = formatValue(value);
+      // A key-material key, or key material (or a SecureString) under any other key.
+      const secret = isSecret(key) || (value !== undefined && isSecretValue(text));
       return {
         key,
-        value: secret && value !== undefined ? REDACTED : formatValue(value),
+        value: secret && value !== undefined ? REDACTED : text,
         origin: this.origin(key),
         secret,
       };
@@ -115,6 +120,8 @@ function mergeLayers(layers: Layer[]): Merged {
   for (const layer of layers) {
     notices.push(...(layer.notices ?? []));
     for (const entry of layer.entries) {
+      const raw = entry.raw ?? (typeof entry.value === 'string' ? entry.value : undefined);
+      if (raw !== undefined && (entry.secret || (isKeyName(entry.key) && isSecret(entry.key)))) rememberSecret(raw);
       if (!isKeyName(entry.key)) {
         if (Object.hasOwn(IGNORED_KEYS, entry.key)) {
           notices.push({ level: 'info', message: `${layer.source}: ${entry.key} is ignored: ${IGNORED_KEYS[entry.key]}` });
@@ -133,7 +140,12 @@ function mergeLayers(layers: Layer[]): Merged {
         origins.set(entry.key, entry.origin);
       } catch (error) {
         if (!(error instanceof InvalidValue)) throw error;
-        problems.push(`${layer.source}: ${entry.key}: ${error.message}`);
+        // The message quotes the value: not when the value is a secret (key material under the wrong key).
+        const secret = raw !== undefined && (entry.secret || isSecretValue(raw));
+        const why = raw !== undefined && looksLikePrivateKey(raw)
+          ? `the value (${REDACTED}) is a private key, not a valid ${entry.key}: key material goes in pacha.ssh.private_key`
+          : `the value (${REDACTED}, a SecureString) is not valid here`;
+        problems.push(`${layer.source}: ${entry.key}: ${secret ? why : error.message}`);
       }
     }
   }

@@ -9,13 +9,16 @@ import type { Level } from '../cli/output.js';
 import { Output } from '../cli/output.js';
 import type { Settings } from '../config/settings.js';
 import type { BackoffOptions } from '../backoff.js';
+import { backoffDelay } from '../backoff.js';
 import { isPachaError } from '../errors.js';
+import { describeStorageFault, storageFault, type StorageFault } from '../fs/storage-fault.js';
 import type { Master } from '../master/master.js';
 import { ignoreSettingsFrom } from '../store/ignore.js';
 import type { CommitResult, Store, TrackedPath } from '../store/store.js';
 import { clearStaleGitLocks } from './git-locks.js';
-import { acquireDaemonLock } from './lock.js';
+import { acquireDaemonLock, type DaemonLock } from './lock.js';
 import { PathWorker } from './path-worker.js';
+import { guardProcess } from './process-guard.js';
 import { PushQueue, type PushEvent } from './push-queue.js';
 import type { ScheduleOptions } from './schedule.js';
 import { StatusFile } from './status.js';
@@ -33,9 +36,14 @@ export interface DaemonOptions {
   signal?: AbortSignal;
   pushBackoff?: BackoffOptions;
   divergedRetryMs?: number;
+  /** While the state dir's disk fails (full, read-only): how often commits are tried again. */
+  storageRetry?: BackoffOptions;
   /** Called once every path is watched and the start reconcile is done. */
   onReady?: () => void;
 }
+
+/** A full state dir: commits tried again after 1 s, 2 s … every 15 s at most. */
+const STORAGE_RETRY: BackoffOptions = { baseMs: 1000, maxMs: 15_000, factor: 2, jitter: 0.2 };
 
 /** How many changed paths a commit's log line names. */
 const LOGGED_CHANGES = 10;
@@ -54,16 +62,75 @@ function listChanged(changed: string[]): string {
   return changed.length > LOGGED_CHANGES ? `${shown} and ${changed.length - LOGGED_CHANGES} more` : shown;
 }
 
+/** The daemon lock; a state dir that cannot be written (full, read-only) is waited for, loudly. */
+async function lockWaitingForDisk(stateDir: string, log: (level: Level, message: string) => void): Promise<DaemonLock> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await acquireDaemonLock(stateDir);
+    } catch (error) {
+      const fault = storageFault(error);
+      if (!fault) throw error;
+      const delay = backoffDelay(attempt, STORAGE_RETRY);
+      log('error', `STATE DIR ${stateDir}: ${describeStorageFault(fault)}: cannot take the daemon lock; trying again in ${(delay / 1000).toFixed(0)} s`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const { store, master } = options;
   const output = options.log ? undefined : new Output(false);
   const log = options.log ?? ((level: Level, message: string) => output!.log(level, message));
   let settings = options.settings;
 
-  const lock = await acquireDaemonLock(store.stateDir);
+  const unguard = options.handleSignals !== false ? guardProcess(log) : () => undefined;
+  const lock = await lockWaitingForDisk(store.stateDir, log);
   const status = new StatusFile(store.stateDir);
   const workers = new Map<string, PathWorker>();
   const degraded = new Set<string>();
+
+  // The state dir's disk failing (ENOSPC, EROFS, EIO): loud once, in the log and in
+  // daemon.json (status also reads the disk itself: this file may be what cannot be written),
+  // commits tried again with backoff until one works, then a note that it caught up.
+  let storage: { fault: StorageFault; since: number; attempts: number; waiting: Set<string>; timer?: NodeJS.Timeout } | undefined;
+  const storageRetry = options.storageRetry ?? STORAGE_RETRY;
+  const onStorageFault = (fault: StorageFault, what: string, error: unknown, tracked?: TrackedPath): void => {
+    if (!storage) {
+      storage = { fault, since: Date.now(), attempts: 0, waiting: new Set() };
+      const message =
+        `STATE DIR ${store.stateDir}: ${describeStorageFault(fault)} (${fault}) while ${what}: ${describe(error)}. ` +
+        'Changes are not being committed; they are committed (and pushed) as soon as the disk can be written again. ' +
+        `Free space under ${store.stateDir} (or remount it read-write).`;
+      log('error', message);
+      void status.setStorage({ fault, message, since: new Date(storage.since).toISOString() });
+    }
+    if (tracked) storage.waiting.add(tracked.location);
+    armStorageRetry();
+  };
+  const armStorageRetry = (): void => {
+    if (!storage || storage.timer || storage.waiting.size === 0 || stopping) return;
+    const s = storage;
+    s.timer = setTimeout(() => {
+      s.timer = undefined;
+      s.attempts++;
+      const locations = [...s.waiting];
+      s.waiting.clear();
+      for (const location of locations) void workers.get(location)?.commit('disk retry');
+    }, backoffDelay(s.attempts + 1, storageRetry));
+  };
+  const storageRecovered = (): void => {
+    if (!storage || storage.waiting.size > 0 || status.writeError !== undefined) return;
+    if (storage.timer) clearTimeout(storage.timer);
+    log('info', `state dir ${store.stateDir} can be written again after ${((Date.now() - storage.since) / 1000).toFixed(0)} s; commits resumed`);
+    storage = undefined;
+    void status.setStorage(undefined);
+  };
+  status.onWriteError = (error) => {
+    const fault = storageFault(error);
+    if (fault) onStorageFault(fault, `writing ${status.file}`, error);
+    else log('error', `cannot write ${status.file}: ${describe(error)}`);
+  };
+  status.onWriteRecovered = () => storageRecovered();
 
   const recordUnpushed = async (tracked: TrackedPath) => {
     const unpushed = await store.unpushed(tracked).catch(() => undefined);
@@ -89,11 +156,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     } else if (event.first) {
       const message =
         `DIVERGED: the master's history of ${tracked.location} (${tracked.name}) is not an ancestor of this host's; nothing was forced. ` +
-        `This host's history is saved on the master as ${event.ref}; commits go on locally. Reconcile the two on the master, then pushes resume.`;
+        `This host's history is saved on the master as ${event.ref}; commits go on locally. Reconcile the two on the master (\`pacha status\` shows how), then pushes resume.`;
       log('error', message);
       await status.update(tracked.location, { diverged: { ref: event.ref, time }, lastError: { message, time } });
     } else {
-      log('warn', `${tracked.location} is still diverged from the master (history saved again as ${event.ref})`);
+      log('warn', `${tracked.location} is still diverged from the master (its history updated in ${event.ref})`);
       await status.update(tracked.location, { diverged: { ref: event.ref, time } });
     }
     await recordUnpushed(tracked);
@@ -108,10 +175,22 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         .then(() => recordUnpushed(tracked));
       queue.request(tracked);
     },
+    commitSucceeded: (tracked: TrackedPath) => {
+      if (!storage) return;
+      storage.waiting.delete(tracked.location);
+      storageRecovered();
+    },
     commitFailed: (tracked: TrackedPath, error: unknown) => {
+      const fault = storageFault(error);
+      if (fault) {
+        const first = !storage;
+        onStorageFault(fault, `committing ${tracked.location}`, error, tracked);
+        if (!first) log('warn', `commit of ${tracked.location} still waits for the state dir (${describeStorageFault(fault)})`);
+        return;
+      }
       log('error', `commit of ${tracked.location} failed: ${describe(error)}`);
       void status.update(tracked.location, { lastError: { message: describe(error), time: new Date().toISOString() } });
-      if (/\.lock\b/.test(describe(error))) void clearLocks(tracked);
+      if (/\.lock\b/.test(describe(error))) clearLocks(tracked).catch((e: unknown) => log('warn', `cannot clear git locks of ${tracked.location}: ${describe(e)}`));
     },
     degraded: (tracked: TrackedPath, error: Error) => {
       if (!degraded.has(tracked.location)) log('error', describe(error));
@@ -121,7 +200,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   };
 
   async function clearLocks(tracked: TrackedPath): Promise<void> {
-    const decision = await clearStaleGitLocks(tracked.gitDir);
+    // As the path's only writer: a git lock no process holds then really is stale.
+    const decision = await store.writing(tracked, () => clearStaleGitLocks(tracked.gitDir));
     for (const file of decision.remove) log('warn', `removed stale git lock ${file} (no process held it)`);
     for (const kept of decision.keep) log('info', `git lock ${kept.file} kept: ${kept.why}`);
   }
@@ -209,6 +289,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     log('info', `configuration reloaded: watching ${workers.size} path${workers.size === 1 ? '' : 's'}`);
   }
 
+  let stopping = false;
   let stopRequested: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
   let reloading: Promise<void> = Promise.resolve();
@@ -235,6 +316,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     await stopped;
     log('info', 'stopping: finishing the commit in progress and one push attempt');
   } finally {
+    stopping = true;
+    if (storage?.timer) clearTimeout(storage.timer);
     if (reconcileTimer) clearInterval(reconcileTimer);
     await reloading.catch(() => undefined);
     await reconciling?.catch(() => undefined);
@@ -250,5 +333,6 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     }
     options.signal?.removeEventListener('abort', onTerm);
     log('info', 'daemon stopped');
+    unguard();
   }
 }

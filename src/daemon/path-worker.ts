@@ -9,6 +9,8 @@ export interface PathWorkerHooks {
   log(level: Level, message: string): void;
   committed(tracked: TrackedPath, result: CommitResult): void;
   commitFailed(tracked: TrackedPath, error: unknown): void;
+  /** After every commit attempt that did not fail (a commit, or nothing to commit). */
+  commitSucceeded?(tracked: TrackedPath): void;
   degraded(tracked: TrackedPath, error: Error): void;
 }
 
@@ -102,6 +104,7 @@ export class PathWorker {
       const result = await this.store.commit(this.tracked);
       if (result) this.hooks.committed(this.tracked, result);
       else if (events) this.hooks.log('debug', `${this.tracked.location}: ${reason}: events (${seen.join(', ')}) but nothing to commit`);
+      this.hooks.commitSucceeded?.(this.tracked);
     } catch (error) {
       this.hooks.commitFailed(this.tracked, error);
     }

@@ -1,7 +1,7 @@
 // Files placed atomically: written beside the target, flushed, renamed over it.
 // A crash leaves the old file or the new one, never half of one.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
@@ -29,5 +29,10 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
 /** A private directory (0700), created with its parents if missing. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
+  try {
+    await chmod(dir, 0o700);
+  } catch (error) {
+    // A read-only state dir that is already private: reading it (pacha status) must still work.
+    if (!(error && typeof error === 'object' && 'code' in error && error.code === 'EROFS' && ((await stat(dir)).mode & 0o777) === 0o700)) throw error;
+  }
 }

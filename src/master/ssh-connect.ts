@@ -139,19 +139,28 @@ export async function connectSsh(options: ConnectOptions): Promise<Client> {
   if (key) config.privateKey = key;
   if (options.identity.agentSocket) config.agent = options.identity.agentSocket;
   return new Promise<Client>((resolve, reject) => {
-    const fail = (error: unknown): void => {
+    let settled = false;
+    // ssh2 may emit 'error' more than once (a ready timeout, then "Connection lost before
+    // handshake" when a hung master's socket finally goes): a listener stays for the client's
+    // whole life, or the second one kills the process. Errors after 'ready' are the caller's
+    // to see as failed requests or 'close'; here they are only kept from crashing.
+    client.on('error', (error: unknown) => {
+      if (settled) return;
+      settled = true;
       client.removeAllListeners('ready');
       client.end();
+      client.destroy();
       reject(seen && seen.verdict.status !== 'match' ? hostKeyError(options, seen, options.hostKeyPlaces) : connectError(error, options));
-    };
+    });
     client.once('ready', () => {
-      client.removeListener('error', fail);
+      if (settled) return;
+      settled = true;
       resolve(client);
     });
-    client.once('error', fail);
     try {
       client.connect(config);
     } catch (error) {
+      settled = true;
       // ssh2 throws synchronously for a key it cannot use (encrypted without a passphrase, not a key).
       reject(
         new ConfigError(`${options.identity.keyFile ?? 'the private key'} cannot be used: ${error instanceof Error ? error.message : String(error)}`, {

@@ -36,7 +36,11 @@ export class SshFs implements MasterFs {
 
   private sftp(): Promise<SFTPWrapper> {
     this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {
-      this.client.sftp((error, sftp) => (error ? reject(this.noSftp(error)) : resolve(sftp)));
+      this.client.sftp((error, sftp) => {
+        if (error) return reject(this.noSftp(error));
+        sftp.on('error', () => undefined); // a broken session fails its pending requests; never the process
+        resolve(sftp);
+      });
     });
     return this.sftpSession;
   }
@@ -122,6 +126,8 @@ export class SshFs implements MasterFs {
         if (error) return reject(this.failure('running a command', '', error));
         let stdout = '';
         let stderr = '';
+        stream.on('error', (streamError: unknown) => reject(this.failure('running a command', '', streamError)));
+        stream.stderr.on('error', () => undefined);
         stream.on('data', (data: Buffer) => (stdout += data.toString()));
         stream.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
         stream.on('close', (status: number | null) => resolve({ status: status ?? null, stdout, stderr }));

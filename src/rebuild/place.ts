@@ -10,14 +10,14 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { chmod, cp, link, lchown, mkdir, open, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { chmod, cp, link, lchown, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { errnoCode, isPachaError, OperationError } from '../errors.js';
 import { fsPath } from '../store/names.js';
 import { writeXattr } from '../store/xattrs.js';
 import { ancestorProblem, entryLocation, entryType, lstatOrUndefined, mapLimit } from './inspect.js';
-import type { Plan, PlannedEntry, PlanAction } from './plan.js';
+import { TEMP_PREFIX, type Plan, type PlannedEntry, type PlanAction } from './plan.js';
 import type { OwnerNotFound } from './owners.js';
 
 export interface PlaceProgress {
@@ -57,6 +57,8 @@ export interface PlaceResult {
   failed: Array<{ path: string; reason: string }>;
   ownersNotFound: OwnerNotFound[];
   extras: string[];
+  /** Temporary files an interrupted run left in the target, removed (relative to the target root). */
+  cleaned: string[];
   durationMs: number;
 }
 
@@ -78,7 +80,7 @@ function isInside(parent: string, child: string): boolean {
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
-const tempNameBeside = (target: string): string => path.join(path.dirname(target), `.pacha-tmp-${randomBytes(8).toString('hex')}`);
+const tempNameBeside = (target: string): string => path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
 
 const CHUNK = 256 * 1024;
 const NOFOLLOW_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -107,6 +109,7 @@ class Placement {
       failed: [],
       ownersNotFound: plan.ownersNotFound,
       extras: plan.extras,
+      cleaned: [],
       durationMs: 0,
     };
   }
@@ -126,6 +129,29 @@ class Placement {
       const managed = this.plan.entries.some((e) => e.path === '.');
       await mkdir(targetRoot, { mode: managed ? 0o700 : 0o755 });
       await this.checkInsideRoot(targetRoot);
+    }
+  }
+
+  /**
+   * pacha's own temporary files left by an interrupted run (written beside their target,
+   * killed before the rename): the plan's leftovers, and for a single file the ones in its
+   * directory. Only regular files and symlinks, never through a symlinked directory.
+   */
+  async removeLeftovers(): Promise<void> {
+    const { targetRoot } = this.plan;
+    const found = [...this.plan.leftovers];
+    if (this.plan.single) {
+      const names = await readdir(targetRoot).catch(() => [] as string[]);
+      found.push(...names.filter((n) => n.startsWith(TEMP_PREFIX)));
+    }
+    for (const relative of found) {
+      const file = path.join(targetRoot, relative);
+      const parent = await realpath(path.dirname(file)).catch(() => undefined);
+      if (parent === undefined || !isInside(await realpath(targetRoot), parent)) continue;
+      const stats = await lstatOrUndefined(file);
+      if (!stats || stats.isDirectory()) continue;
+      await rm(file, { force: true });
+      this.result.cleaned.push(relative);
     }
   }
 
@@ -409,6 +435,7 @@ export async function placeRepository(plan: Plan, options: PlaceOptions): Promis
   const placement = new Placement(plan, options);
   const { result } = placement;
   await step(plan, '.', () => placement.prepareRoot());
+  await step(plan, '.', () => placement.removeLeftovers());
 
   const changes = (e: PlannedEntry): boolean => e.action === 'create' || e.action === 'replace';
   const directories = plan.entries.filter((e) => e.type === 'directory');

@@ -56,6 +56,8 @@ export interface Plan {
   ownersNotFound: OwnerNotFound[];
   /** In the target but not in the repository: listed, left alone. */
   extras: string[];
+  /** pacha's own temporary files (`.pacha-tmp-*`) left in the target by an interrupted run: removed when placing. */
+  leftovers: string[];
   /** Anything here means the repository must not be placed at all. */
   refused: Refusal[];
   counts: Record<PlanAction, number>;
@@ -71,6 +73,35 @@ export interface PlanInput {
   staged: Map<string, StagedFile>;
   target: TargetInspection;
   owners: { owners: Map<string, ResolvedOwner>; notFound: OwnerNotFound[] };
+  /** Where this repository's displaced entries would be kept: its paths must fit as well. */
+  backupRoot?: string;
+}
+
+/** Linux's limits: a path handed to a system call (with its NUL) and one name in it, in bytes. */
+export const PATH_MAX = 4096;
+export const NAME_MAX = 255;
+/** What placing adds beside a file: `.pacha-tmp-` and 16 hex digits. */
+export const TEMP_PREFIX = '.pacha-tmp-';
+const TEMP_NAME_BYTES = TEMP_PREFIX.length + 16;
+const SHOWN_LIMIT_REFUSALS = 5;
+
+/**
+ * Whether an entry can be placed at all: every name within NAME_MAX, and its target path,
+ * the temporary file beside it and its backup within PATH_MAX. Checked while planning, so a
+ * path too deep or too long refuses the rebuild before anything is touched. Pure.
+ */
+export function checkPathLimits(targetRoot: string, entryPath: string, backupRoot?: string): string | undefined {
+  const bytes = (s: string): number => Buffer.byteLength(s);
+  const long = entryPath.split('/').find((name) => bytes(name) > NAME_MAX);
+  if (long !== undefined) return `a name of ${bytes(long)} bytes is longer than the ${NAME_MAX} a file system allows`;
+  const target = entryPath === '.' ? targetRoot : path.join(targetRoot, entryPath);
+  const temp = path.join(path.dirname(target), 'x'.repeat(TEMP_NAME_BYTES));
+  const longest = Math.max(bytes(target), bytes(temp), backupRoot ? bytes(path.join(backupRoot, entryPath)) : 0);
+  if (longest >= PATH_MAX) {
+    const depth = entryPath.split('/').length;
+    return `the path (${depth} levels deep) would be ${longest} bytes long with its temporary file or backup; Linux allows ${PATH_MAX - 1}`;
+  }
+  return undefined;
 }
 
 /** The directory a repository's entries live in on the host: the location, or its directory for a single file. */
@@ -147,7 +178,14 @@ export function planRepository(input: PlanInput): Plan {
   const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
   let bytes = 0;
   const planned = new Map<string, PlannedEntry>();
+  let limited = 0;
   for (const entry of metadata.entries) {
+    const tooLong = checkPathLimits(targetRoot, entry.path, input.backupRoot);
+    if (tooLong) {
+      // A deep tree has thousands of these: the first few say it.
+      if (++limited <= SHOWN_LIMIT_REFUSALS) refused.push({ path: entry.path.length > 120 ? `${entry.path.slice(0, 60)}…${entry.path.slice(-40)}` : entry.path, reason: tooLong });
+      continue;
+    }
     const current = target.facts.get(entry.path) ?? { kind: 'absent' };
     const owner = owners.owners.get(entry.path) ?? { uid: entry.user.id, gid: entry.group.id };
     const file = staged.get(entry.path);
@@ -180,6 +218,7 @@ export function planRepository(input: PlanInput): Plan {
     entries.push(one);
     planned.set(one.path, one);
   }
+  if (limited > SHOWN_LIMIT_REFUSALS) refused.push({ path: '…', reason: `and ${limited - SHOWN_LIMIT_REFUSALS} more entries beyond the path length limits` });
   return {
     repository,
     location: metadata.location,
@@ -189,7 +228,8 @@ export function planRepository(input: PlanInput): Plan {
     rootState: target.root,
     entries,
     ownersNotFound: owners.notFound,
-    extras: target.extras,
+    extras: target.extras.filter((p) => !path.posix.basename(p).startsWith(TEMP_PREFIX)),
+    leftovers: target.extras.filter((p) => path.posix.basename(p).startsWith(TEMP_PREFIX)),
     refused,
     counts,
     bytes,

@@ -12,10 +12,10 @@ import { trackableProblem } from '../store/trackable.js';
 import { inspectStage, inspectTarget } from './inspect.js';
 import { loadTargetAccounts, recordedNames, resolveOwners } from './owners.js';
 import { backupDirFor, placeRepository, type PlaceProgress, type PlaceResult } from './place.js';
-import { planRepository, targetRootOf, type Plan } from './plan.js';
+import { hostRootOf, planRepository, targetRootOf, type Plan } from './plan.js';
 import { buildRebuildReport, type HookReport, type NotRestored, type RebuildReport } from './report.js';
 import { scopeRepositories } from './scope.js';
-import { createStage, stageRepository, type StagedRepository } from './stage.js';
+import { createStage, removeStaleStages, stageRepository, type StagedRepository } from './stage.js';
 
 export interface RebuildOptions {
   master: Master;
@@ -100,7 +100,8 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   }
   const names = selectRepositories(listing.repositories, options.directory, host);
 
-  // 2-3. Stage and clone.
+  // 2-3. Stage and clone; first, what a killed run left in the state dir.
+  const staleStages = await removeStaleStages(options.stateDir);
   const stage = await createStage(options.stateDir);
   try {
     const fetched: StagedRepository[] = [];
@@ -111,6 +112,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
     // 4. Plan everything before touching anything.
     const plans: Plan[] = [];
     const accounts = await loadTargetAccounts(options.root, mergeNames(staged));
+    const backupDir = backupDirFor(options.stateDir, new Date(started));
     for (const repository of staged) {
       const stagedFiles = await inspectStage(repository.tree, repository.metadata, repository.name);
       const target = await inspectTarget(targetRootOf(repository.metadata, options.root), repository.metadata, stagedFiles);
@@ -121,6 +123,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
         staged: stagedFiles,
         target,
         owners: resolveOwners(repository.metadata.entries, accounts),
+        backupRoot: path.join(backupDir, hostRootOf(repository.metadata)),
       });
       // A master's metadata may name a parent of (or a place inside) this host's state dir.
       const stateProblem = trackableProblem(path.join(options.root, repository.metadata.location), options.stateDir);
@@ -171,7 +174,6 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
     if (pre.failures.length > 0) throw pre.failures[0]!;
 
     // 6. Place.
-    const backupDir = backupDirFor(options.stateDir, new Date(started));
     const placed: PlaceResult[] = [];
     for (const plan of plans) {
       const result = await placeRepository(plan, {
@@ -202,6 +204,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
       notRestored,
       hooks,
       durations,
+      staleStages,
     });
     return { dryRun: false, plans, report, registered, skippedHooks };
   } finally {

@@ -16,6 +16,8 @@ export interface RepositoryReport {
   backedUp: number;
   ownersNotFound: OwnerNotFound[];
   extras: string[];
+  /** `.pacha-tmp-*` files an interrupted run left in the target, removed. */
+  cleaned: string[];
   skipped: string[];
   /** Entries this system could not make (device nodes without CAP_MKNOD): exit 4. */
   failed: Array<{ path: string; reason: string }>;
@@ -66,6 +68,8 @@ export interface RebuildReport {
   notRestored: NotRestored[];
   hooks: HookReport[];
   totals: RebuildTotals;
+  /** Stages of interrupted runs removed from the state dir before this one. */
+  staleStages: string[];
   /** Per step (stage, pre, place, post …) and total, milliseconds. */
   durations: Record<string, number> & { totalMs: number };
   exitCode: ExitCode;
@@ -84,6 +88,7 @@ export function repositoryReport(result: PlaceResult): RepositoryReport {
     backedUp: result.backedUp,
     ownersNotFound: result.ownersNotFound,
     extras: result.extras,
+    cleaned: result.cleaned,
     skipped: result.skipped,
     failed: result.failed,
     durationMs: result.durationMs,
@@ -101,6 +106,7 @@ export function buildRebuildReport(input: {
   notRestored?: readonly NotRestored[];
   hooks: readonly HookReport[];
   durations: Record<string, number> & { totalMs: number };
+  staleStages?: string[];
 }): RebuildReport {
   const repositories = input.placed.map(repositoryReport);
   const notRestored = [...(input.notRestored ?? [])];
@@ -115,6 +121,7 @@ export function buildRebuildReport(input: {
     notRestored,
     hooks,
     totals,
+    staleStages: input.staleStages ?? [],
     durations: input.durations,
     exitCode: rebuildExitCode(totals),
   };
@@ -224,6 +231,9 @@ export function formatReport(report: RebuildReport): string {
   for (const r of extras) lines.push(`Left alone in ${r.location} (not in the repository): ${listSome(r.extras)}`);
   if (report.backupDir && t.backedUp) lines.push(`Displaced entries kept in ${report.backupDir}`);
   if (report.notRestored.length) lines.push('NOT restored:', ...report.notRestored.map(notRestoredLine));
+  const cleaned = report.repositories.filter((r) => r.cleaned.length);
+  for (const r of cleaned) lines.push(`Cleaned up after an interrupted run in ${r.location}: ${listSome(r.cleaned)}`);
+  if (report.staleStages.length) lines.push(`Cleaned up after an interrupted run: ${plural(report.staleStages.length, 'stage')} removed (${listSome(report.staleStages)})`);
   if (report.exitCode !== ExitCode.ok) {
     const why = [
       t.hooksFailed && `${plural(t.hooksFailed, 'hook')} failed`,

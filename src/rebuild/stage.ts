@@ -2,10 +2,12 @@
 // original's /tmp/<host> was a symlink race) holding each repository cloned from the master
 // (full history, so watching resumes on it) and its files checked out for placing.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { classifyPushFailure } from '../store/push.js';
 import { MasterError, OperationError } from '../errors.js';
+import { snapshotProcesses } from '../daemon/git-locks.js';
+import { isHolderAlive, selfIdentity } from '../fs/process-lock.js';
 import type { Master } from '../master/master.js';
 import { BRANCH } from '../store/commit.js';
 import { gitAt, neutralizeRepository } from '../store/git.js';
@@ -17,13 +19,63 @@ export interface Stage {
   remove(): Promise<void>;
 }
 
+/**
+ * A stage's name carries the identity of the process that made it (time, PID, start time,
+ * random): known the moment the directory exists, so a run killed at any point leaves a
+ * stage the next run can judge.
+ */
 export async function createStage(stateDir: string, when = new Date()): Promise<Stage> {
   const parent = path.join(stateDir, 'stage');
   await mkdir(parent, { recursive: true, mode: 0o700 });
-  const dir = path.join(parent, `${when.toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`);
+  const me = await selfIdentity();
+  const dir = path.join(parent, `${when.toISOString().replace(/[:.]/g, '-')}-${me.pid}-${me.start}-${randomBytes(4).toString('hex')}`);
   // Exclusive: an existing staging area is never reused blindly.
   await mkdir(dir, { mode: 0o700 });
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The owner recorded in a stage's name; undefined for a name pacha did not make. Pure. */
+export function stageOwner(name: string): { pid: number; start: string } | undefined {
+  const m = /-(\d+)-(\d+)-[0-9a-f]{8}$/.exec(name);
+  return m ? { pid: Number(m[1]), start: m[2]! } : undefined;
+}
+
+/**
+ * Stages left by a rebuild that was killed (SIGKILL, a power cut): every stage whose owner
+ * process no longer runs (or ran before this boot) is removed; a rebuild running beside this
+ * one keeps its stage. Returns the removed directories.
+ */
+export async function removeStaleStages(stateDir: string): Promise<string[]> {
+  const parent = path.join(stateDir, 'stage');
+  const removed: string[] = [];
+  const boot = (await selfIdentity()).boot;
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    const dir = path.join(parent, name);
+    const owner = stageOwner(name);
+    // Boot ids are not in the name: a live process with that PID and start time after a reboot is a rare coincidence, and keeps a stage one run longer.
+    if (owner && (await isHolderAlive({ ...owner, boot }))) continue;
+    // SIGKILL takes pacha, not its children: a git clone or checkout of the killed run may
+    // still be writing into the stage. They are orphans of a dead run: stopped first.
+    await killOrphansIn(dir);
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+async function killOrphansIn(dir: string): Promise<void> {
+  const inside = (p: string | undefined): boolean => p !== undefined && (p === dir || p.startsWith(`${dir}/`));
+  const orphans = (await snapshotProcesses()).filter(
+    (p) => p.pid !== process.pid && (inside(p.cwd) || inside(p.gitDirEnv) || p.argv.some(inside) || p.openFiles.some(inside)),
+  );
+  for (const p of orphans) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (orphans.length > 0) await new Promise((r) => setTimeout(r, 50));
 }
 
 export interface StagedRepository {

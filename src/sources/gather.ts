@@ -22,6 +22,9 @@ import { chooseIdentity, type Identity, type IdentityKind } from '../identity.js
 import { imdsDisabledReason, imdsEndpoint, readImds, type ImdsResult } from './imds.js';
 import { DEFAULT_INSTANCE_DATA_PATH, loadInstanceData, type InstanceData } from './instance-data.js';
 import { writeKnownHosts, writePrivateKey } from './key-material.js';
+import type { BackoffOptions } from '../backoff.js';
+import { SourceUnreachableError } from '../errors.js';
+import { retryTransient, type TransientWait } from './transient.js';
 import { checkSsmPath, chooseSsmRegion, hostPath, openSsm, type RegionChoice, type RetryOptions, type SsmSource } from './ssm.js';
 import { DEFAULT_USER_DATA_PATH, loadUserData, userDataOrigin, type UserData } from './user-data.js';
 
@@ -55,6 +58,12 @@ export interface GatherOptions {
   dryRun?: boolean;
   /** Filled as steps run, so a caller still has the partial report when a step throws. */
   report?: BootStep[];
+  /** When boot started (performance.now()): transient source failures are retried until pacha.boot.timeout after it. */
+  startedAt?: number;
+  /** Told of each transient failure that will be retried (boot logs it). */
+  onRetry?: (what: string, attempt: number, error: unknown, delayMs: number) => void;
+  /** Backoff of those retries (tests). */
+  retryBackoff?: BackoffOptions;
 }
 
 export interface GatheredBoot {
@@ -65,6 +74,7 @@ export interface GatheredBoot {
 
 export async function gatherBootSettings(options: GatherOptions = {}): Promise<GatheredBoot> {
   const env = options.env ?? process.env;
+  const startedAt = options.startedAt ?? performance.now();
   const report = options.report ?? [];
   const step = stepRunner(report);
   const merge = (extraLayers: Layer[]): Promise<Settings> =>
@@ -97,12 +107,29 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
     return { value: settings, status: file?.found ? 'ok' : 'absent', detail: file?.found ? 'config file read' : 'no config file', source: file?.path };
   });
 
+  // What passes by itself is waited for, within pacha.boot.timeout from the start of boot.
+  const timeoutSeconds = early.get('pacha.boot.timeout') ?? 300;
+  const wait: TransientWait = {
+    deadline: startedAt + timeoutSeconds * 1000,
+    timeoutSeconds,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    ...(options.retryBackoff ? { backoff: options.retryBackoff } : {}),
+  };
+
   // 3. EC2 instance metadata.
   const disabled = imdsDisabledReason(early.get('pacha.imds'), env);
   const endpoint = imdsEndpoint(env);
   const imds: ImdsResult = await step<ImdsResult>('imds', endpoint, async () => {
     if (disabled) return { value: { status: 'disabled', reason: disabled }, status: 'skipped', detail: disabled };
-    const result = await readImds({ endpoint });
+    const result = await retryTransient(
+      `the EC2 metadata service ${endpoint}`,
+      async () => {
+        const r = await readImds({ endpoint });
+        if (r.status !== 'disabled' && r.transient) throw new SourceUnreachableError(`the EC2 metadata service ${endpoint} failed: ${r.transient}`, { code: 'EIMDSUNAVAILABLE' });
+        return r;
+      },
+      wait,
+    );
     if (result.status !== 'found') return { value: result, status: 'absent', detail: result.status === 'absent' ? result.reason : '' };
     const facts = [
       result.instanceId && `instance ${result.instanceId}`,
@@ -128,7 +155,23 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
         : instanceFound?.region
           ? { region: instanceFound.region, from: `instance data ${instanceFound.path}` }
           : undefined;
-      const region = chooseSsmRegion(early.get('pacha.ssm.region'), env, instanceRegion);
+      let region = chooseSsmRegion(early.get('pacha.ssm.region'), env, instanceRegion);
+      if (!region && imds.status === 'absent' && imds.timedOut) {
+        // The region can only come from the metadata service, which did not answer in time:
+        // a slow service (or a loaded instance) is waited for like any transient fault.
+        const again = await retryTransient(
+          `the EC2 metadata service ${endpoint} (for the region of SSM)`,
+          async () => {
+            const r = await readImds({ endpoint });
+            if (r.status !== 'found' || !r.region) {
+              throw new SourceUnreachableError(`the EC2 metadata service ${endpoint} gave no region (${r.status === 'found' ? 'no placement/region' : r.status === 'absent' ? r.reason : r.status})`, { code: 'EIMDSUNAVAILABLE' });
+            }
+            return r;
+          },
+          wait,
+        );
+        region = { region: again.region!, from: 'the EC2 instance metadata' };
+      }
       if (!region) {
         throw new ConfigError(`no AWS region to read the SSM path ${ssmPath.path} (from ${ssmPath.from})`, {
           code: 'ESSMREGION',
@@ -136,7 +179,9 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
         });
       }
       ssm = await openSsm({ region, ...(options.ssmEndpoint ? { endpoint: options.ssmEndpoint } : {}) });
-      const layer = await ssm.fleet(ssmPath.path, options.ssmRetry);
+      const fleetPath = ssmPath.path;
+      const opened = ssm;
+      const layer = await retryTransient(`SSM (${fleetPath}, region ${region.region})`, () => opened.fleet(fleetPath, options.ssmRetry), wait);
       const detail = `${layer.entries.length} parameter(s), path from ${ssmPath.from}, region ${region.region} (${region.from})`;
       return { value: layer, status: 'ok', detail, source: ssmPath.path };
     });
@@ -160,7 +205,8 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
     const hostSsmPath = ssmPath as { path: string; from: string } | undefined; // assigned inside the fleet step
     const host = await step<Layer | undefined>('ssm-host', hostSsmPath ? hostPath(hostSsmPath.path, identity.name) : '', async () => {
       if (!ssm || !hostSsmPath) return { value: undefined, status: 'skipped', detail: 'no SSM path' };
-      const layer = await ssm.host(hostSsmPath.path, identity.name, options.ssmRetry);
+      const opened = ssm;
+      const layer = await retryTransient(`SSM (${hostPath(hostSsmPath.path, identity.name)})`, () => opened.host(hostSsmPath.path, identity.name, options.ssmRetry), wait);
       if (layer.entries.length === 0 && (fleet?.entries.length ?? 0) === 0) {
         const path = hostSsmPath.path;
         throw new ConfigError(`no parameters under the SSM path ${path} (from ${hostSsmPath.from}), nor under ${hostPath(path, identity.name)}`, {

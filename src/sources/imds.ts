@@ -22,8 +22,13 @@ export interface ImdsFacts {
 export type ImdsResult =
   | { status: 'disabled'; reason: string }
   /** Nothing usable answered: not on EC2, or IMDS switched off for this instance. */
-  | { status: 'absent'; endpoint: string; reason: string }
-  | ({ status: 'found'; endpoint: string; problems: string[] } & ImdsFacts);
+  /** `timedOut`: the token request got no answer in time (off EC2, or a slow metadata service under load). */
+  | { status: 'absent'; endpoint: string; reason: string; transient?: string; timedOut?: boolean }
+  /** `transient`: the service answered 429 or 5xx to something (it is there, but throttling or failing): worth another try. */
+  | ({ status: 'found'; endpoint: string; problems: string[]; transient?: string } & ImdsFacts);
+
+/** Throttling or a server-side failure: the service is there and may answer the next time. */
+const isTransientStatus = (status: number): boolean => status === 429 || status >= 500;
 
 /** Why IMDS is not to be asked, or undefined when it is. Pure. */
 export function imdsDisabledReason(imdsSetting: boolean | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -67,20 +72,24 @@ export async function readImds(options: ReadImdsOptions = {}): Promise<ImdsResul
   try {
     const response = await client.put('api/token', { timeout: timeout(), headers: { 'X-aws-ec2-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS } });
     if (response.statusCode !== 200 || response.body.trim() === '') {
-      return { status: 'absent', endpoint, reason: `the token request was answered with HTTP ${response.statusCode}` };
+      const reason = `the token request was answered with HTTP ${response.statusCode}`;
+      return { status: 'absent', endpoint, reason, ...(isTransientStatus(response.statusCode) ? { transient: reason } : {}) };
     }
     token = response.body.trim();
   } catch (error) {
-    return { status: 'absent', endpoint, reason: `no token: ${describeFailure(error)}` };
+    const reason = `no token: ${describeFailure(error)}`;
+    return { status: 'absent', endpoint, reason, ...(errnoOf(error) === 'ETIMEDOUT' ? { timedOut: true } : {}) };
   }
 
   const problems: string[] = [];
+  let transient: string | undefined;
   const read = async (path: string): Promise<string | undefined> => {
     try {
       const response = await client.get(path, { timeout: timeout(), headers: { 'X-aws-ec2-metadata-token': token } });
       if (response.statusCode === 404) return undefined;
       if (response.statusCode !== 200) {
         problems.push(`${path}: HTTP ${response.statusCode}`);
+        if (isTransientStatus(response.statusCode)) transient ??= `${path}: HTTP ${response.statusCode}`;
         return undefined;
       }
       return response.body.trim() || undefined;
@@ -92,7 +101,11 @@ export async function readImds(options: ReadImdsOptions = {}): Promise<ImdsResul
   const keys = Object.keys(PATHS) as Array<keyof ImdsFacts>;
   const values = await Promise.all(keys.map((key) => read(PATHS[key])));
   const facts = Object.fromEntries(keys.map((key, i) => [key, values[i]])) as unknown as ImdsFacts;
-  return { status: 'found', endpoint, problems, ...facts };
+  return { status: 'found', endpoint, problems, ...facts, ...(transient ? { transient } : {}) };
+}
+
+function errnoOf(error: unknown): string | undefined {
+  return error && typeof error === 'object' && 'code' in error ? String(error.code) : undefined;
 }
 
 function describeFailure(error: unknown): string {

@@ -8,7 +8,7 @@
 import type { GetParametersByPathCommandInput, GetParametersByPathCommandOutput, Parameter } from '@aws-sdk/client-ssm';
 import { backoffDelay, sleep as realSleep, type BackoffOptions } from '../backoff.js';
 import type { Layer } from '../config/settings.js';
-import { ConfigError, errnoCode } from '../errors.js';
+import { ConfigError, SourceUnreachableError, errnoCode, type PachaError } from '../errors.js';
 
 export type SendFn = (input: GetParametersByPathCommandInput) => Promise<GetParametersByPathCommandOutput>;
 
@@ -84,7 +84,12 @@ export function parametersLayer(parameters: Parameter[], source: string): Layer 
   const entries = parameters
     .filter((p) => p.Name !== undefined && p.Value !== undefined)
     .sort((a, b) => a.Name!.localeCompare(b.Name!))
-    .map((p) => ({ key: p.Name!.slice(p.Name!.lastIndexOf('/') + 1), raw: p.Value!, origin: ssmOrigin(p.Name!) }));
+    .map((p) => ({
+      key: p.Name!.slice(p.Name!.lastIndexOf('/') + 1),
+      raw: p.Value!,
+      origin: ssmOrigin(p.Name!),
+      ...(p.Type === 'SecureString' ? { secret: true } : {}),
+    }));
   return { source, entries };
 }
 
@@ -179,13 +184,27 @@ export async function openSsm(options: SsmClientOptions): Promise<SsmSource> {
   };
 }
 
-/** An SDK or network failure as a ConfigError naming the path; never a parameter value. */
-export function ssmError(error: unknown, path: string, region: string): ConfigError {
+const TRANSIENT_ERRNO = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED'];
+
+/** HTTP status of an SDK error, if it got that far. */
+function httpStatus(error: unknown): number | undefined {
+  const meta = error && typeof error === 'object' && '$metadata' in error ? (error as { $metadata?: { httpStatusCode?: number } }).$metadata : undefined;
+  return meta?.httpStatusCode;
+}
+
+/**
+ * An SDK or network failure naming the path; never a parameter value. What passes by itself
+ * (no route, refused, timeout, throttling, HTTP 5xx) is a SourceUnreachableError (exit 3,
+ * retried by boot within pacha.boot.timeout); the rest is a ConfigError (exit 2).
+ */
+export function ssmError(error: unknown, path: string, region: string): PachaError {
   const name = error && typeof error === 'object' && 'name' in error ? String(error.name) : '';
   const code = errnoCode(error);
   const where = `SSM path ${path} (region ${region})`;
   const make = (errorCode: string, message: string, hint: string): ConfigError =>
     new ConfigError(message, { code: errorCode, hint, cause: error, details: { path, region } });
+  const transient = (errorCode: string, message: string, hint: string): SourceUnreachableError =>
+    new SourceUnreachableError(message, { code: errorCode, hint, cause: error, details: { path, region } });
   if (name === 'AccessDeniedException' || name === 'AccessDenied') {
     return make(
       'ESSMDENIED',
@@ -197,15 +216,19 @@ export function ssmError(error: unknown, path: string, region: string): ConfigEr
     return make('ESSMNOTFOUND', `no parameters at ${where}`, 'check the path, or create the parameters');
   }
   if (name === 'ValidationException') return make('ESSMPATH', `SSM refused ${where} as invalid`, 'check the path');
-  if (isThrottling(error)) return make('ESSMTHROTTLED', `SSM kept throttling reads of ${where}`, 'try again later');
+  if (isThrottling(error)) return transient('ESSMTHROTTLED', `SSM kept throttling reads of ${where}`, 'try again later');
   if (['UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredTokenException', 'CredentialsProviderError', 'InvalidSignatureException'].includes(name)) {
     return make('ESSMCREDENTIALS', `no valid AWS credentials to read ${where}`, 'give the instance a role, or set AWS credentials in the environment');
   }
   if (code === 'ENOTFOUND') {
     return make('ESSMREGION', `cannot resolve the SSM endpoint for ${where}: unknown region or no DNS`, 'check pacha.ssm.region / AWS_REGION');
   }
-  if ((code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) || name === 'TimeoutError') {
-    return make('ESSMUNREACHABLE', `the SSM endpoint for ${where} is unreachable (${code ?? name})`, 'check the network, AWS_ENDPOINT_URL_SSM and the region');
+  if ((code && TRANSIENT_ERRNO.includes(code)) || name === 'TimeoutError' || name === 'RequestTimeout') {
+    return transient('ESSMUNREACHABLE', `the SSM endpoint for ${where} is unreachable (${code ?? name})`, 'check the network, AWS_ENDPOINT_URL_SSM and the region');
+  }
+  const status = httpStatus(error);
+  if ((status !== undefined && status >= 500) || ['InternalServerError', 'InternalServerException', 'ServiceUnavailable', 'ServiceUnavailableException'].includes(name)) {
+    return transient('ESSMUNAVAILABLE', `SSM failed reading ${where} (${name || `HTTP ${status}`})`, 'an AWS-side failure; it usually passes');
   }
   return make('ESSM', `reading ${where} failed: ${name || code || 'unknown error'}`, 'check the path, the region and the instance role');
 }

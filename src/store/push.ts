@@ -29,7 +29,24 @@ export function classifyPushFailure(output: string): PushFailure {
   return { kind: 'other', summary: lines.find((l) => /^(fatal|error):/.test(l)) ?? lines.at(-1) ?? 'unknown error' };
 }
 
-/** refs/pacha/diverged/<host>/<time>: where a rejected history is kept on the master. */
-export function divergedRef(host: string, when: Date): string {
-  return `refs/pacha/diverged/${host}/${when.toISOString().replace(/[:.]/g, '-')}`;
+/**
+ * refs/pacha/diverged/<host>/<fork>: where a rejected history is kept on the master. <fork>
+ * is the first commit of this host's history that the master lacks (the first after the
+ * last pushed commit, or the root when nothing was ever pushed): the same for as long as
+ * this history keeps diverging, so every retry updates one ref in place (a fast-forward:
+ * the local branch only grows), and a second host with the same name gets its own. Pure.
+ */
+export function divergedRef(host: string, forkSha: string): string {
+  return `refs/pacha/diverged/${host}/${forkSha.slice(0, 12)}`;
+}
+
+/** What to do about a divergence, for `pacha status` and the logs. Pure. */
+export function divergenceSteps(options: { masterDir: string; ref: string; location: string; name: string }): string[] {
+  const { masterDir, ref, location, name } = options;
+  return [
+    `on the master, in ${masterDir}: compare the two histories: git log --oneline main..${ref} (this host's) and git log --oneline ${ref}..main (the master's)`,
+    `to keep this host's history: git branch saved-main main && git reset --keep ${ref} (there), then \`pacha push\` here; pushes resume`,
+    `to keep the master's instead: here, \`pacha unwatch ${location}\` then \`pacha rebuild --directory ${name}\``,
+    `when done, on the master: git update-ref -d ${ref}`,
+  ];
 }

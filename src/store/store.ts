@@ -14,6 +14,7 @@ import type { Metadata } from './metadata.js';
 import { chooseName, readRegistry, writeRegistry, type TrackedEntry } from './registry.js';
 import { trackableProblem } from './trackable.js';
 import { classifyPushFailure, divergedRef } from './push.js';
+import { withWriterLock } from './writer-lock.js';
 
 export type { CommitResult } from './commit.js';
 
@@ -25,6 +26,13 @@ export type PushResult =
   | { status: 'pushed'; sha: string; commits: number }
   | { status: 'up-to-date' }
   | { status: 'diverged'; ref: string };
+
+export interface Divergence {
+  /** The ref on the master holding this host's history. */
+  ref: string;
+  /** When it was last seen (ISO). */
+  time: string;
+}
 
 /** The last commit known to be on the master. */
 export const PUSHED_REF = 'refs/pacha/pushed';
@@ -242,6 +250,27 @@ export class Store {
   }
 
   /**
+   * Run `fn` as the only writer of this tracked path's git dir among pacha's processes
+   * (writer-lock.ts), holding both its locks: clearing stale git locks does.
+   */
+  writing<T>(tracked: TrackedEntry, fn: () => Promise<T>): Promise<T> {
+    return this.locked(tracked, 'commit', () => this.locked(tracked, 'push', fn));
+  }
+
+  /**
+   * Two locks per path, so that a push waiting on a hung master never holds up commits:
+   * `commit` guards the index and the branch, `push` keeps pushes of one path in order (two
+   * at once could make the older one look like a divergence). Git's own locks of the two
+   * never overlap (refs/heads/main and the index, against refs/pacha/pushed and the config).
+   */
+  private locked<T>(tracked: TrackedEntry, kind: 'commit' | 'push', fn: () => Promise<T>): Promise<T> {
+    return withWriterLock(path.join(this.stateDir, 'locks', `${tracked.name}.${kind}.lock`), fn, this.lockOptions);
+  }
+
+  /** Told when a writer has to wait for another process (the CLI says so). */
+  lockOptions: { onWait?: (holderPid: number) => void } = {};
+
+  /**
    * The metadata of a tracked path as it is now, ignore rules applied. The path's own
    * patterns are read from the registry each time: `pacha forget` or `watch --ignore` in
    * another process (while the daemon runs) take effect at the next commit.
@@ -259,7 +288,11 @@ export class Store {
   }
 
   /** Commit the tracked path as it is now; null when nothing changed since the last commit. */
-  async commit(tracked: TrackedPath, options: { message?: string } = {}): Promise<CommitResult | null> {
+  commit(tracked: TrackedPath, options: { message?: string } = {}): Promise<CommitResult | null> {
+    return this.locked(tracked, 'commit', () => this.commitUnlocked(tracked, options));
+  }
+
+  private async commitUnlocked(tracked: TrackedPath, options: { message?: string }): Promise<CommitResult | null> {
     // A registry written before these checks existed may hold such a path: never commit it.
     const problem = trackableProblem(tracked.location, this.stateDir);
     if (problem) {
@@ -293,8 +326,43 @@ export class Store {
     return Number((await git.raw(['rev-list', '--count', range])).trim());
   }
 
+  /** The first commit of this history the master lacks: the first after the last pushed one, or the root. */
+  private async forkPoint(tracked: TrackedPath, head: string): Promise<string> {
+    const git = this.git(tracked);
+    const pushed = await revParse(git, PUSHED_REF);
+    const list = (await git.raw(['rev-list', '--reverse', '--first-parent', pushed ? `${pushed}..${head}` : head])).trim().split('\n');
+    return list[0] || head;
+  }
+
+  /**
+   * Divergence is recorded in the path's git dir (its config), whoever saw it: the daemon,
+   * `pacha push` from cron, boot. `pacha status` reads it from there; a push that goes
+   * through clears it.
+   */
+  private async recordDivergence(tracked: TrackedPath, divergence: Divergence | undefined): Promise<void> {
+    const git = gitAt({ gitDir: tracked.gitDir });
+    if (divergence) {
+      await git.raw(['config', 'pacha.diverged.ref', divergence.ref]);
+      await git.raw(['config', 'pacha.diverged.time', divergence.time]);
+    } else if (await this.divergence(tracked)) {
+      await git.raw(['config', '--remove-section', 'pacha.diverged']).catch(() => undefined);
+    }
+  }
+
+  /** The divergence last seen for this path (and not resolved since), if any. */
+  async divergence(tracked: TrackedPath): Promise<Divergence | undefined> {
+    const git = gitAt({ gitDir: tracked.gitDir });
+    const read = (key: string) => git.raw(['config', '--get', key]).then((v) => v.trim(), () => '');
+    const ref = await read('pacha.diverged.ref');
+    return ref ? { ref, time: await read('pacha.diverged.time') } : undefined;
+  }
+
   /** Push main to the master. Never forces: a rejected push saves the history on a side ref. */
-  async push(tracked: TrackedPath, master: Master): Promise<PushResult> {
+  push(tracked: TrackedPath, master: Master): Promise<PushResult> {
+    return this.locked(tracked, 'push', () => this.pushUnlocked(tracked, master));
+  }
+
+  private async pushUnlocked(tracked: TrackedPath, master: Master): Promise<PushResult> {
     const git = this.git(tracked, master.gitEnv());
     const head = await revParse(git, BRANCH);
     if (!head) return { status: 'up-to-date' };
@@ -311,8 +379,9 @@ export class Store {
     } catch (error) {
       const failure = classifyPushFailure(String((error as Error).message));
       if (failure.kind === 'non-fast-forward') {
-        const ref = divergedRef(this.host, new Date());
+        const ref = divergedRef(this.host, await this.forkPoint(tracked, head));
         await git.raw([...push, `${BRANCH}:${ref}`]);
+        await this.recordDivergence(tracked, { ref, time: new Date().toISOString() });
         return { status: 'diverged', ref };
       }
       const where = `${master.label} (${tracked.name})`;
@@ -334,6 +403,7 @@ export class Store {
       });
     }
     await git.raw(['update-ref', PUSHED_REF, head]);
+    await this.recordDivergence(tracked, undefined);
     return { status: 'pushed', sha: head, commits: pending };
   }
 }

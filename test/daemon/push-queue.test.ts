@@ -74,7 +74,7 @@ test('requests during a push coalesce into one more push', async () => {
 test('a divergence is loud once; commits meanwhile do not push; a later success clears it', async () => {
   const s = scripted(
     [{ status: 'diverged', ref: 'refs/pacha/diverged/h/1' }, { status: 'diverged', ref: 'refs/pacha/diverged/h/2' }, { status: 'pushed', sha: 's', commits: 3 }],
-    { divergedRetryMs: 20 },
+    { divergedRetryMs: 300 }, // long enough that the retry never fires before the second request on a loaded machine
   );
   s.queue.request(tracked);
   await new Promise((r) => setImmediate(r));

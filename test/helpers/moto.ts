@@ -19,9 +19,9 @@ export interface Moto {
 // Credentials moto accepts; set for the SDK's default chain so no test reaches for real ones.
 export const MOTO_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' } as const;
 
-export async function startMoto(): Promise<Moto> {
+export async function startMoto(options: { port?: number } = {}): Promise<Moto> {
   Object.assign(process.env, MOTO_ENV);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

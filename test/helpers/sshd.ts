@@ -1,6 +1,6 @@
 // A real OpenSSH sshd on loopback, playing the master (../shared/TESTING.md).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,12 @@ export interface Sshd {
   stop(): Promise<void>;
   /** Start it again on the same port with the same keys (master comes back). */
   start(): Promise<void>;
+  /** SIGSTOP the listening sshd: it still accepts TCP (the kernel's backlog) but never speaks SSH. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
+  /** Kill every established session (sshd's per-connection children), as a dropped network would. */
+  dropSessions(): number;
 }
 
 export async function freePort(): Promise<number> {
@@ -109,11 +115,13 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     await new Promise<void>((resolve) => {
       c.once('exit', () => resolve());
       c.kill('SIGTERM');
+      c.kill('SIGCONT'); // a paused sshd gets the SIGTERM only once it runs
     });
   };
 
   await start();
   atExit(() => {
+    child?.kill('SIGCONT');
     child?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
@@ -128,7 +136,35 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     stop: async () => {
       await stop();
     },
+    pause: () => {
+      child?.kill('SIGSTOP');
+    },
+    resume: () => {
+      child?.kill('SIGCONT');
+    },
+    dropSessions: () => (child?.pid === undefined ? 0 : killChildren(child.pid)),
   };
+}
+
+function killChildren(parent: number): number {
+  let killed = 0;
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Field 4 (ppid), counted after the command name's closing parenthesis.
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== parent) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+      killed++;
+    } catch {
+      /* already gone */
+    }
+  }
+  return killed;
 }
 
 /** Remove a temporary directory made by a test. */

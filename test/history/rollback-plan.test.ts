@@ -33,6 +33,7 @@ function planned(p: string, action: PlanAction, size = 0): PlannedEntry {
 function plan(entries: PlannedEntry[], extras: string[]): Plan {
   return {
     repository: 'foo',
+    leftovers: [],
     location: '/opt/foo',
     single: false,
     targetRoot: '/opt/foo',

@@ -74,6 +74,22 @@ describe('systemd/pacha-daemon.service', () => {
     assertClean(verify(unitDir({ 'pacha-daemon.service': DAEMON_UNIT, 'pacha.service': BOOT_UNIT }), 'multi-user.target'));
   });
 
+  it('has a start limit that systemd\'s own restarts never reach, in both units: an outage of any length is waited out', () => {
+    for (const [name, text] of [['pacha-daemon.service', DAEMON_UNIT], ['pacha.service', BOOT_UNIT]] as const) {
+      const value = (key: string) => Number(directives(text).find(([k]) => k === key)?.[1]);
+      const restartSec = value('RestartSec');
+      const interval = value('StartLimitIntervalSec');
+      const burst = value('StartLimitBurst');
+      assert.ok(restartSec > 0 && interval > 0 && burst > 0, `${name}: RestartSec ${restartSec}, StartLimitIntervalSec ${interval}, StartLimitBurst ${burst}`);
+      // Starts spaced RestartSec apart: at most interval/RestartSec + 1 of them fall in one interval.
+      const mostStarts = Math.floor(interval / restartSec) + 1;
+      assert.ok(mostStarts < burst, `${name}: ${mostStarts} restarts fit in ${interval} s, the limit is ${burst}: a long outage would leave the unit failed`);
+      // Exit 3 (unreachable: master, SSM, metadata service) restarts; only exit 2 does not.
+      assert.deepEqual(directives(text).filter(([k]) => k === 'RestartPreventExitStatus').map(([, v]) => v), ['2'], name);
+      assert.match(text, /^Restart=on-failure$/m, name);
+    }
+  });
+
   it('has the same values as pacha.service for every setting it marks [shared]', () => {
     const keys = sharedKeys(DAEMON_UNIT);
     for (const key of ['Type', 'ExecReload', 'Restart', 'RestartPreventExitStatus', 'KillMode', 'StateDirectory', 'UMask', 'NoNewPrivileges', 'SyslogIdentifier']) {

@@ -18,6 +18,7 @@ import {
 } from '../../src/rebuild/report.js';
 
 const placed: PlaceResult = {
+  cleaned: [],
   repository: 'foo',
   location: '/opt/foo',
   targetRoot: '/opt/foo',
@@ -44,6 +45,7 @@ function report(repos = [repositoryReport(placed)], hookList = hooks): RebuildRe
   return {
     host: 'bar',
     master: 'bar_user@master.example.com:22',
+    staleStages: [],
     root: '/',
     startedAt: '2026-01-01T03:00:00.000Z',
     backupDir: '/var/lib/pacha/backups/t',
@@ -112,7 +114,7 @@ describe('report', () => {
 
   it('the dry-run plan lists what would change, refusals first, and says nothing was touched', () => {
     const plan: Plan = {
-      repository: 'foo', location: '/opt/foo', single: false, targetRoot: '/opt/foo', hostRoot: '/opt/foo', rootState: 'directory',
+      repository: 'foo', location: '/opt/foo', single: false, targetRoot: '/opt/foo', hostRoot: '/opt/foo', rootState: 'directory', leftovers: [],
       entries: [
         { path: 'a', type: 'file', action: 'replace', reason: 'content differs', mode: 0o644, uid: 0, gid: 0, size: 3, source: '/stage/a', current: { kind: 'absent' } },
         { path: 'b', type: 'file', action: 'unchanged', mode: 0o644, uid: 0, gid: 0, size: 3, current: { kind: 'absent' } },

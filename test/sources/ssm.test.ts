@@ -3,7 +3,7 @@ import { SSMServiceException } from '@aws-sdk/client-ssm';
 import { after, beforeEach, describe, test } from 'node:test';
 import { backoffDelay } from '../../src/backoff.js';
 import { resolveSettings } from '../../src/config/settings.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, SourceUnreachableError } from '../../src/errors.js';
 import {
   checkSsmPath,
   chooseSsmRegion,
@@ -30,6 +30,17 @@ function isConfigError(code: string, ...mustMention: string[]) {
     assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
     assert.equal(error.code, code);
     assert.equal(error.exitCode, 2);
+    for (const text of mustMention) assert.ok(error.message.includes(text), `'${error.message}' mentions ${text}`);
+    return true;
+  };
+}
+
+/** What passes by itself (throttling, no route): exit 3, retried by boot, never a configuration error. */
+function isTransientError(code: string, ...mustMention: string[]) {
+  return (error: unknown): boolean => {
+    assert.ok(error instanceof SourceUnreachableError, `expected a SourceUnreachableError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    assert.equal(error.exitCode, 3);
     for (const text of mustMention) assert.ok(error.message.includes(text), `'${error.message}' mentions ${text}`);
     return true;
   };
@@ -136,7 +147,7 @@ describe('SSM parameters from a real moto_server', () => {
       getParametersByPath(throttled, '/pacha/prod', retry).catch((error) => {
         throw ssmError(error, '/pacha/prod', 'us-east-1');
       }),
-      isConfigError('ESSMTHROTTLED', '/pacha/prod'),
+      isTransientError('ESSMTHROTTLED', '/pacha/prod'),
     );
     assert.equal(slept.length, 3 + 5);
   });
@@ -144,7 +155,7 @@ describe('SSM parameters from a real moto_server', () => {
   test('an unreachable endpoint names the path', async () => {
     const nowhere = await openSsm({ region: REGION, endpoint: `http://127.0.0.1:${await freePort()}` });
     after(() => nowhere.close());
-    await assert.rejects(nowhere.fleet('/pacha/prod'), isConfigError('ESSMUNREACHABLE', '/pacha/prod', 'ECONNREFUSED'));
+    await assert.rejects(nowhere.fleet('/pacha/prod'), isTransientError('ESSMUNREACHABLE', '/pacha/prod', 'ECONNREFUSED'));
   });
 
   test('an unknown region', async () => {

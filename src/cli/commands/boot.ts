@@ -2,6 +2,7 @@
 // or a script wants from it: with --dry-run the settings read, the steps, the decision and
 // the plan; otherwise the decision and how it ended. With --json, one document on stdout.
 import { runBoot, describeStep, type BootResult } from '../../boot/boot.js';
+import { guardProcess } from '../../daemon/process-guard.js';
 import { Output } from '../output.js';
 import type { GlobalOptions } from '../context.js';
 
@@ -18,6 +19,16 @@ export interface BootCommandOptions {
 export async function bootCommand(globals: GlobalOptions, options: BootCommandOptions): Promise<number> {
   const out = new Output(Boolean(globals.json));
   const dryRun = Boolean(options.dryRun);
+  // An outside fault that escapes a handler is logged; boot goes on to its own end (exit 3 at worst).
+  const unguard = dryRun ? () => undefined : guardProcess((level, message) => out.log(level, message));
+  try {
+    return await bootAndWatch(globals, options, out, dryRun);
+  } finally {
+    unguard();
+  }
+}
+
+async function bootAndWatch(globals: GlobalOptions, options: BootCommandOptions, out: Output, dryRun: boolean): Promise<number> {
   const result = await runBoot({
     globals,
     userDataPath: options.userData,

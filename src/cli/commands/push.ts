@@ -19,7 +19,7 @@ export async function pushTracked(
   if (result.status === 'diverged') {
     context.out.error(
       `the master's history of ${tracked.location} (${tracked.name}) has diverged from this host's; nothing was forced. ` +
-        `This host's history is saved on the master as ${result.ref}.`,
+        `This host's history is saved on the master as ${result.ref}; commits wait here. \`pacha status\` shows how to resolve it.`,
     );
     return { result, exitCode: ExitCode.partial };
   }

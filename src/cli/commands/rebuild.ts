@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline/promises';
 import path from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
+import { redactDeep } from '../../config/redact.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import type { Master } from '../../master/master.js';
 import { rebuild, type RebuildEvents } from '../../rebuild/rebuild.js';
@@ -92,7 +93,7 @@ export async function rebuildCommand(context: Context, hostArgument: string | un
   const { report, registered, skippedHooks } = outcome;
   context.out.say(formatReport(report));
   const file = path.join(context.stateDir, 'reports', `rebuild-${report.startedAt.replace(/[:.]/g, '-')}.json`);
-  await writeFileAtomic(file, `${JSON.stringify({ ...report, registered, skippedHooks }, null, 2)}\n`, 0o600);
+  await writeFileAtomic(file, `${JSON.stringify(redactDeep({ ...report, registered, skippedHooks }), null, 2)}\n`, 0o600);
   context.out.debug(`report written to ${file}`);
   context.out.result({ ok: report.exitCode === 0, ...report, registered, skippedHooks });
   return report.exitCode;

@@ -1,7 +1,9 @@
 // `pacha status`: what is tracked, the last commit, what waits for the master, and whether
 // the master has it. Works with the master down: status is what you read when things fail.
-import { readDaemonState, type PathStatus } from '../../daemon/status.js';
+import { readDaemonState, stateDirHealth, type PathStatus } from '../../daemon/status.js';
 import { isPachaError } from '../../errors.js';
+import { repositoryDir } from '../../master/layout.js';
+import { divergenceSteps } from '../../store/push.js';
 import type { Context } from '../context.js';
 
 export async function statusCommand(context: Context): Promise<number> {
@@ -19,11 +21,16 @@ export async function statusCommand(context: Context): Promise<number> {
       masterError = error.message;
     }
   }
+  const hostsPath = context.settings.require('pacha.hosts.path');
+  const divergenceOf = (d: { ref: string; time: string } | undefined, item: { location: string; name: string }) =>
+    d ? { ...d, steps: divergenceSteps({ masterDir: repositoryDir(hostsPath, host, item.name), ref: d.ref, location: item.location, name: item.name }) } : null;
   const daemon = await readDaemonState(context.stateDir);
   const daemonPaths: Record<string, PathStatus> = daemon.status?.paths ?? {};
   const paths = [];
   for (const item of tracked) {
     const seen = daemonPaths[item.location];
+    // Recorded by whoever saw it (the daemon, pacha push, boot), in the path's git dir.
+    const diverged = (await store.divergence(item)) ?? seen?.diverged;
     const git = store.git(item);
     const head = await store.head(item);
     const last = head ? (await git.raw(['log', '-1', '--format=%H%x00%cI%x00%s', head])).trim().split('\0') : undefined;
@@ -36,7 +43,7 @@ export async function statusCommand(context: Context): Promise<number> {
       onMaster: onMaster ? onMaster.has(item.name) : null,
       lastPush: seen?.lastPush ?? null,
       lastError: seen?.lastError ?? null,
-      diverged: seen?.diverged ?? null,
+      diverged: divergenceOf(diverged, item),
       watching: daemon.running ? (seen?.watching ?? null) : null,
       /** This path's own patterns (watch --ignore, forget); `ignoring`: every pattern that applies. */
       ignore: item.ignore ?? [],
@@ -53,6 +60,10 @@ export async function statusCommand(context: Context): Promise<number> {
   } else {
     context.out.say(`daemon: not running${daemon.status?.stopped ? ` (last stopped ${daemon.status.stopped})` : ''}`);
   }
+  const disk = await stateDirHealth(context.stateDir);
+  if (disk.problem) context.out.say(`STATE DIR ${context.stateDir}: ${disk.problem}; commits wait until it can be written`);
+  const storage = daemon.running ? daemon.status?.storage : undefined;
+  if (storage) context.out.say(`daemon: ${storage.message} (since ${storage.since})`);
   if (masterError) context.out.say(`master: unreachable (${masterError})`);
   if (paths.length === 0) context.out.say('nothing is tracked (pacha watch PATH starts tracking)');
   for (const p of paths) {
@@ -62,14 +73,18 @@ export async function statusCommand(context: Context): Promise<number> {
     if (p.lastPush) context.out.say(`  last push ${p.lastPush.time} (${p.lastPush.sha.slice(0, 12)})${p.watching ? `, ${p.watching}` : ''}`);
     if (p.lastError) context.out.say(`  last error ${p.lastError.time}: ${p.lastError.message}`);
     if (p.ignore.length) context.out.say(`  ignoring (this path): ${p.ignore.join(' ')}`);
-    if (p.diverged) context.out.say(`  DIVERGED ${p.diverged.time}: this host's history is on the master as ${p.diverged.ref}`);
+    if (p.diverged) {
+      context.out.say(`  DIVERGED since ${p.diverged.time}: the master's history is not an ancestor of this host's; nothing was forced, this host's history is on the master as ${p.diverged.ref}; commits wait here. To resolve:`);
+      p.diverged.steps.forEach((line, i) => context.out.say(`    ${i + 1}. ${line}`));
+    }
   }
   context.out.result({
     host,
     stateDir: context.stateDir,
     lastBoot: lastBoot ?? null,
     master: masterError ? { error: masterError } : { ok: true },
-    daemon: { running: daemon.running !== undefined, pid: daemon.running ?? null, started: daemon.status?.started ?? null },
+    daemon: { running: daemon.running !== undefined, pid: daemon.running ?? null, started: daemon.status?.started ?? null, storage: storage ?? null },
+    stateDirHealth: disk,
     paths,
   });
   return 0;
