@@ -9,6 +9,7 @@ import { commitMessage, contentChanges, metadataChanges, parseNameStatus, type C
 import { serializeMetadata, TEMP_PREFIX } from './capture.js';
 import { revParse, type Git } from './git.js';
 import { METADATA_PATH, type Metadata } from './metadata.js';
+import { withTrailers, type Provenance } from './provenance.js';
 
 export const BRANCH = 'refs/heads/main';
 
@@ -54,6 +55,8 @@ export async function commitSnapshot(options: {
   gitDir: string;
   metadata: Metadata;
   message?: string;
+  /** Who made it: trailers after the message (provenance.ts). */
+  provenance?: Provenance;
 }): Promise<CommitResult | null> {
   const { git, gitDir, metadata } = options;
   const tree = await writeSnapshotTree(git, path.join(gitDir, 'pacha'), metadata);
@@ -71,7 +74,7 @@ export async function commitSnapshot(options: {
   } else {
     changes = metadata.entries.filter((e) => e.type !== 'directory').map((e) => ({ kind: 'A' as const, path: e.path }));
   }
-  const message = options.message ?? commitMessage(metadata.location, changes, head === undefined);
+  const message = withTrailers(options.message ?? commitMessage(metadata.location, changes, head === undefined), options.provenance ?? {});
   const sha = (await git.raw(['commit-tree', tree, ...(head ? ['-p', head] : []), '-m', message])).trim();
   try {
     // Compare-and-swap: a concurrent commit by another pacha process is never overwritten.

@@ -11,6 +11,7 @@ import { BRANCH, commitSnapshot, type CommitResult } from './commit.js';
 import { GIT_IDENTITY, gitAt, revParse, type Git } from './git.js';
 import { chooseName, readRegistry, writeRegistry, type TrackedEntry } from './registry.js';
 import { classifyPushFailure, divergedRef } from './push.js';
+import { readHostFacts, type CommitOrigin, type HostFacts } from './provenance.js';
 
 export type { CommitResult } from './commit.js';
 
@@ -26,8 +27,15 @@ export type PushResult =
 /** The last commit known to be on the master. */
 export const PUSHED_REF = 'refs/pacha/pushed';
 
+/** Who asks for a commit: the part of pacha, and the person for a CLI command. */
+export interface CommitBy {
+  origin: CommitOrigin;
+  user?: string | undefined;
+}
+
 export class Store {
   private accounts: Accounts | undefined;
+  private facts: Promise<HostFacts> | undefined;
   private readonly ensured = new Set<string>();
 
   private constructor(
@@ -163,8 +171,14 @@ export class Store {
     return this.accounts;
   }
 
+  /** The instance and boot this process runs in (read once: neither changes while it runs). */
+  hostFacts(): Promise<HostFacts> {
+    this.facts ??= readHostFacts(this.stateDir);
+    return this.facts;
+  }
+
   /** Commit the tracked path as it is now; null when nothing changed since the last commit. */
-  async commit(tracked: TrackedPath, options: { message?: string } = {}): Promise<CommitResult | null> {
+  async commit(tracked: TrackedPath, options: { message?: string; by?: CommitBy } = {}): Promise<CommitResult | null> {
     const metadata = await captureMetadata({
       location: tracked.location,
       single: tracked.single,
@@ -179,7 +193,8 @@ export class Store {
       }
       throw error;
     });
-    return commitSnapshot({ git: this.git(tracked), gitDir: tracked.gitDir, metadata, ...options });
+    const provenance = { ...(await this.hostFacts()), ...options.by };
+    return commitSnapshot({ git: this.git(tracked), gitDir: tracked.gitDir, metadata, provenance, ...(options.message === undefined ? {} : { message: options.message }) });
   }
 
   async head(tracked: TrackedPath): Promise<string | undefined> {

@@ -1,5 +1,6 @@
 // `pacha watch PATH…`, `pacha watch --single FILE`, `pacha unwatch PATH`.
 import { UsageError } from '../../errors.js';
+import { currentUser } from '../../store/provenance.js';
 import type { Context } from '../context.js';
 import { pushTracked } from './push.js';
 
@@ -24,7 +25,7 @@ export async function watchCommand(context: Context, paths: string[], options: {
       results.push({ location: tracked.location, name: tracked.name, created: false });
       continue;
     }
-    const commit = await store.commit(tracked);
+    const commit = await store.commit(tracked, { by: { origin: 'watch', user: currentUser() } });
     context.out.say(`tracking ${tracked.location} as ${master.label}/${context.hostName()}/${tracked.name}`);
     const push = await pushTracked(context, store, master, tracked);
     worst = Math.max(worst, push.exitCode);
