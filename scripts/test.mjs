@@ -19,6 +19,7 @@ const DEBIAN = {
   shellcheck: '/usr/bin/shellcheck',
   systemd: '/usr/bin/systemd-analyze',
   'inotify-tools': '/usr/bin/inotifywait',
+  chromium: '/usr/bin/chromium',
 };
 
 function ensureDebianPackages() {

@@ -38,4 +38,9 @@ export interface Master {
   /** Environment for git commands that talk to this master (GIT_SSH_COMMAND …); never includes secrets' contents. */
   gitEnv(): Record<string, string>;
   close(): Promise<void>;
+  /**
+   * Run a read-only POSIX sh script where the hosts live and return its output (`pacha fleet`).
+   * The local master and a plain shell account can; a gated key refuses with EGATED.
+   */
+  runScript?(script: string, purpose: string): Promise<{ status: number | null; stdout: string; stderr: string }>;
 }
