@@ -59,7 +59,8 @@ th{cursor:pointer;user-select:none;background:#f5f5f5;position:sticky;top:0}
 th[aria-sort=ascending]::after{content:" \\25B2"}
 th[aria-sort=descending]::after{content:" \\25BC"}
 .state{color:#fff;border-radius:3px;padding:1px 6px;font-size:.9em}
-.reasons{color:#555;font-size:.85em;margin-top:2px}
+.reasons{color:#555;font-size:.85em;margin-top:2px;max-width:32em}
+td:nth-child(n+3):nth-child(-n+7),th{white-space:nowrap}
 .none{color:#999}
 .num{text-align:right}
 svg.timeline rect{fill:#ddd}
