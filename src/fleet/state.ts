@@ -91,7 +91,9 @@ export function hostRow(refs: HostRefs, nowMs: number, staleAfterMs: number): Ho
   const lastMain = newest(refs.repos, (r) => r.main?.time);
   const lastBeat = newest(refs.repos, (r) => r.heartbeat?.time);
   const by = lastBeat?.heartbeat?.by ?? lastMain?.main?.by ?? {};
-  const reasons: string[] = [];
+  const reasons: string[] = refs.repos
+    .filter((r) => r.unreadable)
+    .map((r) => `${r.name}: git could not read this repository on the master (another owner? run pacha fleet as the account that owns the repositories)`);
   let state: HostState = 'ok';
   if (refs.repos.length === 0) {
     state = 'empty';
@@ -100,10 +102,11 @@ export function hostRow(refs: HostRefs, nowMs: number, staleAfterMs: number): Ho
     state = 'never-pushed';
     reasons.push('its repositories exist but nothing was ever pushed to main');
   } else {
-    for (const p of paths) {
-      if (p.diverged.length > 0) reasons.push(`${p.name}: diverged (${p.diverged.length} saved histor${p.diverged.length === 1 ? 'y' : 'ies'}, newest ${p.diverged.at(-1)})`);
+    const diverged = paths.filter((p) => p.diverged.length > 0);
+    for (const p of diverged) {
+      reasons.push(`${p.name}: diverged (${p.diverged.length} saved histor${p.diverged.length === 1 ? 'y' : 'ies'}, newest ${p.diverged.at(-1)})`);
     }
-    if (reasons.length > 0) state = 'diverged';
+    if (diverged.length > 0) state = 'diverged';
     const beat = lastBeat?.heartbeat?.time;
     if (beat === undefined) {
       reasons.push('no heartbeat ever: is its daemon running?');

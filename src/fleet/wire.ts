@@ -8,6 +8,7 @@
 //   repo <host> <name>
 //   ref <refname> <committer date, unix seconds>     (refs/heads/main and refs/pacha/*)
 //   Key: value                                       (the ref's commit's trailers, one per line, unfolded)
+//   unreadable <host> <name>                         (git could not read it: another owner, a damaged repository)
 //   times <unix seconds>…                            (main's commits of the last 30 days, newest first)
 //   end
 // Two git commands per repository (measured: each costs ~35 ms on a loaded master).
@@ -39,6 +40,8 @@ export interface RepoRefs {
   diverged: RefTime[];
   /** Commit times of main since the timeline's start, unix seconds. */
   times: number[];
+  /** git could not read it (e.g. "dubious ownership": run by another user than the repositories' owner). */
+  unreadable?: boolean;
 }
 
 export interface HostRefs {
@@ -72,7 +75,8 @@ export function fleetScript(hostsPath: string, since: number, quote: (s: string)
     '    [ -e "$r/.git" ] || continue',
     "    printf 'repo\\t%s\\t%s\\n' \"$host\" \"$name\"",
     // (for-each-ref's %(trailers:key=…) ignores the key in git 2.39: the whole block is read instead.)
-    `    git -C "$r" for-each-ref --format='ref%09%(refname)%09%(committerdate:unix)%0a%(contents:trailers:only,unfold)' ${BRANCH} refs/pacha/ 2>/dev/null`,
+    `    git -C "$r" for-each-ref --format='ref%09%(refname)%09%(committerdate:unix)%0a%(contents:trailers:only,unfold)' ${BRANCH} refs/pacha/ 2>/dev/null ||`,
+    "      printf 'unreadable\\t%s\\t%s\\n' \"$host\" \"$name\"",
     "    printf 'times'",
     `    git -C "$r" log --since="@${Math.floor(since)}" -n ${MAX_TIMES} --format=' %ct' ${BRANCH} -- 2>/dev/null | tr -d '\\n'`,
     "    printf '\\n'",
@@ -127,6 +131,8 @@ export function parseFleetOutput(output: string): FleetSnapshot | undefined {
         trailersOf = repo.heartbeat;
       }
       else if (ref.startsWith(DIVERGED_PREFIX)) repo.diverged.push({ ref, time });
+    } else if (repo && kind === 'unreadable' && fields[0] === host?.host && fields[1] === repo.name) {
+      repo.unreadable = true;
     } else if (repo && (line === 'times' || line.startsWith('times '))) {
       repo.times = line
         .slice('times'.length)

@@ -188,3 +188,33 @@ test('trailers: formatted in a fixed order, one line each, parsed back; unknown 
   assert.equal(invokingUser({ LOGNAME: 'bob' }, () => 'root'), 'bob');
   assert.equal(invokingUser({}, () => 'carol'), 'carol');
 });
+
+test('wire, for real: the script reads a hosts path; a repository git refuses (another owner) is named, not silently empty', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdirSync, mkdtempSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const hosts = mkdtempSync(path.join(os.tmpdir(), 'pacha-fleet-wire-'));
+  try {
+    for (const name of ['mine', 'theirs']) {
+      const repo = path.join(hosts, 'alpha', name);
+      mkdirSync(repo, { recursive: true });
+      execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+      execFileSync('git', ['-C', repo, '-c', 'user.name=p', '-c', 'user.email=p@h', 'commit', '-q', '--allow-empty', '-m', 's\n\nPacha-Origin: push']);
+    }
+    mkdirSync(path.join(hosts, 'alpha', 'pacha_pre'));
+    mkdirSync(path.join(hosts, 'empty'));
+    execFileSync('chown', ['-R', '65534', path.join(hosts, 'alpha', 'theirs')]);
+    const output = execFileSync('sh', ['-c', fleetScript(hosts, Math.floor(Date.now() / 1000) - 86400, shellQuote)], { env: { PATH: process.env.PATH!, HOME: hosts } }).toString();
+    const snapshot = parseFleetOutput(output)!;
+    assert.deepEqual(snapshot.hosts.map((h) => [h.host, h.repos.map((r) => r.name)]), [['alpha', ['mine', 'theirs']], ['empty', []]]);
+    const [mine, theirs] = snapshot.hosts[0]!.repos;
+    assert.equal(mine!.main?.by.origin, 'push');
+    assert.equal(mine!.times.length, 1);
+    assert.equal(theirs!.unreadable, true);
+    const row = hostRow(snapshot.hosts[0]!, Date.now(), STALE);
+    assert.match(row.reasons[0]!, /^theirs: git could not read this repository on the master \(another owner\?/);
+  } finally {
+    rmSync(hosts, { recursive: true, force: true });
+  }
+});
