@@ -35,9 +35,10 @@ export async function logCommand(context: Context, argument: string, options: { 
   if (commits.length === 0) context.out.say(`no commit touched ${scope.shown}`);
   for (const commit of commits) {
     context.out.say(`${short(commit.sha)} ${commit.time} ${commit.subject}`);
+    for (const change of commit.changes) context.out.say(`    ${formatChange(change)}`);
+    // Last, as in the commit message: its trailers.
     const by = describeProvenance(commit.by);
     if (by) context.out.say(`    by ${by}`);
-    for (const change of commit.changes) context.out.say(`    ${formatChange(change)}`);
   }
   context.out.result({ ok: true, ...where(scope), commits });
   return ExitCode.ok;
