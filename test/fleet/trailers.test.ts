@@ -58,8 +58,19 @@ test('push, rollback and daemon commits carry instance, boot, origin (and the us
   assert.deepEqual(doc.hosts.map((h: { host: string; state: string; instance: string }) => [h.host, h.state, h.instance]), [['alpha', 'ok', 'i-0alpha']]);
 });
 
-test('fleet with a key enrolled through the gate: refused, saying why and what to do (exit 2)', async () => {
+test("through the gate: the daemon's heartbeat reaches the master; fleet with that key is refused, saying why and what to do (exit 2)", async () => {
   const world = await makeWorld({ ssh: true, gate: true, host: 'alpha' });
+  const etc = path.join(world.root, 'etc');
+  mkdirSync(etc);
+  writeFileSync(path.join(etc, 'app.conf'), 'v1\n');
+  world.writeConfig([`pacha.watch = ${etc}`, 'pacha.log.level = debug']);
+  const daemon = startDaemon(world.config);
+  await daemon.waitFor(/heartbeat of .*etc sent/, 60_000);
+  daemon.child.kill('SIGTERM');
+  assert.equal(await daemon.exited, 0);
+  const beat = execFileSync('git', ['-C', path.join(world.masterDir, 'alpha', 'etc'), 'log', '-1', '--format=%B', 'refs/pacha/heartbeat']).toString();
+  assert.match(beat, new RegExp(`^pacha heartbeat of alpha\n\nPacha-Boot: ${bootId}\nPacha-Origin: daemon`));
+
   const result = await world.pacha(['fleet']);
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, /this key is enrolled through the master's gate \(pacha serve\), which serves one host's repositories and runs no shell; `pacha fleet` needs to read every host/);
