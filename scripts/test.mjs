@@ -22,6 +22,7 @@ const DEBIAN = {
   acl: '/usr/bin/getfacl',
   attr: '/usr/bin/getfattr',
   'libcap2-bin': '/usr/sbin/setcap',
+  chromium: '/usr/bin/chromium',
 };
 
 function ensureDebianPackages() {

@@ -96,7 +96,7 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
     context = Context.fromSettings(gathered.settings, options.globals, out);
     stateDir = context.stateDir;
     // Later commands (status, push, rollback) talk to the master this boot found.
-    if (!dryRun) await saveBootSettings(stateDir, gathered.settings);
+    if (!dryRun) await saveBootSettings(stateDir, gathered.settings, { instance: gathered.instance });
     report.host = gathered.identity.name;
     report.identity = gathered.identity.source;
     result.settings = gathered.settings.entries().map(({ key, value, origin }) => ({ key, value, origin }));
@@ -326,7 +326,7 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
 /** Commit each path and push it (push.ts); the boot report keeps one line per path. */
 async function commitAndPush(context: Context, store: Store, master: Master, items: TrackedPath[]): Promise<{ exitCode: number; lines: string[] }> {
   const { commitAndPushAll } = await import('../cli/commands/push.js');
-  const { exitCode, paths } = await commitAndPushAll(context, store, master, items);
+  const { exitCode, paths } = await commitAndPushAll(context, store, master, items, { origin: 'boot' });
   const lines = paths.map((p) =>
     p.error ? `${p.location}: ${String(p.error.message)}` : `${p.location}: ${p.commit ? `committed ${p.changed?.length ?? 0} change(s), ` : ''}${p.push?.status}`,
   );

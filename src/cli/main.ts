@@ -98,6 +98,13 @@ export function buildProgram(): Command {
     .action(run(async () => (await import('./commands/hosts.js')).hostsCommand));
 
   program
+    .command('fleet')
+    .description('every host on the master: last push, heartbeat, instance, state (ok, stale, diverged, never-pushed, empty); exit 1 unless all are ok')
+    .option('--prometheus <file>', 'also write the node_exporter textfile (atomically), e.g. /var/lib/node_exporter/textfile/pacha.prom')
+    .option('--html <file>', 'also write one self-contained HTML page: a sortable, filterable table and a 30-day timeline per host')
+    .action(run(async () => (await import('./commands/fleet.js')).fleetCommand));
+
+  program
     .command('add-host')
     .description("create a host on the master; with --key or --keygen (run on the master), enrol the host's key for the gate")
     .argument('<host>', 'host name')

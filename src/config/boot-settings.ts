@@ -18,16 +18,32 @@ interface Saved {
   version: 1;
   written: string;
   values: Array<{ key: string; raw: string; origin: string }>;
+  /** The instance id (IMDS, else cloud-init's instance data), for the Pacha-Instance trailer. */
+  instance?: string;
 }
 
-export async function saveBootSettings(stateDir: string, settings: Settings): Promise<void> {
+export async function saveBootSettings(stateDir: string, settings: Settings, facts: { instance?: string | undefined } = {}): Promise<void> {
   const values = settings
     .entries()
     .filter((e) => !e.secret && BOOT_ONLY.test(e.origin))
     .map(({ key, value, origin }) => ({ key, raw: value, origin }));
-  const saved: Saved = { version: 1, written: new Date().toISOString(), values };
+  const saved: Saved = { version: 1, written: new Date().toISOString(), values, ...(facts.instance ? { instance: facts.instance } : {}) };
   await ensurePrivateDir(stateDir);
   await writeFileAtomic(path.join(stateDir, BOOT_SETTINGS_FILE), `${JSON.stringify(saved, null, 2)}\n`, 0o600);
+}
+
+async function readSaved(stateDir: string): Promise<Saved | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(stateDir, BOOT_SETTINGS_FILE), 'utf8')) as Saved;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The instance id the last boot saved; undefined when unknown (no boot, no instance data). */
+export async function readBootInstance(stateDir: string): Promise<string | undefined> {
+  const instance = (await readSaved(stateDir))?.instance;
+  return typeof instance === 'string' && instance !== '' ? instance : undefined;
 }
 
 /** The saved boot settings as a layer (above the config file), or undefined when there are none. */

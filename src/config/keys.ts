@@ -168,6 +168,20 @@ export const KEYS = {
     unit: 'seconds',
     help: 'Boot: how long to wait for the master before giving up (exit 3).',
   }),
+  'pacha.fleet.heartbeat': spec({
+    kind: 'integer',
+    default: 3600,
+    min: 1,
+    unit: 'seconds',
+    help: "Daemon: how often it pushes its heartbeat (the ref refs/pacha/heartbeat in each of the host's repositories on the master: a tiny commit whose date is the beat's time and whose trailers name the instance and boot), and at every start or reboot. `pacha fleet` judges liveness by it.",
+  }),
+  'pacha.fleet.stale_after': spec({
+    kind: 'integer',
+    default: 86400,
+    min: 1,
+    unit: 'seconds',
+    help: '`pacha fleet`: a host whose newest heartbeat is older than this (or that has none) is stale. Pushes do not count: an idle host whose daemon is alive is not stale.',
+  }),
 } as const;
 
 export type KeyName = keyof typeof KEYS;

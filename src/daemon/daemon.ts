@@ -16,6 +16,7 @@ import type { Master } from '../master/master.js';
 import { ignoreSettingsFrom } from '../store/ignore.js';
 import type { CommitResult, Store, TrackedPath } from '../store/store.js';
 import { clearStaleGitLocks } from './git-locks.js';
+import { startHeartbeat, type HeartbeatTimer } from './heartbeat.js';
 import { acquireDaemonLock, type DaemonLock } from './lock.js';
 import { PathWorker } from './path-worker.js';
 import { guardProcess } from './process-guard.js';
@@ -144,10 +145,13 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     ...(options.divergedRetryMs !== undefined ? { divergedRetryMs: options.divergedRetryMs } : {}),
   });
 
+  let heartbeat: HeartbeatTimer | undefined;
+
   async function onPushEvent(event: PushEvent): Promise<void> {
     const { tracked } = event;
     const time = new Date().toISOString();
     if (event.kind === 'pushed') {
+      heartbeat?.poke(tracked);
       log('info', `pushed ${tracked.location}: ${event.commits} commit${event.commits === 1 ? '' : 's'} (${event.sha.slice(0, 12)}) to ${master.label}`);
       await status.update(tracked.location, { lastPush: { time, sha: event.sha }, diverged: undefined });
     } else if (event.kind === 'failed') {
@@ -312,6 +316,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     for (const tracked of await store.list()) await addWorker(tracked);
     if (workers.size === 0) log('warn', 'nothing is tracked: set pacha.watch or run `pacha watch PATH`, then send SIGHUP');
     armReconcile();
+    heartbeat = startHeartbeat({ store, master, intervalMs: (settings.get('pacha.fleet.heartbeat') ?? 3600) * 1000, log });
     options.onReady?.();
     await stopped;
     log('info', 'stopping: finishing the commit in progress and one push attempt');
@@ -323,6 +328,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     await reconciling?.catch(() => undefined);
     for (const worker of workers.values()) await worker.stop();
     await queue.drain();
+    await heartbeat?.stop();
     for (const worker of workers.values()) await recordUnpushed(worker.tracked);
     await status.markStopped();
     await lock.release();

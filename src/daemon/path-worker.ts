@@ -101,7 +101,7 @@ export class PathWorker {
 
   private async commitOnce(reason: string, events: boolean, seen: string[]): Promise<void> {
     try {
-      const result = await this.store.commit(this.tracked);
+      const result = await this.store.commit(this.tracked, { by: { origin: 'daemon' } });
       if (result) this.hooks.committed(this.tracked, result);
       else if (events) this.hooks.log('debug', `${this.tracked.location}: ${reason}: events (${seen.join(', ')}) but nothing to commit`);
       this.hooks.commitSucceeded?.(this.tracked);

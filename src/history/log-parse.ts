@@ -2,15 +2,21 @@
 import type { Change } from '../store/changes.js';
 import { parseNameStatus } from '../store/changes.js';
 import type { MetadataEntry } from '../store/metadata.js';
+import { parseTrailerLines, type Provenance } from '../store/provenance.js';
 
-/** The format `git log` is asked for: a record mark, then fields; the subject last (it may hold anything but NUL). */
-export const LOG_FORMAT = '%x1e%H%x1f%P%x1f%cI%x1f%s';
+/**
+ * The format `git log` is asked for: a record mark, then fields; the trailers (one per line,
+ * unfolded) before the subject, which comes last (it may hold anything but NUL).
+ */
+export const LOG_FORMAT = '%x1e%H%x1f%P%x1f%cI%x1f%(trailers:only,unfold)%x1f%s';
 
 export interface LoggedCommit {
   sha: string;
   parents: string[];
   time: string;
   subject: string;
+  /** Who made it (its Pacha-* trailers). */
+  by: Provenance;
   /** Content changes git saw (name-status, renames detected), including pacha's metadata file. */
   changes: Change[];
 }
@@ -33,8 +39,9 @@ export function parseLogNameStatus(output: string): LoggedCommit[] {
       continue;
     }
     if (field.startsWith('\x1e')) {
-      const [sha = '', parents = '', time = '', ...subject] = field.slice(1).split('\x1f');
-      current = { sha, parents: parents ? parents.split(' ') : [], time, subject: subject.join('\x1f'), changes: [] };
+      const [sha = '', parents = '', time = '', trailers = '', ...subject] = field.slice(1).split('\x1f');
+      const by = parseTrailerLines(trailers.split('\n'));
+      current = { sha, parents: parents ? parents.split(' ') : [], time, subject: subject.join('\x1f'), by, changes: [] };
       commits.push(current);
       i++;
       continue;

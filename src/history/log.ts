@@ -7,6 +7,7 @@ import { BRANCH } from '../store/commit.js';
 import { revParse } from '../store/git.js';
 import { METADATA_PATH, METADATA_VERSION, type Metadata, type MetadataEntry } from '../store/metadata.js';
 import { LOG_FORMAT, parseLogNameStatus, parseMetadataLog, type LoggedCommit, type MetadataDelta } from './log-parse.js';
+import type { Provenance } from '../store/provenance.js';
 import { historyGit } from './git.js';
 import { inScope, type Scope } from './scope.js';
 
@@ -14,6 +15,8 @@ export interface HistoryEntry {
   sha: string;
   time: string;
   subject: string;
+  /** Who made it: instance, boot, origin, user (its Pacha-* trailers). */
+  by: Provenance;
   /** What the commit changed within the scope. */
   changes: Change[];
 }
@@ -23,7 +26,7 @@ function partialMetadata(entries: MetadataEntry[], single: boolean): Metadata {
 }
 
 /** One commit's changes, content and metadata alike, within the scope. Pure. */
-export function commitChanges(commit: LoggedCommit, delta: MetadataDelta | undefined, scope: Pick<Scope, 'entry' | 'whole'>, single: boolean): Change[] {
+export function commitChanges(commit: Pick<LoggedCommit, 'changes' | 'parents'>, delta: MetadataDelta | undefined, scope: Pick<Scope, 'entry' | 'whole'>, single: boolean): Change[] {
   const content = contentChanges(commit.changes);
   const listed = new Set(content.map((c) => c.path));
   const root = commit.parents.length === 0;
@@ -48,7 +51,7 @@ export async function historyOf(scope: Scope, options: { limit?: number } = {}):
   for (const commit of parseLogNameStatus(log)) {
     const changes = commitChanges(commit, deltas.get(commit.sha), scope, scope.tracked.single);
     if (changes.length === 0 && !scope.whole) continue;
-    entries.push({ sha: commit.sha, time: commit.time, subject: commit.subject, changes });
+    entries.push({ sha: commit.sha, time: commit.time, subject: commit.subject, by: commit.by, changes });
     if (options.limit !== undefined && entries.length >= options.limit) break;
   }
   return entries;

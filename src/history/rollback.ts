@@ -13,7 +13,7 @@ import { backupDirFor, placeRepository, type PlaceResult } from '../rebuild/plac
 import type { Plan } from '../rebuild/plan.js';
 import { createStage } from '../rebuild/stage.js';
 import { gitAt } from '../store/git.js';
-import type { CommitResult, Store, TrackedPath } from '../store/store.js';
+import type { CommitBy, CommitResult, Store, TrackedPath } from '../store/store.js';
 import { moveAside } from './aside.js';
 import { historyGit } from './git.js';
 import { resolveRevision, type Revision } from './revision.js';
@@ -28,6 +28,8 @@ export interface RollbackOptions {
   to: string;
   dryRun?: boolean;
   now?: Date;
+  /** Who asked (the Pacha-User trailer of the commits a rollback makes). */
+  user?: string | undefined;
 }
 
 export interface RollbackResult {
@@ -47,10 +49,10 @@ export interface RollbackResult {
 }
 
 /** Commit what is on disk, once more if another pacha process (the daemon) committed at the same moment. */
-async function commitNow(store: Store, tracked: TrackedPath, message?: string): Promise<CommitResult | null> {
+async function commitNow(store: Store, tracked: TrackedPath, by: CommitBy, message?: string): Promise<CommitResult | null> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await store.commit(tracked, message === undefined ? {} : { message });
+      return await store.commit(tracked, message === undefined ? { by } : { by, message });
     } catch (error) {
       if (isPachaError(error) && error.code === 'ECONCURRENT' && attempt < 3) continue;
       throw error;
@@ -83,6 +85,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
   const { store, scope } = options;
   const { tracked } = scope;
   const dryRun = Boolean(options.dryRun);
+  const by: CommitBy = { origin: 'rollback', user: options.user };
   // Resolved before what is on disk is committed: `--to HEAD` means the last commit as the
   // user saw it, so it discards uncommitted changes (kept in history and in the backups).
   const revision = await resolveRevision(historyGit(tracked), tracked.location, options.to, options.now);
@@ -91,7 +94,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
   // the rollback alone, and the state it replaced stays in history.
   let before: CommitResult | null = null;
   if (!dryRun) {
-    before = await commitNow(store, tracked).catch((error: unknown) => {
+    before = await commitNow(store, tracked, by).catch((error: unknown) => {
       if (isPachaError(error) && error.code === 'EGONE') return null; // the tracked path is gone: nothing to record
       throw error;
     });
@@ -128,7 +131,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
       const backup = await moveAside(plan, extra, backupDir);
       if (backup) result.movedAside.push({ path: extra, backup });
     }
-    result.commit = await commitNow(store, tracked, rollbackMessage(scope, revision, plan));
+    result.commit = await commitNow(store, tracked, by, rollbackMessage(scope, revision, plan));
     return result;
   } finally {
     await stage.remove();

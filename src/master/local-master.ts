@@ -1,5 +1,6 @@
 // Standalone mode (pacha.host = local): the master is the local directory pacha.hosts.path.
 // Same behaviour as the SSH master (LayoutMaster), answered with node:fs and a local sh.
+import { execFile } from 'node:child_process';
 import { copyFile, lstat, mkdir, readdir } from 'node:fs/promises';
 import { errnoCode } from '../errors.js';
 import { PRIVATE_PUSH_OPTIONS, repositoryDir } from './layout.js';
@@ -7,6 +8,7 @@ import { ensureRepositoryHere } from './ensure-repository.js';
 import { LayoutOperations, type MasterEntry, type MasterFs } from './layout-operations.js';
 import type { Master } from './master.js';
 import { minimalEnv } from './minimal-env.js';
+import type { ShellResult } from './ssh-fs.js';
 
 async function ignoreMissing<T>(action: Promise<T>): Promise<T | undefined> {
   try {
@@ -57,6 +59,16 @@ export class LocalMaster extends LayoutOperations implements Master {
 
   gitEnv(): Record<string, string> {
     return minimalEnv();
+  }
+
+  /** Run a read-only POSIX sh script here (`pacha fleet`), as the SSH master of a plain shell account does there. */
+  runScript(script: string): Promise<ShellResult> {
+    return new Promise((resolve) => {
+      execFile('sh', ['-c', script], { env: minimalEnv(), cwd: '/', maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
+        resolve({ status, stdout: String(stdout), stderr: String(stderr) || (error && status === 127 ? error.message : '') });
+      });
+    });
   }
 
   async close(): Promise<void> {}

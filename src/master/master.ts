@@ -44,4 +44,9 @@ export interface Master {
    */
   pushOptions(): Promise<string[]>;
   close(): Promise<void>;
+  /**
+   * Run a read-only POSIX sh script where the hosts live and return its output (`pacha fleet`).
+   * The local master and a plain shell account can; a gated key refuses with EGATED.
+   */
+  runScript?(script: string, purpose: string): Promise<{ status: number | null; stdout: string; stderr: string }>;
 }

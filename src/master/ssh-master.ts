@@ -16,7 +16,7 @@ import { LayoutOperations, type MasterOperations } from './layout-operations.js'
 import type { HookFile, HostListing, Master } from './master.js';
 import { minimalEnv } from './minimal-env.js';
 import { connectSsh, endpointLabel, type SshEndpoint } from './ssh-connect.js';
-import { SshFs } from './ssh-fs.js';
+import { SshFs, type ShellResult } from './ssh-fs.js';
 import {
   controlStopArgs,
   ensureSshStateDir,
@@ -51,6 +51,7 @@ interface Connection {
   operations: MasterOperations;
   /** Whether the key is enrolled (the gate answered). */
   gated: boolean;
+  fs: SshFs;
 }
 
 export class SshMaster implements Master {
@@ -105,6 +106,24 @@ export class SshMaster implements Master {
     return this.operations().then((o) => o.fetchHooks(host, phase, localDir));
   }
 
+  /**
+   * Run a read-only POSIX sh script where the hosts live (`pacha fleet`). Only a plain shell
+   * account can: a key enrolled through the gate sees its own host and runs no shell.
+   */
+  async runScript(script: string, purpose: string): Promise<ShellResult> {
+    const connection = await this.connect();
+    if (connection.gated) {
+      throw new ConfigError(
+        `${this.label}: this key is enrolled through the master's gate (pacha serve), which serves one host's repositories and runs no shell; ${purpose} needs to read every host`,
+        {
+          code: 'EGATED',
+          hint: 'run it on the master itself (pacha.host = local), or from an admin machine whose key is a plain (unrestricted) login on the master account',
+        },
+      );
+    }
+    return connection.fs.sh(script);
+  }
+
   /** Whether this master's key is enrolled (served by `pacha serve`) rather than a plain shell account. */
   async isGated(): Promise<boolean> {
     // Known from any earlier connection: a daemon whose connection dropped need not dial just to ask.
@@ -156,7 +175,7 @@ export class SshMaster implements Master {
     const hello = probe.status === 0 ? parseHello(probe.stdout) : undefined;
     if (!hello) {
       fs.noGateAnswer = probe.stderr.trim();
-      return { operations: new LayoutOperations(this.label, this.hostsPath, async () => fs), gated: false };
+      return { operations: new LayoutOperations(this.label, this.hostsPath, async () => fs), gated: false, fs };
     }
     if (hello.hostsPath !== this.hostsPath) {
       throw new ConfigError(`${this.label} keeps its hosts under ${hello.hostsPath} (its gate says so), but pacha.hosts.path is ${this.hostsPath}`, {
@@ -164,7 +183,7 @@ export class SshMaster implements Master {
         hint: `set pacha.hosts.path = ${hello.hostsPath}`,
       });
     }
-    return { operations: new GateClient((command) => fs.exec(command), this.label, this.hostsPath, hello), gated: true };
+    return { operations: new GateClient((command) => fs.exec(command), this.label, this.hostsPath, hello), gated: true, fs };
   }
 
   repositoryUrl(host: string, name: string): string {

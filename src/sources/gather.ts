@@ -69,6 +69,8 @@ export interface GatherOptions {
 export interface GatheredBoot {
   settings: Settings;
   identity: Identity;
+  /** The instance id: IMDS's, else cloud-init's instance data's; undefined off a cloud. */
+  instance?: string | undefined;
   report: BootStep[];
 }
 
@@ -237,7 +239,7 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
     };
     const origin = identityOrigin[identity.kind]();
     settings = settings.with([{ source: 'identity', entries: [{ key: 'pacha.hostname', value: identity.name, origin }] }]);
-    return { settings, identity, report };
+    return { settings, identity, report, instance: imdsFound?.instanceId ?? instanceFound?.instanceId };
   } finally {
     ssm?.close();
   }

@@ -12,6 +12,7 @@ import { serializeMetadata, UntrackableError } from './capture.js';
 import { revParse, type Git } from './git.js';
 import { METADATA_PATH, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
 import { decodeName, fsPath, joinNul, splitNul } from './names.js';
+import { withTrailers, type Provenance } from './provenance.js';
 
 export const BRANCH = 'refs/heads/main';
 
@@ -127,6 +128,8 @@ export async function commitSnapshot(options: {
   gitDir: string;
   metadata: Metadata;
   message?: string;
+  /** Who made it: trailers after the message (provenance.ts). */
+  provenance?: Provenance;
 }): Promise<CommitResult | null> {
   const { git, gitDir } = options;
   const { tree, metadata } = await writeSnapshotTree(git, path.join(gitDir, 'pacha'), options.metadata, path.join(gitDir, 'index'));
@@ -144,7 +147,7 @@ export async function commitSnapshot(options: {
   } else {
     changes = metadata.entries.filter((e) => e.type !== 'directory').map((e) => ({ kind: 'A' as const, path: e.path }));
   }
-  const message = options.message ?? commitMessage(metadata.location, changes, head === undefined);
+  const message = withTrailers(options.message ?? commitMessage(metadata.location, changes, head === undefined), options.provenance ?? {});
   const sha = (await git.raw(['commit-tree', tree, ...(head ? ['-p', head] : []), '-m', message])).trim();
   try {
     // Compare-and-swap: a concurrent commit by another pacha process is never overwritten.

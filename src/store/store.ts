@@ -14,6 +14,7 @@ import type { Metadata } from './metadata.js';
 import { chooseName, readRegistry, writeRegistry, type TrackedEntry } from './registry.js';
 import { trackableProblem } from './trackable.js';
 import { classifyPushFailure, divergedRef } from './push.js';
+import { readHostFacts, type CommitOrigin, type HostFacts } from './provenance.js';
 import { withWriterLock } from './writer-lock.js';
 
 export type { CommitResult } from './commit.js';
@@ -37,8 +38,15 @@ export interface Divergence {
 /** The last commit known to be on the master. */
 export const PUSHED_REF = 'refs/pacha/pushed';
 
+/** Who asks for a commit: the part of pacha, and the person for a CLI command. */
+export interface CommitBy {
+  origin: CommitOrigin;
+  user?: string | undefined;
+}
+
 export class Store {
   private accounts: Accounts | undefined;
+  private facts: Promise<HostFacts> | undefined;
   private readonly ensured = new Set<string>();
   /** Per location: the matcher of the last capture (the watcher asks it between captures). */
   private readonly matchers = new Map<string, IgnoreMatcher>();
@@ -249,6 +257,12 @@ export class Store {
     return this.accounts;
   }
 
+  /** The instance and boot this process runs in (read once: neither changes while it runs). */
+  hostFacts(): Promise<HostFacts> {
+    this.facts ??= readHostFacts(this.stateDir);
+    return this.facts;
+  }
+
   /**
    * Run `fn` as the only writer of this tracked path's git dir among pacha's processes
    * (writer-lock.ts), holding both its locks: clearing stale git locks does.
@@ -288,11 +302,11 @@ export class Store {
   }
 
   /** Commit the tracked path as it is now; null when nothing changed since the last commit. */
-  commit(tracked: TrackedPath, options: { message?: string } = {}): Promise<CommitResult | null> {
+  commit(tracked: TrackedPath, options: { message?: string; by?: CommitBy } = {}): Promise<CommitResult | null> {
     return this.locked(tracked, 'commit', () => this.commitUnlocked(tracked, options));
   }
 
-  private async commitUnlocked(tracked: TrackedPath, options: { message?: string }): Promise<CommitResult | null> {
+  private async commitUnlocked(tracked: TrackedPath, options: { message?: string; by?: CommitBy }): Promise<CommitResult | null> {
     // A registry written before these checks existed may hold such a path: never commit it.
     const problem = trackableProblem(tracked.location, this.stateDir);
     if (problem) {
@@ -309,7 +323,8 @@ export class Store {
       }
       throw error;
     });
-    return commitSnapshot({ git: this.git(tracked), gitDir: tracked.gitDir, metadata, ...options });
+    const provenance = { ...(await this.hostFacts()), ...options.by };
+    return commitSnapshot({ git: this.git(tracked), gitDir: tracked.gitDir, metadata, provenance, ...(options.message === undefined ? {} : { message: options.message }) });
   }
 
   async head(tracked: TrackedPath): Promise<string | undefined> {

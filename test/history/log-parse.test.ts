@@ -12,9 +12,9 @@ const B = 'b'.repeat(40);
 test('name-status records, renames, and file names that look like record marks', () => {
   const odd = '\x1eodd\x1fname\nwith newline';
   const output =
-    `\x1e${B}\x1f${A}\x1f2026-01-02T03:04:05+00:00\x1fsubject \x1f with separators\0\n` +
+    `\x1e${B}\x1f${A}\x1f2026-01-02T03:04:05+00:00\x1fPacha-Origin: daemon\nPacha-Boot: b-1\nSigned-off-by: x\n\x1fsubject \x1f with separators\0\n` +
     `M\0app.conf\0R087\0old name\0${odd}\0D\0gone\0` +
-    `\x1e${A}\x1f\x1f2026-01-01T00:00:00+00:00\x1ftrack /opt/foo\0\nA\0app.conf\0`;
+    `\x1e${A}\x1f\x1f2026-01-01T00:00:00+00:00\x1f\x1ftrack /opt/foo\0\nA\0app.conf\0`;
   const commits = parseLogNameStatus(output);
   assert.equal(commits.length, 2);
   assert.deepEqual(commits[0], {
@@ -22,6 +22,7 @@ test('name-status records, renames, and file names that look like record marks',
     parents: [A],
     time: '2026-01-02T03:04:05+00:00',
     subject: 'subject \x1f with separators',
+    by: { origin: 'daemon', boot: 'b-1' },
     changes: [
       { kind: 'M', path: 'app.conf' },
       { kind: 'R', path: odd, detail: 'old name' },
@@ -29,6 +30,7 @@ test('name-status records, renames, and file names that look like record marks',
     ],
   });
   assert.deepEqual(commits[1]!.parents, []);
+  assert.deepEqual(commits[1]!.by, {});
   assert.deepEqual(commits[1]!.changes, [{ kind: 'A', path: 'app.conf' }]);
   assert.deepEqual(parseLogNameStatus(''), []);
   assert.throws(() => parseLogNameStatus('garbage\0'), /unexpected git log output/);

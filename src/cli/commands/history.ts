@@ -9,6 +9,7 @@ import { resolveScope, type Scope } from '../../history/scope.js';
 import { showAt } from '../../history/show.js';
 import { planToJSON } from '../../rebuild/report.js';
 import { formatChange } from '../../store/changes.js';
+import { currentUser, describeProvenance } from '../../store/provenance.js';
 import type { MetadataEntry } from '../../store/metadata.js';
 import type { Context } from '../context.js';
 import { pushTracked } from './push.js';
@@ -35,6 +36,9 @@ export async function logCommand(context: Context, argument: string, options: { 
   for (const commit of commits) {
     context.out.say(`${short(commit.sha)} ${commit.time} ${commit.subject}`);
     for (const change of commit.changes) context.out.say(`    ${formatChange(change)}`);
+    // Last, as in the commit message: its trailers.
+    const by = describeProvenance(commit.by);
+    if (by) context.out.say(`    by ${by}`);
   }
   context.out.result({ ok: true, ...where(scope), commits });
   return ExitCode.ok;
@@ -106,7 +110,7 @@ function printRollbackPlan(context: Context, result: RollbackResult): void {
 export async function rollbackCommand(context: Context, argument: string, options: { to: string; dryRun?: boolean }): Promise<number> {
   const store = await context.store();
   const scope = await resolveScope(store, argument);
-  const result = await rollback({ store, scope, to: options.to, dryRun: Boolean(options.dryRun) });
+  const result = await rollback({ store, scope, to: options.to, dryRun: Boolean(options.dryRun), user: currentUser() });
   const { out } = context;
   let exitCode: number = ExitCode.ok;
   const problems: string[] = [];

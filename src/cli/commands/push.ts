@@ -1,7 +1,8 @@
 // `pacha push` (alias --daemon-run-once): commit every tracked path that changed, push it.
 import { ExitCode, isPachaError } from '../../errors.js';
 import type { Master } from '../../master/master.js';
-import type { PushResult, Store, TrackedPath } from '../../store/store.js';
+import { currentUser } from '../../store/provenance.js';
+import type { CommitBy, PushResult, Store, TrackedPath } from '../../store/store.js';
 import type { Context } from '../context.js';
 
 /** Push one tracked path and say what happened; a divergence is loud and exit 4. */
@@ -44,12 +45,13 @@ export async function commitAndPushAll(
   store: Store,
   master: Master,
   items: TrackedPath[],
+  by: CommitBy,
 ): Promise<{ exitCode: number; paths: PathOutcome[] }> {
   let worst: number = ExitCode.ok;
   const paths: PathOutcome[] = [];
   for (const item of items) {
     try {
-      const commit = await store.commit(item);
+      const commit = await store.commit(item, { by });
       if (commit) context.out.say(`committed ${item.location}: ${commit.changed.join(', ')}`);
       const push = await pushTracked(context, store, master, item);
       worst = Math.max(worst, push.exitCode);
@@ -72,7 +74,7 @@ export async function pushCommand(context: Context): Promise<number> {
     context.out.result({ ok: true, paths: [] });
     return 0;
   }
-  const { exitCode, paths } = await commitAndPushAll(context, store, await context.master(), tracked);
+  const { exitCode, paths } = await commitAndPushAll(context, store, await context.master(), tracked, { origin: 'push', user: currentUser() });
   context.out.result({ ok: exitCode === 0, paths });
   return exitCode;
 }

@@ -1,6 +1,7 @@
 // `pacha watch PATH…`, `pacha watch --single FILE`, `pacha unwatch PATH`, `pacha forget PATH`.
 import { UsageError } from '../../errors.js';
 import type { CommitResult } from '../../store/commit.js';
+import { currentUser } from '../../store/provenance.js';
 import type { Context } from '../context.js';
 import { pushTracked } from './push.js';
 
@@ -52,7 +53,7 @@ export async function watchCommand(context: Context, paths: string[], options: {
     }
     let commit: CommitResult | null;
     try {
-      commit = await store.commit(tracked);
+      commit = await store.commit(tracked, { by: { origin: 'watch', user: currentUser() } });
     } catch (error) {
       // Nothing recorded for a path pacha cannot hold exactly (a nested .git …): forget it again.
       await store.untrack(tracked.location, { discard: true });
