@@ -10,7 +10,7 @@
 #     -only=amazon-ebs.debian packer/            # or -only=qemu.debian
 # Both variables without a default are required even for one source (packer 1.6 asks for
 # every variable); a var file (-var-file=site.pkrvars.hcl) keeps them.
-# See docs/image.md ("Baking pacha into an image"; Xen: "Xen (XCP-ng)").
+# See the README ("Baking pacha into an image"; Xen: "Xen (XCP-ng, XenServer)").
 
 variable "aws_region" {
   type        = string
