@@ -24,6 +24,15 @@ export class Output {
     (this.json ? this.stderr : this.stdout).write(`${redactText(line)}\n`);
   }
 
+  /**
+   * The one deliberate exception to redaction: a secret the person asked to see, written to
+   * stdout once (`add-host --keygen` without --key-out). Never with --json, never to the log.
+   */
+  revealSecret(text: string): void {
+    if (this.json) throw new Error('a secret is never written with --json');
+    this.stdout.write(`${text}\n`);
+  }
+
   /** The machine-readable result (only with --json). */
   result(value: unknown): void {
     if (this.json) this.stdout.write(`${JSON.stringify(redactDeep(value), null, 2)}\n`);

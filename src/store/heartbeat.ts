@@ -54,6 +54,9 @@ export async function sendHeartbeat(store: Store, tracked: TrackedPath, master: 
   if (!(await revParse(store.git(tracked), PUSHED_REF))) return 'not-pushed';
   const date = `@${Math.floor(now.getTime() / 1000)} +0000`;
   const git = store.git(tracked, { ...master.gitEnv(), GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date });
+  // git knows the empty tree without storing it; a commit naming it must have it stored, or
+  // `git fsck` (here and on the master) reports it missing.
+  await git.raw(['hash-object', '-w', '-t', 'tree', '/dev/null']);
   const sha = (await git.raw(['commit-tree', EMPTY_TREE, '-m', heartbeatMessage(store.host, await store.hostFacts())])).trim();
   try {
     await git.raw(['push', '--porcelain', '--quiet', master.repositoryUrl(store.host, tracked.name), `+${sha}:${HEARTBEAT_REF}`]);

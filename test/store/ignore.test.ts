@@ -105,7 +105,7 @@ describe('ignore rules end to end (local master)', () => {
     assert.ok(paths[0]?.ignoring.includes('*.swp') && paths[0].ignoring.includes('*.bak') && paths[0].ignoring.includes('*.tmp'));
     const config = await world.pacha(['config']);
     assert.match(config.stdout, /pacha\.ignore +\= \*\.bak,\/local\/ +# file:/);
-    assert.match(config.stdout, /pacha\.ignore\.defaults = true +# default/);
+    assert.match(config.stdout, /pacha\.ignore\.defaults += true +# default/);
   });
 
   test('a newly matching pattern takes a tracked file out of the next commit; the history keeps it', async () => {

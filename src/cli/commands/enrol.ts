@@ -93,7 +93,7 @@ function printNewHostNeeds(context: Context, host: string, hostsPath: string, pr
   if (keyOut) say(`The private key is in ${keyOut} (0600). Store it for the new host, then delete it here.`);
   else {
     say('The private key, shown this once (store it now; it is kept nowhere on the master):');
-    say(privateKey.trimEnd());
+    context.out.revealSecret(privateKey.trimEnd());
   }
   say();
   say(`The master's host key, pinned:\n  pacha.ssh.host_key = ${pin}`);
