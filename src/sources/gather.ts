@@ -123,11 +123,19 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
   const endpoint = imdsEndpoint(env);
   const imds: ImdsResult = await step<ImdsResult>('imds', endpoint, async () => {
     if (disabled) return { value: { status: 'disabled', reason: disabled }, status: 'skipped', detail: disabled };
+    // SSM needs a region that only the metadata service can give: then a service that did
+    // not answer in time (a loaded instance) is waited for too, not taken for "not on EC2".
+    const instanceRegion = instanceData.status === 'found' && instanceData.region ? { region: instanceData.region, from: 'instance data' } : undefined;
+    const needsRegion = early.get('pacha.ssm.path') !== undefined && !chooseSsmRegion(early.get('pacha.ssm.region'), env, instanceRegion);
     const result = await retryTransient(
       `the EC2 metadata service ${endpoint}`,
       async () => {
         const r = await readImds({ endpoint });
         if (r.status !== 'disabled' && r.transient) throw new SourceUnreachableError(`the EC2 metadata service ${endpoint} failed: ${r.transient}`, { code: 'EIMDSUNAVAILABLE' });
+        const slow = (r.status === 'absent' && r.timedOut === true) || (r.status === 'found' && !r.region && r.problems.some((p) => p.endsWith('no answer in time')));
+        if (needsRegion && slow) {
+          throw new SourceUnreachableError(`the EC2 metadata service ${endpoint} did not answer in time, and SSM needs the region it gives`, { code: 'EIMDSUNAVAILABLE' });
+        }
         return r;
       },
       wait,
@@ -157,23 +165,7 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
         : instanceFound?.region
           ? { region: instanceFound.region, from: `instance data ${instanceFound.path}` }
           : undefined;
-      let region = chooseSsmRegion(early.get('pacha.ssm.region'), env, instanceRegion);
-      if (!region && imds.status === 'absent' && imds.timedOut) {
-        // The region can only come from the metadata service, which did not answer in time:
-        // a slow service (or a loaded instance) is waited for like any transient fault.
-        const again = await retryTransient(
-          `the EC2 metadata service ${endpoint} (for the region of SSM)`,
-          async () => {
-            const r = await readImds({ endpoint });
-            if (r.status !== 'found' || !r.region) {
-              throw new SourceUnreachableError(`the EC2 metadata service ${endpoint} gave no region (${r.status === 'found' ? 'no placement/region' : r.status === 'absent' ? r.reason : r.status})`, { code: 'EIMDSUNAVAILABLE' });
-            }
-            return r;
-          },
-          wait,
-        );
-        region = { region: again.region!, from: 'the EC2 instance metadata' };
-      }
+      const region = chooseSsmRegion(early.get('pacha.ssm.region'), env, instanceRegion);
       if (!region) {
         throw new ConfigError(`no AWS region to read the SSM path ${ssmPath.path} (from ${ssmPath.from})`, {
           code: 'ESSMREGION',

@@ -111,7 +111,7 @@ test('a 1,000-file burst reaches the master', async () => {
   await until('first push', () => readIn(w.repo, 'top.conf') === 'top = 1\n' && inSync(w.gitDir, w.repo));
   mkdirSync(path.join(w.etc, 'burst'));
   for (let i = 0; i < 1000; i++) writeFileSync(path.join(w.etc, 'burst', `f${i}.conf`), `n = ${i}\n`);
-  await until('all 1,000 files', () => readIn(w.repo, 'burst/f999.conf') === 'n = 999\n' && readIn(w.repo, 'burst/f0.conf') === 'n = 0\n');
+  await until('all 1,000 files', () => readIn(w.repo, 'burst/f999.conf') === 'n = 999\n' && readIn(w.repo, 'burst/f0.conf') === 'n = 0\n', 60_000);
   const files = masterMetadata(w.repo)!.entries.filter((e) => e.path.startsWith('burst/'));
   assert.equal(files.length, 1000);
 });
