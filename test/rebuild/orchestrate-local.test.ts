@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
+import { forgeRepository } from '../helpers/forge.js';
 import { makeWorld, type World } from '../helpers/world.js';
 
 let world: World;
@@ -63,21 +64,15 @@ test('--root places everything under another directory and leaves the host alone
 });
 
 /** A repository on the master as a hostile or broken master could hold it. */
-function forgeRepository(host: string, metadata: unknown, files: Record<string, string>): void {
-  const repo = path.join(world.masterDir, host, 'foo');
-  mkdirSync(path.join(repo, '.pacha'), { recursive: true });
-  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(repo, name), text);
-  writeFileSync(path.join(repo, '.pacha/metadata.json'), JSON.stringify(metadata));
-  execFileSync('git', ['-C', repo, 'add', '-A']);
-  execFileSync('git', ['-C', repo, '-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-qm', 'forged']);
+function forgeOnMaster(host: string, metadata: unknown, files: Record<string, string>): void {
+  forgeRepository(path.join(world.masterDir, host, 'foo'), { ...files, '.pacha/metadata.json': JSON.stringify(metadata) });
 }
 
 const owner = { user: { name: 'root', id: 0 }, group: { name: 'root', id: 0 } };
 
 test("a repository whose metadata names a path with '..' is refused and nothing is written", async () => {
   const outside = path.join(world.dir, 'outside-dotdot');
-  forgeRepository('evil1', {
+  forgeOnMaster('evil1', {
     version: 1,
     location: path.join(world.root, 'srv/app'),
     host: 'evil1',
@@ -97,7 +92,7 @@ test("a repository whose metadata names a path with '..' is refused and nothing 
 test('a repository that would write through a symlinked directory is refused', async () => {
   const outside = path.join(world.dir, 'outside-link');
   mkdirSync(outside);
-  forgeRepository('evil2', {
+  forgeOnMaster('evil2', {
     version: 1,
     location: path.join(world.root, 'srv/app2'),
     host: 'evil2',

@@ -8,6 +8,7 @@ import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, rm
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { exactSnapshot } from '../helpers/tree.js';
+import { forgeRepository } from '../helpers/forge.js';
 import { makeWorld, type World } from '../helpers/world.js';
 
 const bytes = (dir: string, ...parts: Array<string | number[]>): Buffer =>
@@ -137,14 +138,7 @@ describe('.pacha is pacha\'s own', () => {
     mkdirSync(decoy);
     const target = path.join(world.root, 'opt/evil');
     writeFileSync(path.join(decoy, 'metadata.json'), JSON.stringify({ version: 2, location: target, host: 'evil', single: false, entries: [{ path: '.', type: 'directory', mode: 0o755, user: { id: 0 }, group: { id: 0 } }, { path: 'x', type: 'file', mode: 0o644, user: { id: 0 }, group: { id: 0 } }] }));
-    const repo = path.join(world.masterDir, 'evil/evil');
-    mkdirSync(repo, { recursive: true });
-    writeFileSync(path.join(repo, 'x'), 'x\n');
-    symlinkSync(decoy, path.join(repo, '.pacha'));
-    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args]);
-    git('init', '-q', '-b', 'main');
-    git('add', '-A');
-    git('commit', '-q', '-m', 'evil');
+    forgeRepository(path.join(world.masterDir, 'evil/evil'), { x: 'x\n' }, (repo) => symlinkSync(decoy, path.join(repo, '.pacha')));
     const r = await world.pacha(['rebuild', 'evil', '--yes']);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stderr, /no readable \.pacha\/metadata\.json/);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { trackableProblem } from '../../src/store/trackable.js';
+import { forgeRepository } from '../helpers/forge.js';
 import { makeWorld } from '../helpers/world.js';
 
 describe('trackableProblem', () => {
@@ -59,16 +60,12 @@ describe('pacha watch refuses them, clearly, recording nothing', () => {
 
 test('a repository on the master whose location contains this host\'s state dir is refused by rebuild; nothing touched', async () => {
   const world = await makeWorld({ ssh: false });
-  const repo = path.join(world.masterDir, 'evil/all');
-  mkdirSync(path.join(repo, '.pacha'), { recursive: true });
   const root = { user: { id: 0 }, group: { id: 0 } };
   const entries = [{ path: '.', type: 'directory', mode: 0o755, ...root }, { path: 'planted', type: 'file', mode: 0o644, size: 2, ...root }];
-  writeFileSync(path.join(repo, '.pacha/metadata.json'), JSON.stringify({ version: 2, location: world.dir, host: 'evil', single: false, entries }));
-  writeFileSync(path.join(repo, 'planted'), 'x\n');
-  const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args]);
-  git('init', '-q', '-b', 'main');
-  git('add', '-A');
-  git('commit', '-q', '-m', 'evil');
+  forgeRepository(path.join(world.masterDir, 'evil/all'), {
+    '.pacha/metadata.json': JSON.stringify({ version: 2, location: world.dir, host: 'evil', single: false, entries }),
+    planted: 'x\n',
+  });
   const r = await world.pacha(['rebuild', 'evil', '--yes']);
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stderr, /cannot be placed: it contains pacha's state dir/);
