@@ -9,8 +9,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Context, GlobalOptions } from '../cli/context.js';
-import type { Output } from '../cli/output.js';
+import type { Context, GlobalOptions } from '../context.js';
+import type { Output } from '../log.js';
 import type { KeyName } from '../config/keys.js';
 import { KEYS } from '../config/keys.js';
 import { loadSettings } from '../config/load.js';
@@ -18,7 +18,7 @@ import type { Settings } from '../config/settings.js';
 import { ExitCode, isPachaError } from '../errors.js';
 import type { HostListing, Master } from '../master/master.js';
 import type { RebuildEvents } from '../rebuild/rebuild.js';
-import type { RebuildReport } from '../rebuild/report.js';
+import { hookDoneLine, hookOutputLine, type RebuildReport } from '../rebuild/report.js';
 import { saveBootSettings } from '../config/boot-settings.js';
 import { gatherBootSettings, type BootStep, type GatherOptions, type StepStatus } from '../sources/gather.js';
 import { readRegistry } from '../store/registry.js';
@@ -92,7 +92,7 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
       onRetry: (what, attempt, error, delayMs) =>
         out.info(`boot: ${what} not answering (attempt ${attempt}: ${isPachaError(error) ? error.message : 'internal error'}); next try in ${(delayMs / 1000).toFixed(1)} s`),
     });
-    const { Context } = await import('../cli/context.js');
+    const { Context } = await import('../context.js');
     context = Context.fromSettings(gathered.settings, options.globals, out);
     stateDir = context.stateDir;
     // Later commands (status, push, rollback) talk to the master this boot found.
@@ -283,6 +283,8 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
       report.rebuild = summarizeRebuild(r);
       const { formatReport } = await import('../rebuild/report.js');
       context.out.info(formatReport(r));
+      const { writeRebuildReport } = await import('../rebuild/report-file.js');
+      context.out.debug(`rebuild report written to ${await writeRebuildReport(context.stateDir, outcome)}`);
       const t = r.totals;
       const detail = `${t.repositories} path(s), ${t.written} written, ${r.hooks.length} hook(s)${t.hooksFailed ? `, ${t.hooksFailed} failed` : ''}${t.ownersNotFound ? `, ${t.ownersNotFound} owner(s) not found` : ''}${t.notRestored ? `, ${t.notRestored} not restored` : ''}`;
       return { value: r, status: r.exitCode === 0 ? 'ok' : 'error', detail };
@@ -323,10 +325,10 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
   return worst;
 }
 
-/** Commit each path and push it (push.ts); the boot report keeps one line per path. */
+/** Commit each path and push it (store/commit-and-push.ts); the boot report keeps one line per path. */
 async function commitAndPush(context: Context, store: Store, master: Master, items: TrackedPath[]): Promise<{ exitCode: number; lines: string[] }> {
-  const { commitAndPushAll } = await import('../cli/commands/push.js');
-  const { exitCode, paths } = await commitAndPushAll(context, store, master, items, { origin: 'boot' });
+  const { commitAndPushAll, sayCommitAndPush } = await import('../store/commit-and-push.js');
+  const { exitCode, paths } = await commitAndPushAll(store, master, items, { origin: 'boot' }, sayCommitAndPush(context.out));
   const lines = paths.map((p) =>
     p.error ? `${p.location}: ${String(p.error.message)}` : `${p.location}: ${p.commit ? `committed ${p.changed?.length ?? 0} change(s), ` : ''}${p.push?.status}`,
   );
@@ -336,8 +338,8 @@ async function commitAndPush(context: Context, store: Store, master: Master, ite
 /** A boot runs unattended (a service): the rebuild's progress goes to the log. */
 function rebuildLog(out: Output): RebuildEvents {
   return {
-    hookOutput: (phase, name, stream, line) => out.info(`[pacha_${phase}/${name}${stream === 'stderr' ? ' !' : ''}] ${line}`),
-    hookDone: (phase, r) => out.info(`hook pacha_${phase}/${r.name}: ${r.timedOut ? 'timed out' : r.exitCode === 0 ? 'ok' : `exit ${r.exitCode ?? r.signal}`}`),
+    hookOutput: (phase, name, stream, line) => out.info(hookOutputLine(phase, name, stream, line)),
+    hookDone: (phase, r) => out.info(hookDoneLine(phase, r)),
     registered: (name, location, outcome) => {
       if (outcome === 'kept-local') out.warn(`${location} has local commits the master lacks: its local history is kept`);
       else out.debug(`${name}: ${outcome} (${location})`);

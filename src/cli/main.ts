@@ -4,7 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { redactDeep, redactText } from '../config/redact.js';
 import { ExitCode, isPachaError, privilegeError } from '../errors.js';
-import type { Context, GlobalOptions } from './context.js';
+import type { Context, GlobalOptions } from '../context.js';
 import { translateLegacyArgs } from './legacy.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -18,7 +18,7 @@ function run<A extends unknown[]>(load: () => Promise<Action<A>>) {
     const globals = command.optsWithGlobals() as GlobalOptions;
     let context: Context | undefined;
     try {
-      const { Context } = await import('./context.js');
+      const { Context } = await import('../context.js');
       context = await Context.create(globals);
       const action = await load();
       const code = await action(context, ...(args.slice(0, -1) as A));

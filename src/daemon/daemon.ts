@@ -5,8 +5,8 @@
 //   SIGTERM/SIGINT: stop watching, finish the commit in progress (and pending events), one push attempt, resolve
 //   SIGHUP: reload the settings: pacha.watch added/removed, delays, frequency
 import path from 'node:path';
-import type { Level } from '../cli/output.js';
-import { Output } from '../cli/output.js';
+import type { Level } from '../log.js';
+import { Output } from '../log.js';
 import type { Settings } from '../config/settings.js';
 import type { BackoffOptions } from '../backoff.js';
 import { backoffDelay } from '../backoff.js';

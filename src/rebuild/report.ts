@@ -1,6 +1,7 @@
 // What a rebuild did, for the person who ran it at 3 a.m. (short, the bad news first
 // visible) and for machines (--json, and the copy kept under the state dir).
 import { ExitCode } from '../errors.js';
+import type { HookPhase, OutputStream } from '../hooks/index.js';
 import type { OwnerNotFound } from './owners.js';
 import type { PlaceResult } from './place.js';
 import type { Plan } from './plan.js';
@@ -244,6 +245,21 @@ export function formatReport(report: RebuildReport): string {
     lines.push(`Exit ${report.exitCode}: ${why.join(', ') || 'completed with failures'}.`);
   }
   return lines.join('\n');
+}
+
+/** A line a hook wrote, as the log shows it: `[pacha_pre/10-db !] text` (the `!` marks stderr). */
+export function hookOutputLine(phase: HookPhase, name: string, stream: OutputStream, line: string): string {
+  return `[pacha_${phase}/${name}${stream === 'stderr' ? ' !' : ''}] ${line}`;
+}
+
+/** How a hook ended: `hook pacha_post/20-app: exit 3`, with its duration when asked. */
+export function hookDoneLine(
+  phase: HookPhase,
+  r: { name: string; exitCode: number | null; signal?: string | null; timedOut?: boolean; durationMs: number },
+  options: { duration?: boolean } = {},
+): string {
+  const status = r.timedOut ? 'timed out' : r.exitCode === 0 ? 'ok' : `exit ${r.exitCode ?? r.signal}`;
+  return `hook pacha_${phase}/${r.name}: ${status}${options.duration ? ` (${Math.round(r.durationMs)} ms)` : ''}`;
 }
 
 export function notRestoredLine(n: NotRestored): string {

@@ -130,6 +130,17 @@ describe('pacha boot: the crash story from the image', { concurrency: false }, (
     assert.doesNotMatch(hookEnv, /PRIVATE KEY|AWS_SECRET|PACHA_SSH/);
     assertNoSecret(r.stdout, r.stderr, readFileSync(path.join(bar.state, 'boot.json'), 'utf8'), hookEnv);
     assert.match(r.stderr, /boot .* bar: rebuild: 1 path, \d+ written, 2 hooks: exit 0/);
+    // The rebuild's own report, as `pacha rebuild` keeps it (a boot's rebuild once left none).
+    const reports = readdirSync(path.join(bar.state, 'reports')).filter((f) => /^rebuild-.*\.json$/.test(f));
+    assert.equal(reports.length, 1, `one rebuild report: ${reports.join(', ')}`);
+    const reportFile = path.join(bar.state, 'reports', reports[0]!);
+    assert.equal(statSync(reportFile).mode & 0o777, 0o600);
+    const kept = JSON.parse(readFileSync(reportFile, 'utf8')) as { host: string; exitCode: number; hooks: unknown[]; registered: Array<{ location: string; outcome: string }> };
+    assert.equal(kept.host, 'bar');
+    assert.equal(kept.exitCode, 0);
+    assert.equal(kept.hooks.length, 2);
+    assert.deepEqual(kept.registered.map((x) => x.outcome), ['tracked']);
+    assertNoSecret(readFileSync(reportFile, 'utf8'));
   });
 
   test('pacha status shows the last boot', async () => {

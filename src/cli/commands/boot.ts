@@ -3,8 +3,8 @@
 // the plan; otherwise the decision and how it ended. With --json, one document on stdout.
 import { runBoot, describeStep, type BootResult } from '../../boot/boot.js';
 import { guardProcess } from '../../daemon/process-guard.js';
-import { Output } from '../output.js';
-import type { GlobalOptions } from '../context.js';
+import { Output } from '../../log.js';
+import type { GlobalOptions } from '../../context.js';
 
 export interface BootCommandOptions {
   userData?: string;

@@ -1,6 +1,6 @@
 // `pacha config` (alias --config-values): every key, its value and its origin; secrets redacted.
 import { configReference } from '../../config/reference.js';
-import type { Context } from '../context.js';
+import type { Context } from '../../context.js';
 
 export async function configCommand(context: Context, options: { check?: boolean; reference?: boolean }): Promise<number> {
   const { settings, out } = context;

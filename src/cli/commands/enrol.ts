@@ -9,7 +9,7 @@ import { checkHostName } from '../../config/values.js';
 import { ConfigError, OperationError, UsageError } from '../../errors.js';
 import { EnrolmentProblem, enrolledLines, parsePublicKey, type ForcedCommand, type PublicKey } from '../../master/enrol/authorized-keys.js';
 import { enrolHost, generateKeyPair, readHostKey, readKeysFile, revokeHost } from '../../master/enrol/enrol.js';
-import type { Context } from '../context.js';
+import type { Context } from '../../context.js';
 
 export interface EnrolOptions {
   key?: string;

@@ -6,7 +6,7 @@ import { fleetHtml } from '../../fleet/html.js';
 import { writePrometheusFile } from '../../fleet/prometheus.js';
 import { readFleet } from '../../fleet/read.js';
 import { countStates, fleetExitCode, fleetRows, formatAge } from '../../fleet/state.js';
-import type { Context } from '../context.js';
+import type { Context } from '../../context.js';
 
 export interface FleetOptions {
   prometheus?: string;

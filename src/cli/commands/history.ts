@@ -11,7 +11,7 @@ import { planToJSON } from '../../rebuild/report.js';
 import { formatChange } from '../../store/changes.js';
 import { currentUser, describeProvenance } from '../../store/provenance.js';
 import type { MetadataEntry } from '../../store/metadata.js';
-import type { Context } from '../context.js';
+import type { Context } from '../../context.js';
 import { pushTracked } from './push.js';
 
 const short = (sha: string): string => sha.slice(0, 12);

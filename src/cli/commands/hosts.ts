@@ -1,7 +1,7 @@
 // `pacha hosts` and `pacha add-host HOST`: the master's side, over SSH or locally.
 import { UsageError } from '../../errors.js';
 import { checkHostName } from '../../config/values.js';
-import type { Context } from '../context.js';
+import type { Context } from '../../context.js';
 import { enrolCommand, removeHostCommand, type EnrolOptions } from './enrol.js';
 
 export async function hostsCommand(context: Context): Promise<number> {

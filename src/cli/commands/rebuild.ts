@@ -1,13 +1,21 @@
 // `pacha rebuild [HOST]` (alias --rebuild HOST): confirmation, progress and the summary.
 import { createInterface } from 'node:readline/promises';
-import path from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
-import { redactDeep } from '../../config/redact.js';
-import { writeFileAtomic } from '../../fs/atomic.js';
 import type { Master } from '../../master/master.js';
 import { rebuild, type RebuildEvents } from '../../rebuild/rebuild.js';
-import { formatBytes, formatPlan, formatReport, formatRepositoryLine, notRestoredLine, planToJSON, repositoryReport } from '../../rebuild/report.js';
-import type { Context } from '../context.js';
+import { writeRebuildReport, rebuildRecordJSON } from '../../rebuild/report-file.js';
+import {
+  formatBytes,
+  formatPlan,
+  formatReport,
+  formatRepositoryLine,
+  hookDoneLine,
+  hookOutputLine,
+  notRestoredLine,
+  planToJSON,
+  repositoryReport,
+} from '../../rebuild/report.js';
+import type { Context } from '../../context.js';
 
 export interface RebuildCommandOptions {
   directory?: string;
@@ -50,9 +58,8 @@ function events(context: Context, dryRun: boolean): RebuildEvents {
       if (!dryRun && context.options.verbose) out.say(formatPlan([plan]));
     },
     hooksSkipped: (phase, skipped) => skipped.forEach((s) => out.say(`skipping pacha_${phase}/${s.name}: ${s.reason}`)),
-    hookOutput: (phase, name, stream, line) => out.say(`[pacha_${phase}/${name}${stream === 'stderr' ? ' !' : ''}] ${line}`),
-    hookDone: (phase, r) =>
-      out.say(`hook pacha_${phase}/${r.name}: ${r.timedOut ? 'timed out' : r.exitCode === 0 ? 'ok' : `exit ${r.exitCode ?? r.signal}`} (${Math.round(r.durationMs)} ms)`),
+    hookOutput: (phase, name, stream, line) => out.say(hookOutputLine(phase, name, stream, line)),
+    hookDone: (phase, r) => out.say(hookDoneLine(phase, r, { duration: true })),
     placing: (p) => {
       placedBytes += p.bytes;
       out.progress(`placing ${p.repository}: ${p.path} (${formatBytes(placedBytes)})`);
@@ -90,11 +97,10 @@ export async function rebuildCommand(context: Context, hostArgument: string | un
     context.out.result({ ok: true, dryRun: true, host, plans: planToJSON(outcome.plans), notRestored: outcome.notRestored });
     return outcome.notRestored.length ? ExitCode.partial : 0;
   }
-  const { report, registered, skippedHooks } = outcome;
+  const { report } = outcome;
   context.out.say(formatReport(report));
-  const file = path.join(context.stateDir, 'reports', `rebuild-${report.startedAt.replace(/[:.]/g, '-')}.json`);
-  await writeFileAtomic(file, `${JSON.stringify(redactDeep({ ...report, registered, skippedHooks }), null, 2)}\n`, 0o600);
+  const file = await writeRebuildReport(context.stateDir, outcome);
   context.out.debug(`report written to ${file}`);
-  context.out.result({ ok: report.exitCode === 0, ...report, registered, skippedHooks });
+  context.out.result({ ok: report.exitCode === 0, ...rebuildRecordJSON(outcome) });
   return report.exitCode;
 }

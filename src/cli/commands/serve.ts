@@ -5,7 +5,7 @@ import { loadSettings } from '../../config/load.js';
 import { checkHostName } from '../../config/values.js';
 import { REFUSED_PREFIX, REFUSED_STATUS } from '../../master/gate/protocol.js';
 import { serve } from '../../master/gate/serve.js';
-import type { GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../../context.js';
 
 export async function serveCommand(globals: GlobalOptions, host: string): Promise<number> {
   const problem = checkHostName(host);

@@ -4,7 +4,7 @@ import { readDaemonState, stateDirHealth, type PathStatus } from '../../daemon/s
 import { isPachaError } from '../../errors.js';
 import { repositoryDir } from '../../master/layout.js';
 import { divergenceSteps } from '../../store/push.js';
-import type { Context } from '../context.js';
+import type { Context } from '../../context.js';
 
 export async function statusCommand(context: Context): Promise<number> {
   const store = await context.store();

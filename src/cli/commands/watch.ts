@@ -2,7 +2,7 @@
 import { UsageError } from '../../errors.js';
 import type { CommitResult } from '../../store/commit.js';
 import { currentUser } from '../../store/provenance.js';
-import type { Context } from '../context.js';
+import type { Context } from '../../context.js';
 import { pushTracked } from './push.js';
 
 function listSome(items: readonly string[], max = 5): string {

@@ -1,17 +1,12 @@
-// The daemon as a process: the built CLI (`pacha daemon`) once it routes the command, else
-// the fixture that runs the same command module.
+// The daemon as a process: the built CLI, `pacha -c CONFIG daemon`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import { CLI } from '../../helpers/cli.js';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/daemon-cli.ts', import.meta.url));
-
 function command(config: string): string[] {
-  const routed = existsSync(CLI) && readFileSync(CLI, 'utf8').includes('commands/daemon.js');
-  return routed ? [CLI, '-c', config, 'daemon'] : ['--import', 'tsx', FIXTURE, '-c', config];
+  return [CLI, '-c', config, 'daemon'];
 }
 
 export interface DaemonProcess {

@@ -2,14 +2,14 @@
 // and (opened only when a command needs them) the local store and the master.
 import os from 'node:os';
 import path from 'node:path';
-import { loadSettings, requireMasterSettings } from '../config/load.js';
-import type { KeyName } from '../config/keys.js';
-import type { Settings } from '../config/settings.js';
-import { checkHostName } from '../config/values.js';
-import { ConfigError } from '../errors.js';
-import type { Master } from '../master/master.js';
-import type { Store } from '../store/store.js';
-import { Output } from './output.js';
+import { loadSettings, requireMasterSettings } from './config/load.js';
+import type { KeyName } from './config/keys.js';
+import type { Settings } from './config/settings.js';
+import { checkHostName } from './config/values.js';
+import { ConfigError } from './errors.js';
+import type { Master } from './master/master.js';
+import type { Store } from './store/store.js';
+import { Output } from './log.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -69,7 +69,7 @@ export class Context {
   }
 
   store(): Promise<Store> {
-    this.storePromise ??= Promise.all([import('../store/store.js'), import('../store/ignore.js')]).then(async ([{ Store }, { ignoreSettingsFrom }]) => {
+    this.storePromise ??= Promise.all([import('./store/store.js'), import('./store/ignore.js')]).then(async ([{ Store }, { ignoreSettingsFrom }]) => {
       const store = await Store.open(this.stateDir, this.hostName(), ignoreSettingsFrom(this.settings));
       store.lockOptions = { onWait: (pid) => this.out.info(`waiting for PID ${pid} (the daemon?) to finish committing or pushing`) };
       return store;
@@ -80,7 +80,7 @@ export class Context {
   master(): Promise<Master> {
     if (!this.masterPromise) {
       requireMasterSettings(this.settings);
-      this.masterPromise = import('../master/open.js').then(({ openMaster }) => openMaster(this.settings, this.stateDir));
+      this.masterPromise = import('./master/open.js').then(({ openMaster }) => openMaster(this.settings, this.stateDir));
     }
     return this.masterPromise;
   }

@@ -1,7 +1,7 @@
 // Where a command's words go. Human lines go to stdout; with --json, stdout carries exactly
 // one JSON document and the human lines move to stderr. Logs always go to stderr, one line
 // per event, without timestamps under systemd (JOURNAL_STREAM: the journal adds its own).
-import { redactDeep, redactText } from '../config/redact.js';
+import { redactDeep, redactText } from './config/redact.js';
 
 export type Level = 'error' | 'warn' | 'info' | 'debug';
 const RANK: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
