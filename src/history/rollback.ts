@@ -7,7 +7,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, isPachaError, OperationError, UsageError } from '../errors.js';
-import { entryLocation, inspectAndPlan, lstatOrUndefined } from '../rebuild/inspect.js';
+import { entryLocation, lstatOrUndefined } from '../rebuild/inspect.js';
+import { inspectAndPlan } from '../rebuild/rebuild.js';
 import { loadTargetAccounts, recordedNames } from '../rebuild/owners.js';
 import { backupDirFor, placeRepository, type PlaceResult } from '../rebuild/place.js';
 import type { Plan } from '../rebuild/plan.js';

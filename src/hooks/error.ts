@@ -5,7 +5,7 @@
 import { constants } from 'node:os';
 import path from 'node:path';
 import { OperationError } from '../errors.js';
-import type { HookPhase, HookResult } from './run.js';
+import type { HookPhase, HookResult } from './types.js';
 
 /** Conventional meanings of shell exit codes (the ones worth a word). */
 const EXIT_CODE_MEANINGS: Record<number, string> = {

@@ -3,6 +3,7 @@
 export { compareNamesC, orderHooks } from './order.js';
 export type { HookEntry, HookEntryType, HookOrder, SkippedHook } from './order.js';
 export { DEFAULT_KILL_GRACE_MS, hookEnvironment, hookFailed, runHooks } from './run.js';
-export type { HookContext, HookPhase, HookResult, HookRun, OutputStream, RunHooksOptions } from './run.js';
+export type { HookRun, RunHooksOptions } from './run.js';
+export type { HookContext, HookPhase, HookResult, OutputStream } from './types.js';
 export { HookError, describeHookEnd } from './error.js';
 export type { HookErrorOptions } from './error.js';

@@ -8,18 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { errnoCode } from '../errors.js';
 import { HookError } from './error.js';
 import { LineSplitter } from './lines.js';
-
-export type HookPhase = 'pre' | 'post';
-export type OutputStream = 'stdout' | 'stderr';
-
-/** What the caller tells every hook about the rebuild. */
-export interface HookContext {
-  PACHA_HOST: string;
-  /** The rebuild's staging directory (also the hooks' working directory). */
-  PACHA_STAGE: string;
-  /** Where files are placed: "/" normally, the --root directory otherwise. */
-  PACHA_ROOT: string;
-}
+import type { HookContext, HookPhase, HookResult, OutputStream } from './types.js';
 
 export interface RunHooksOptions {
   phase: HookPhase;
@@ -36,19 +25,6 @@ export interface RunHooksOptions {
   onOutput?: (name: string, stream: OutputStream, line: string) => void;
   /** Time between SIGTERM and SIGKILL once a hook timed out. */
   killGraceMs?: number;
-}
-
-export interface HookResult {
-  name: string;
-  /** null when it died of a signal or never started. */
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  durationMs: number;
-  /** errno code (ENOENT, EACCES, ENOEXEC …) when the hook could not be started at all. */
-  startError?: string;
-  /** Its last lines on stderr, for the error message and the report. */
-  stderrTail: string[];
 }
 
 export interface HookRun {

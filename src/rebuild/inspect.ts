@@ -5,13 +5,10 @@ import { constants, type Stats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, OperationError } from '../errors.js';
-import type { Accounts } from '../accounts.js';
 import { typeOf } from '../store/capture.js';
 import type { EntryType, Metadata } from '../store/metadata.js';
 import { decodeName, fsPath } from '../store/names.js';
 import { readXattrs, type Xattrs } from '../store/xattrs.js';
-import { planRepository, targetRootOf, type Plan } from './plan.js';
-import { resolveOwners } from './owners.js';
 
 export type TargetFacts =
   | { kind: 'absent' }
@@ -260,21 +257,4 @@ async function findExtras(targetRoot: string, metadata: Metadata, facts: Map<str
     }
   }
   return extras.sort();
-}
-
-/**
- * The read-only half of placing one repository: inspect its stage and its target, then
- * plan. `metadata` must come from validateMetadata; `accounts` from loadTargetAccounts.
- */
-export async function inspectAndPlan(options: {
-  repository: string;
-  metadata: Metadata;
-  stageTree: string;
-  root: string;
-  accounts: Accounts;
-}): Promise<Plan> {
-  const { repository, metadata, stageTree, root, accounts } = options;
-  const staged = await inspectStage(stageTree, metadata, repository);
-  const target = await inspectTarget(targetRootOf(metadata, root), metadata, staged);
-  return planRepository({ repository, metadata, root, staged, target, owners: resolveOwners(metadata.entries, accounts) });
 }

@@ -3,10 +3,12 @@
 // Nothing on the host is touched before every repository is staged, planned and judged
 // safe, and the pre hooks have passed.
 import path from 'node:path';
+import type { Accounts } from '../accounts.js';
 import { MasterError, OperationError, UsageError } from '../errors.js';
 import { orderHooks, runHooks, type HookResult, type OutputStream } from '../hooks/index.js';
 import type { Master } from '../master/master.js';
 import { sanitizeName } from '../store/registry.js';
+import type { Metadata } from '../store/metadata.js';
 import type { Store } from '../store/store.js';
 import { trackableProblem } from '../store/trackable.js';
 import { inspectStage, inspectTarget } from './inspect.js';
@@ -114,15 +116,12 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
     const accounts = await loadTargetAccounts(options.root, mergeNames(staged));
     const backupDir = backupDirFor(options.stateDir, new Date(started));
     for (const repository of staged) {
-      const stagedFiles = await inspectStage(repository.tree, repository.metadata, repository.name);
-      const target = await inspectTarget(targetRootOf(repository.metadata, options.root), repository.metadata, stagedFiles);
-      const plan = planRepository({
+      const plan = await inspectAndPlan({
         repository: repository.name,
         metadata: repository.metadata,
+        stageTree: repository.tree,
         root: options.root,
-        staged: stagedFiles,
-        target,
-        owners: resolveOwners(repository.metadata.entries, accounts),
+        accounts,
         backupRoot: path.join(backupDir, hostRootOf(repository.metadata)),
       });
       // A master's metadata may name a parent of (or a place inside) this host's state dir.
@@ -210,6 +209,26 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   } finally {
     await stage.remove();
   }
+}
+
+/**
+ * The read-only half of placing one repository: inspect its stage and its target, then
+ * plan. `metadata` must come from validateMetadata; `accounts` from loadTargetAccounts.
+ */
+export async function inspectAndPlan(options: {
+  repository: string;
+  metadata: Metadata;
+  stageTree: string;
+  root: string;
+  accounts: Accounts;
+  /** Where displaced entries go (the rebuild's backup dir); without it, the plan's default. */
+  backupRoot?: string;
+}): Promise<Plan> {
+  const { repository, metadata, stageTree, root, accounts } = options;
+  const staged = await inspectStage(stageTree, metadata, repository);
+  const target = await inspectTarget(targetRootOf(metadata, root), metadata, staged);
+  const owners = resolveOwners(metadata.entries, accounts);
+  return planRepository({ repository, metadata, root, staged, target, owners, ...(options.backupRoot !== undefined ? { backupRoot: options.backupRoot } : {}) });
 }
 
 function mergeNames(staged: StagedRepository[]): { users: Set<string>; groups: Set<string> } {

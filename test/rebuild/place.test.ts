@@ -6,7 +6,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { OperationError } from '../../src/errors.js';
-import { inspectAndPlan } from '../../src/rebuild/inspect.js';
+import { inspectAndPlan } from '../../src/rebuild/rebuild.js';
 import { loadTargetAccounts, recordedNames } from '../../src/rebuild/owners.js';
 import { backupDirFor, placeRepository, type PlaceProgress } from '../../src/rebuild/place.js';
 import { validateMetadata } from '../../src/rebuild/validate.js';
