@@ -1,15 +1,12 @@
-// Every expected failure is a PachaError: a stable code, the exit code DESIGN.md gives it,
-// a message that names what is at fault, and a hint that says what to do next.
+// Every expected failure is a PachaError: a code from the closed catalogue (error-codes.ts),
+// which fixes its exit status, a message that names what is at fault, and a hint that says
+// what to do next. The classes say which kind of failure it is; the code says which one.
 // The CLI prints these without a stack trace; anything else is a bug and keeps its stack.
 
-export const ExitCode = {
-  ok: 0,
-  failed: 1,
-  usage: 2,
-  unreachable: 3,
-  partial: 4,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+import { exitCodeOf, type CodeWithExit, type ErrorCode } from './error-codes.js';
+import { ExitCode } from './error-codes.js';
+
+export { ExitCode, type CodeWithExit, type ErrorCode } from './error-codes.js';
 
 export interface PachaErrorOptions {
   hint?: string;
@@ -19,15 +16,15 @@ export interface PachaErrorOptions {
 
 export class PachaError extends Error {
   override name = 'PachaError';
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, exitCode: ExitCode, message: string, options: PachaErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: PachaErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.exitCode = exitCode;
+    this.exitCode = exitCodeOf(code);
     this.hint = options.hint;
     this.details = options.details;
   }
@@ -41,23 +38,23 @@ export class PachaError extends Error {
 export class UsageError extends PachaError {
   override name = 'UsageError';
   constructor(message: string, options: PachaErrorOptions = {}) {
-    super('EUSAGE', ExitCode.usage, message, options);
+    super('EUSAGE', message, options);
   }
 }
 
 /** Bad configuration (file, environment, user data, SSM): exit 2, nothing touched. */
 export class ConfigError extends PachaError {
   override name = 'ConfigError';
-  constructor(message: string, options: PachaErrorOptions & { code?: string } = {}) {
-    super(options.code ?? 'ECONFIG', ExitCode.usage, message, options);
+  constructor(message: string, options: PachaErrorOptions & { code?: CodeWithExit<2> } = {}) {
+    super(options.code ?? 'ECONFIG', message, options);
   }
 }
 
 /** The master cannot be reached or cannot be trusted (host key): exit 3, nothing touched. */
 export class MasterUnreachableError extends PachaError {
   override name = 'MasterUnreachableError';
-  constructor(message: string, options: PachaErrorOptions & { code?: string } = {}) {
-    super(options.code ?? 'EUNREACHABLE', ExitCode.unreachable, message, options);
+  constructor(message: string, options: PachaErrorOptions & { code?: CodeWithExit<3> } = {}) {
+    super(options.code ?? 'EUNREACHABLE', message, options);
   }
 }
 
@@ -68,24 +65,24 @@ export class MasterUnreachableError extends PachaError {
  */
 export class SourceUnreachableError extends PachaError {
   override name = 'SourceUnreachableError';
-  constructor(message: string, options: PachaErrorOptions & { code?: string } = {}) {
-    super(options.code ?? 'ESOURCEUNREACHABLE', ExitCode.unreachable, message, options);
+  constructor(message: string, options: PachaErrorOptions & { code?: CodeWithExit<3> } = {}) {
+    super(options.code ?? 'ESOURCEUNREACHABLE', message, options);
   }
 }
 
 /** The master answered but refused or failed the request: exit 1. */
 export class MasterError extends PachaError {
   override name = 'MasterError';
-  constructor(message: string, options: PachaErrorOptions & { code?: string } = {}) {
-    super(options.code ?? 'EMASTER', ExitCode.failed, message, options);
+  constructor(message: string, options: PachaErrorOptions & { code?: CodeWithExit<1> } = {}) {
+    super(options.code ?? 'EMASTER', message, options);
   }
 }
 
 /** A local operation failed (store, rebuild, hooks): exit 1. */
 export class OperationError extends PachaError {
   override name = 'OperationError';
-  constructor(code: string, message: string, options: PachaErrorOptions = {}) {
-    super(code, ExitCode.failed, message, options);
+  constructor(code: CodeWithExit<1>, message: string, options: PachaErrorOptions = {}) {
+    super(code, message, options);
   }
 }
 

@@ -4,13 +4,13 @@
 // answers and refuses (a wrong host key, our key not authorized) fails at once: waiting
 // would not change its answer.
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff.js';
-import { ExitCode, MasterUnreachableError, isPachaError } from '../errors.js';
+import { ExitCode, MasterUnreachableError, isPachaError, type ErrorCode } from '../errors.js';
 
 /** 0.5 s, 1 s, 2 s … capped at 30 s, each drawn in [0, delay]. */
 export const BOOT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, factor: 2, jitter: 1 };
 
 /** Codes of a master that answered: retrying cannot help. */
-const DEFINITIVE = new Set(['EHOSTKEY', 'EAUTH', 'ENOKEY', 'EBADKEY']);
+const DEFINITIVE = new Set<ErrorCode>(['EHOSTKEY', 'EAUTH', 'ENOKEY', 'EBADKEY']);
 
 /** Whether a failed attempt is worth another: the master is unreachable, not refusing. Pure. */
 export function isWorthRetrying(error: unknown): boolean {

@@ -5,7 +5,7 @@
 // so a lock is live only if that very process still runs.
 import { readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { ExitCode, PachaError } from '../errors.js';
+import { PachaError } from '../errors.js';
 import { createExclusive, formatLock, isHolderAlive, parseLock, selfIdentity, takeOverStale } from '../fs/process-lock.js';
 
 export { formatLock, parseLock, selfIdentity, type ProcessIdentity } from '../fs/process-lock.js';
@@ -13,7 +13,7 @@ export { formatLock, parseLock, selfIdentity, type ProcessIdentity } from '../fs
 export class DaemonLockedError extends PachaError {
   override name = 'DaemonLockedError';
   constructor(lockFile: string, pid: number) {
-    super('EDAEMONLOCKED', ExitCode.usage, `another pacha daemon (PID ${pid}) holds ${lockFile}`, {
+    super('EDAEMONLOCKED', `another pacha daemon (PID ${pid}) holds ${lockFile}`, {
       hint: `stop it first (systemctl stop pacha, or kill ${pid}); one daemon per state dir`,
       details: { lockFile, pid },
     });
@@ -42,7 +42,7 @@ export async function acquireDaemonLock(stateDir: string): Promise<DaemonLock> {
     if (holder && (await isHolderAlive(holder))) throw new DaemonLockedError(file, holder.pid);
     await takeOverStale(file, holder);
   }
-  throw new PachaError('EDAEMONLOCKED', ExitCode.failed, `could not take ${file}: it keeps changing`, {
+  throw new PachaError('ELOCKCHANGING', `could not take ${file}: it keeps changing`, {
     hint: 'another pacha daemon is starting at the same moment; try again',
   });
 }

@@ -10,7 +10,7 @@ export function hostsPathMissing(label: string, hostsPath: string): MasterError 
 
 export function notADirectory(label: string, dir: string): MasterError {
   return new MasterError(`${label}: ${dir} exists but is not a directory`, {
-    code: 'ENOTDIR',
+    code: 'EMASTERNOTDIR',
     hint: `move ${dir} aside on the master, then try again`,
   });
 }

@@ -8,7 +8,7 @@
 import type { GetParametersByPathCommandInput, GetParametersByPathCommandOutput, Parameter } from '@aws-sdk/client-ssm';
 import { backoffDelay, sleep as realSleep, type BackoffOptions } from '../backoff.js';
 import type { Layer } from '../config/settings.js';
-import { ConfigError, SourceUnreachableError, errnoCode, type PachaError } from '../errors.js';
+import { ConfigError, SourceUnreachableError, errnoCode, type CodeWithExit, type PachaError } from '../errors.js';
 
 export type SendFn = (input: GetParametersByPathCommandInput) => Promise<GetParametersByPathCommandOutput>;
 
@@ -201,9 +201,9 @@ export function ssmError(error: unknown, path: string, region: string): PachaErr
   const name = error && typeof error === 'object' && 'name' in error ? String(error.name) : '';
   const code = errnoCode(error);
   const where = `SSM path ${path} (region ${region})`;
-  const make = (errorCode: string, message: string, hint: string): ConfigError =>
+  const make = (errorCode: CodeWithExit<2>, message: string, hint: string): ConfigError =>
     new ConfigError(message, { code: errorCode, hint, cause: error, details: { path, region } });
-  const transient = (errorCode: string, message: string, hint: string): SourceUnreachableError =>
+  const transient = (errorCode: CodeWithExit<3>, message: string, hint: string): SourceUnreachableError =>
     new SourceUnreachableError(message, { code: errorCode, hint, cause: error, details: { path, region } });
   if (name === 'AccessDeniedException' || name === 'AccessDenied') {
     return make(

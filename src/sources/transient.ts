@@ -3,7 +3,7 @@
 // with jittered backoff until pacha.boot.timeout, counted from the start of boot, runs out;
 // then exit 3 (unreachable), so systemd starts boot again. Anything else fails at once.
 import { backoffDelay, sleep as realSleep, type BackoffOptions } from '../backoff.js';
-import { ExitCode, SourceUnreachableError, isPachaError } from '../errors.js';
+import { ExitCode, SourceUnreachableError, isPachaError, type CodeWithExit } from '../errors.js';
 
 /** 0.5 s, 1 s, 2 s … capped at 15 s, each drawn in [0, delay] (a fleet booting together spreads out). */
 export const SOURCE_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 15_000, factor: 2, jitter: 1 };
@@ -46,7 +46,7 @@ export async function retryTransient<T>(what: string, call: () => Promise<T>, wa
 function gaveUp(what: string, attempts: number, last: unknown, timeoutSeconds: number): SourceUnreachableError {
   const message = isPachaError(last) ? last.message : String(last);
   return new SourceUnreachableError(`${what} did not answer within ${timeoutSeconds} s (pacha.boot.timeout, ${attempts} attempt${attempts === 1 ? '' : 's'}); last error: ${message}`, {
-    code: isPachaError(last) ? last.code : 'ESOURCEUNREACHABLE',
+    code: isPachaError(last) && last.exitCode === ExitCode.unreachable ? (last.code as CodeWithExit<3>) : 'ESOURCEUNREACHABLE',
     hint: 'nothing was touched; the next boot (or a restart of pacha.service) tries again. Check the network and the endpoint, or raise pacha.boot.timeout',
     cause: last,
   });

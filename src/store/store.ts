@@ -403,7 +403,7 @@ export class Store {
       const message = `push of ${tracked.location} to ${where} failed: ${failure.summary}`;
       if (failure.kind === 'unreachable' || failure.kind === 'host-key' || failure.kind === 'key') {
         throw new MasterUnreachableError(message, {
-          code: { 'host-key': 'EHOSTKEY', key: 'ESSHKEY', unreachable: 'EUNREACHABLE' }[failure.kind],
+          code: ({ 'host-key': 'EHOSTKEY', key: 'EPUSHKEY', unreachable: 'EUNREACHABLE' } as const)[failure.kind],
           hint: `the commits are safe in the local store and will be pushed on the next try${failure.kind === 'key' ? ' (make the key file 0600, owned by the user running pacha)' : ''}`,
           cause: error,
         });

@@ -54,7 +54,7 @@ export function masterBehaviour(kind: string, open: OpenMaster): void {
   test(`${kind}: addHost refuses a file in the way and unsafe names`, () =>
     withMaster(async (master, hostsPath) => {
       writeFileSync(path.join(hostsPath, 'file'), '');
-      await assert.rejects(master.addHost('file'), (e) => e instanceof MasterError && e.code === 'ENOTDIR');
+      await assert.rejects(master.addHost('file'), (e) => e instanceof MasterError && e.code === 'EMASTERNOTDIR');
       for (const bad of ['', '..', '.', 'a/b']) {
         await assert.rejects(master.addHost(bad), (e) => e instanceof MasterError && e.code === 'EBADNAME', bad);
       }
