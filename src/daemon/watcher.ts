@@ -29,9 +29,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, OperationError } from '../errors.js';
+import { TEMP_PREFIX as PACHA_TEMP_PREFIX } from '../fs/temp-name.js';
 
-/** pacha's own temporary files (atomic writes inside a tracked path, rollback): never a change. */
-export const PACHA_TEMP_PREFIX = '.pacha-tmp-';
 
 export function isIgnoredName(name: string): boolean {
   return name.startsWith(PACHA_TEMP_PREFIX);

@@ -2,7 +2,7 @@
 // under the same layout placing uses for what it displaces: <backups>/<time>/<host path>.
 // The same keeping as placing's (keepInBackups): a rename, or across filesystems a copy first.
 import { OperationError } from '../errors.js';
-import { ancestorProblem, entryLocation, lstatOrUndefined } from '../rebuild/inspect.js';
+import { ancestorProblem, entryLocation, lstatOrUndefined } from '../fs/entry.js';
 import { keepInBackups } from '../rebuild/place.js';
 import type { Plan } from '../rebuild/plan.js';
 

@@ -1,7 +1,7 @@
 // `pacha diff`'s second half: what changed in the metadata git does not keep (full mode,
 // owner, group, type, symlink target), entry by entry, between two metadata documents. Pure.
 import type { Metadata, MetadataEntry, Owner } from '../store/metadata.js';
-import { byteOrder } from '../store/capture.js';
+import { byteOrder } from '../fs/byte-order.js';
 import { inScope, type Scope } from './scope.js';
 
 export type MetadataField = 'type' | 'mode' | 'user' | 'group' | 'target';

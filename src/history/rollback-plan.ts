@@ -5,7 +5,7 @@
 // - Whatever is in the scope now but was not at REV (the plan's extras) is moved aside:
 //   a rollback makes the scope equal to REV, and nothing is ever deleted outright.
 import path from 'node:path';
-import { TEMP_PREFIX } from '../store/capture.js';
+import { isPachaTemp } from '../fs/temp-name.js';
 import type { Metadata } from '../store/metadata.js';
 import { PLAN_ACTIONS, type Plan, type PlanAction } from '../rebuild/plan.js';
 import { inScope, type Scope } from './scope.js';
@@ -38,7 +38,7 @@ export function limitPlan(plan: Plan, scope: ScopeLike): Plan {
   const entries = plan.entries.filter((e) => inScope(scope, e.path) || e.action === 'create' || e.action === 'replace');
   const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
   for (const e of entries) counts[e.action]++;
-  const extras = plan.extras.filter((p) => inScope(scope, p) && !path.posix.basename(p).startsWith(TEMP_PREFIX));
+  const extras = plan.extras.filter((p) => inScope(scope, p) && !isPachaTemp(path.posix.basename(p)));
   const kept = new Set(entries.map((e) => e.path));
   const ownersNotFound = plan.ownersNotFound
     .map((o) => ({ ...o, paths: o.paths.filter((p) => kept.has(p)) }))

@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, isPachaError, OperationError, UsageError } from '../errors.js';
-import { entryLocation, lstatOrUndefined } from '../rebuild/inspect.js';
+import { entryLocation, lstatOrUndefined } from '../fs/entry.js';
 import { inspectAndPlan } from '../rebuild/rebuild.js';
 import { loadTargetAccounts, recordedNames } from '../rebuild/owners.js';
 import { backupDirFor, placeRepository, type PlaceResult } from '../rebuild/place.js';

@@ -16,6 +16,8 @@
 // The original chmod-ed every hook 0755 and ran them in os.listdir() order; we never change
 // a hook's mode: a file the admin left non-executable is reported as skipped.
 
+import { byteOrder } from '../fs/byte-order.js';
+
 export type HookEntryType = 'file' | 'directory' | 'symlink' | 'other';
 
 /** One directory entry; structurally the same as Master's HookFile. */
@@ -36,11 +38,6 @@ export interface HookOrder {
   run: string[];
   /** Everything else, in the same byte order, each with the reason it does not run. */
   skipped: SkippedHook[];
-}
-
-/** Byte order of the UTF-8 encodings: what strcmp gives in the C locale. */
-export function compareNamesC(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 // Suffixes of files a package manager leaves beside a configuration file it updated.
@@ -73,7 +70,7 @@ function typeExclusion(entry: HookEntry): string | undefined {
 
 /** Decide which entries of a hook directory run and in which order. */
 export function orderHooks(entries: readonly HookEntry[]): HookOrder {
-  const sorted = [...entries].sort((a, b) => compareNamesC(a.name, b.name));
+  const sorted = [...entries].sort((a, b) => byteOrder(a.name, b.name));
   const run: string[] = [];
   const skipped: SkippedHook[] = [];
   for (const entry of sorted) {

@@ -2,7 +2,7 @@
 // interface: the SSH master answers it with SFTP and exec, the local one with node:fs.
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { compareNamesC } from '../hooks/order.js';
+import { byteOrder } from '../fs/byte-order.js';
 import type { HookFile, HostListing, Master } from './master.js';
 import { hostsPathMissing, notADirectory } from './master-errors.js';
 import {
@@ -90,7 +90,7 @@ export class LayoutOperations implements MasterOperations {
     if (!entries) return [];
     await mkdir(localDir, { recursive: true, mode: 0o700 });
     const hooks: HookFile[] = [];
-    for (const entry of [...entries].sort((a, b) => compareNamesC(a.name, b.name))) {
+    for (const entry of [...entries].sort((a, b) => byteOrder(a.name, b.name))) {
       const hook: HookFile = { name: entry.name, mode: entry.mode & 0o7777, type: typeFromMode(entry.mode) };
       if (isCopiedHook(hook)) {
         hook.localPath = path.join(localDir, entry.name);

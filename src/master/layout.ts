@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { MasterError } from '../errors.js';
 import { NEUTRAL_ATTRIBUTES } from '../git-attributes.js';
-import { compareNamesC } from '../hooks/order.js';
+import { byteOrder } from '../fs/byte-order.js';
 import type { HookFile } from './master.js';
 
 export type HookPhase = 'pre' | 'post';
@@ -76,7 +76,7 @@ export function isRepository(entry: DirEntry): boolean {
 
 /** Names in C-locale (byte) order, the order hooks run in (src/hooks/order.ts). */
 export function sortNames(names: Iterable<string>): string[] {
-  return [...names].sort(compareNamesC);
+  return [...names].sort(byteOrder);
 }
 
 /** The type of an entry from its st_mode. */

@@ -1,8 +1,9 @@
 // Standalone mode (pacha.host = local): the master is the local directory pacha.hosts.path.
 // Same behaviour as the SSH master (LayoutMaster), answered with node:fs and a local sh.
 import { execFile } from 'node:child_process';
-import { copyFile, lstat, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { errnoCode } from '../errors.js';
+import { lstatOrUndefined } from '../fs/entry.js';
 import { PRIVATE_PUSH_OPTIONS, repositoryDir } from './layout.js';
 import { ensureRepositoryHere } from './ensure-repository.js';
 import { LayoutOperations, type MasterEntry, type MasterFs } from './layout-operations.js';
@@ -23,11 +24,11 @@ export const localFs: MasterFs = {
   async list(dir: string): Promise<MasterEntry[] | undefined> {
     const names = await ignoreMissing(readdir(dir));
     if (!names) return undefined;
-    const entries = await Promise.all(names.map(async (name) => ({ name, mode: (await ignoreMissing(lstat(`${dir}/${name}`)))?.mode })));
+    const entries = await Promise.all(names.map(async (name) => ({ name, mode: (await lstatOrUndefined(`${dir}/${name}`))?.mode })));
     return entries.filter((e): e is MasterEntry => e.mode !== undefined);
   },
   async lstatMode(file: string): Promise<number | undefined> {
-    return (await ignoreMissing(lstat(file)))?.mode;
+    return (await lstatOrUndefined(file))?.mode;
   },
   async mkdir(dir: string): Promise<boolean> {
     try {

@@ -1,13 +1,13 @@
 // What is there now: the staged checkout (what will be placed) and the target (what it
 // would displace). Read-only. Never follows a symlink: every path is lstat'ed, and its
 // ancestors below the root too, so a symlinked directory is seen, not walked through.
-import { constants, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode, OperationError } from '../errors.js';
-import { typeOf } from '../store/capture.js';
-import type { EntryType, Metadata } from '../store/metadata.js';
-import { decodeName, fsPath } from '../store/names.js';
+import { OperationError } from '../errors.js';
+import { ancestorProblem, entryLocation, entryType, lstatOrUndefined, type EntryType } from '../fs/entry.js';
+import { decodeName, fsPath } from '../fs/names.js';
+import { sameBytes } from '../fs/same-bytes.js';
+import type { Metadata } from '../store/metadata.js';
 import { readXattrs, type Xattrs } from '../store/xattrs.js';
 
 export type TargetFacts =
@@ -49,49 +49,6 @@ export interface TargetInspection {
   extras: string[];
 }
 
-export function entryType(stats: Stats): EntryType {
-  return typeOf(stats);
-}
-
-/** Absolute path of an entry under a root ('.' is the root itself). */
-export function entryLocation(root: string, entryPath: string): string {
-  return entryPath === '.' ? root : path.join(root, entryPath);
-}
-
-/** lstat, or undefined when nothing is there. */
-export async function lstatOrUndefined(file: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(fsPath(file));
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
-  }
-}
-
-export type AncestorProblem = { path: string; problem: 'symlink' | 'not-directory' | 'absent' };
-
-/**
- * The first directory strictly between `root` and the entry that is not a real directory,
- * or undefined when all are. `verified` caches relative paths already seen to be real
- * directories (pass the same set for a whole tree).
- */
-export async function ancestorProblem(root: string, entryPath: string, verified: Set<string>): Promise<AncestorProblem | undefined> {
-  if (entryPath === '.') return undefined;
-  const parts = entryPath.split('/');
-  let rel = '';
-  for (const part of parts.slice(0, -1)) {
-    rel = rel ? `${rel}/${part}` : part;
-    if (verified.has(rel)) continue;
-    const stats = await lstatOrUndefined(path.join(root, rel));
-    if (!stats) return { path: rel, problem: 'absent' };
-    if (stats.isSymbolicLink()) return { path: rel, problem: 'symlink' };
-    if (!stats.isDirectory()) return { path: rel, problem: 'not-directory' };
-    verified.add(rel);
-  }
-  return undefined;
-}
-
 /** Run `fn` over `items` with at most `limit` in flight, results in order; after a failure nothing new starts. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -110,28 +67,6 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-const CHUNK = 64 * 1024;
-
-/** Whether two regular files hold the same bytes, read in chunks (never whole into memory). */
-export async function sameBytes(a: string, b: string): Promise<boolean> {
-  const flags = constants.O_RDONLY | constants.O_NOFOLLOW;
-  const [fa, fb] = await Promise.all([open(fsPath(a), flags), open(fsPath(b), flags)]);
-  try {
-    const [sa, sb] = await Promise.all([fa.stat(), fb.stat()]);
-    if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
-    const bufA = Buffer.allocUnsafe(CHUNK);
-    const bufB = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const [ra, rb] = await Promise.all([fa.read(bufA, 0, CHUNK, null), fb.read(bufB, 0, CHUNK, null)]);
-      if (ra.bytesRead !== rb.bytesRead) return false;
-      if (ra.bytesRead === 0) return true;
-      if (!bufA.subarray(0, ra.bytesRead).equals(bufB.subarray(0, rb.bytesRead))) return false;
-    }
-  } finally {
-    await Promise.all([fa.close(), fb.close()]);
-  }
 }
 
 function stageError(repository: string, entryPath: string, why: string): OperationError {

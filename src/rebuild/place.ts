@@ -8,16 +8,17 @@
 // - Directories are created 0700 and given their mode and owner last, deepest first, so a
 //   0555 or foreign-owned directory does not block placing what it contains.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { chmod, cp, link, lchown, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { errnoCode, isPachaError, OperationError } from '../errors.js';
-import { fsPath } from '../store/names.js';
+import { fsPath } from '../fs/names.js';
 import { writeXattr } from '../store/xattrs.js';
-import { ancestorProblem, entryLocation, entryType, lstatOrUndefined, mapLimit } from './inspect.js';
-import { TEMP_PREFIX, type Plan, type PlannedEntry, type PlanAction } from './plan.js';
+import { ancestorProblem, entryLocation, entryType, isInside, lstatOrUndefined } from '../fs/entry.js';
+import { isPachaTemp, tempNameBeside } from '../fs/temp-name.js';
+import { mapLimit } from './inspect.js';
+import type { Plan, PlannedEntry, PlanAction } from './plan.js';
 import type { OwnerNotFound } from './owners.js';
 
 export interface PlaceProgress {
@@ -74,13 +75,6 @@ function unsafe(plan: Plan, entryPath: string, why: string): OperationError {
   });
 }
 
-/** Whether `child` is `parent` or lies beneath it (lexically; both absolute). */
-function isInside(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
-}
-
-const tempNameBeside = (target: string): string => path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
 
 const CHUNK = 256 * 1024;
 const NOFOLLOW_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -142,7 +136,7 @@ class Placement {
     const found = [...this.plan.leftovers];
     if (this.plan.single) {
       const names = await readdir(targetRoot).catch(() => [] as string[]);
-      found.push(...names.filter((n) => n.startsWith(TEMP_PREFIX)));
+      found.push(...names.filter(isPachaTemp));
     }
     for (const relative of found) {
       const file = path.join(targetRoot, relative);

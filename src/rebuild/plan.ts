@@ -2,6 +2,7 @@
 // everything it needs was read beforehand (inspect.ts, owners.ts), so `--dry-run` prints
 // exactly what a real run would do, and nothing here can touch the system.
 import path from 'node:path';
+import { isPachaTemp, TEMP_NAME_LENGTH } from '../fs/temp-name.js';
 import { deviceNumbers } from '../store/capture.js';
 import { sameXattrs } from '../store/xattrs.js';
 import { SKIPPED_TYPES, type EntryType, type Metadata, type MetadataEntry } from '../store/metadata.js';
@@ -80,9 +81,6 @@ export interface PlanInput {
 /** Linux's limits: a path handed to a system call (with its NUL) and one name in it, in bytes. */
 export const PATH_MAX = 4096;
 export const NAME_MAX = 255;
-/** What placing adds beside a file: `.pacha-tmp-` and 16 hex digits. */
-export const TEMP_PREFIX = '.pacha-tmp-';
-const TEMP_NAME_BYTES = TEMP_PREFIX.length + 16;
 const SHOWN_LIMIT_REFUSALS = 5;
 
 /**
@@ -95,7 +93,7 @@ export function checkPathLimits(targetRoot: string, entryPath: string, backupRoo
   const long = entryPath.split('/').find((name) => bytes(name) > NAME_MAX);
   if (long !== undefined) return `a name of ${bytes(long)} bytes is longer than the ${NAME_MAX} a file system allows`;
   const target = entryPath === '.' ? targetRoot : path.join(targetRoot, entryPath);
-  const temp = path.join(path.dirname(target), 'x'.repeat(TEMP_NAME_BYTES));
+  const temp = path.join(path.dirname(target), 'x'.repeat(TEMP_NAME_LENGTH));
   const longest = Math.max(bytes(target), bytes(temp), backupRoot ? bytes(path.join(backupRoot, entryPath)) : 0);
   if (longest >= PATH_MAX) {
     const depth = entryPath.split('/').length;
@@ -228,8 +226,8 @@ export function planRepository(input: PlanInput): Plan {
     rootState: target.root,
     entries,
     ownersNotFound: owners.notFound,
-    extras: target.extras.filter((p) => !path.posix.basename(p).startsWith(TEMP_PREFIX)),
-    leftovers: target.extras.filter((p) => path.posix.basename(p).startsWith(TEMP_PREFIX)),
+    extras: target.extras.filter((p) => !isPachaTemp(path.posix.basename(p))),
+    leftovers: target.extras.filter((p) => isPachaTemp(path.posix.basename(p))),
     refused,
     counts,
     bytes,

@@ -5,8 +5,8 @@
 import path from 'node:path';
 import { OperationError } from '../errors.js';
 import { ENTRY_TYPES as TYPES, METADATA_VERSION, READABLE_VERSIONS, type EntryType, type Metadata, type MetadataEntry, type Owner } from '../store/metadata.js';
-import { byteOrder } from '../store/capture.js';
-import { isCanonicalName } from '../store/names.js';
+import { byteOrder } from '../fs/byte-order.js';
+import { isCanonicalName } from '../fs/names.js';
 import { VOLATILE_ROOTS } from '../store/trackable.js';
 
 const ENTRY_TYPES: ReadonlySet<string> = new Set<EntryType>(TYPES);

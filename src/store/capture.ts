@@ -7,28 +7,13 @@ import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Accounts } from '../accounts.js';
 import { errnoCode, OperationError } from '../errors.js';
+import { byteOrder } from '../fs/byte-order.js';
+import { entryType } from '../fs/entry.js';
+import { isPachaTemp } from '../fs/temp-name.js';
 import type { IgnoreMatcher } from './ignore.js';
-import { METADATA_VERSION, type EntryType, type Metadata, type MetadataEntry } from './metadata.js';
-import { decodeName, encodeName, fsPath } from './names.js';
+import { METADATA_VERSION, type Metadata, type MetadataEntry } from './metadata.js';
+import { decodeName, fsPath } from '../fs/names.js';
 import { readXattrs } from './xattrs.js';
-
-/** pacha's own temporary files beside a target (rebuild, rollback): never tracked. */
-export const TEMP_PREFIX = '.pacha-tmp-';
-
-export function byteOrder(a: string, b: string): number {
-  return Buffer.compare(encodeName(a), encodeName(b));
-}
-
-export function typeOf(stats: Stats): EntryType {
-  if (stats.isFile()) return 'file';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isSymbolicLink()) return 'symlink';
-  if (stats.isFIFO()) return 'fifo';
-  if (stats.isCharacterDevice()) return 'char';
-  if (stats.isBlockDevice()) return 'block';
-  if (stats.isSocket()) return 'socket';
-  return 'other';
-}
 
 /** Linux's major/minor of a dev_t (glibc's gnu_dev_major/minor). */
 export function deviceNumbers(rdev: number): { major: number; minor: number } {
@@ -90,7 +75,7 @@ function entryFor(walk: Walk, relative: string, absolute: string): { entry: Meta
   }
   // Vanished between readdir and lstat (an editor's temp file): the next scan sees the truth.
   if (!stats) return undefined;
-  const type = typeOf(stats);
+  const type = entryType(stats);
   const { accounts } = walk;
   const entry: MetadataEntry = {
     path: relative,
@@ -137,7 +122,7 @@ async function walkDirectory(walk: Walk, relative: string): Promise<void> {
   }
   const directories: string[] = [];
   for (const name of names) {
-    if (name.startsWith(TEMP_PREFIX)) continue;
+    if (isPachaTemp(name)) continue;
     const rel = relative === '.' ? name : `${relative}/${name}`;
     const result = entryFor(walk, rel, path.join(walk.root, rel));
     if (!result) continue;

@@ -11,7 +11,7 @@ import { commitMessage, contentChanges, metadataChanges, parseNameStatus, type C
 import { serializeMetadata, UntrackableError } from './capture.js';
 import { revParse, type Git } from './git.js';
 import { METADATA_PATH, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
-import { decodeName, fsPath, joinNul, splitNul } from './names.js';
+import { decodeName, fsPath, joinNul, splitNul } from '../fs/names.js';
 import { withTrailers, type Provenance } from './provenance.js';
 
 export const BRANCH = 'refs/heads/main';

@@ -3,8 +3,9 @@
 // files). It is data, never a script: restoring it runs no code from the repository
 // (etckeeper's `.etckeeper` does).
 //
-// Paths and symlink targets are strings as src/store/names.ts makes them: valid UTF-8 as
+// Paths and symlink targets are strings as src/fs/names.ts makes them: valid UTF-8 as
 // itself, any other byte as the lone surrogate U+DC80+byte (JSON "\udcff").
+import type { EntryType } from '../fs/entry.js';
 
 export const METADATA_PATH = '.pacha/metadata.json';
 /** 2: special files, hard links, byte-exact names (version 1 is still read). */
@@ -16,7 +17,7 @@ export const READABLE_VERSIONS: readonly number[] = [1, 2];
  * and rebuild can say it is not restored (a socket belongs to the program listening on it);
  * 'other' comes only from version 1 metadata and is skipped.
  */
-export type EntryType = 'file' | 'directory' | 'symlink' | 'fifo' | 'char' | 'block' | 'socket' | 'other';
+export type { EntryType } from '../fs/entry.js';
 export const ENTRY_TYPES: readonly EntryType[] = ['file', 'directory', 'symlink', 'fifo', 'char', 'block', 'socket', 'other'];
 /** Types a rebuild cannot restore: listed as skipped by watch and by rebuild. */
 export const SKIPPED_TYPES: ReadonlySet<EntryType> = new Set(['socket', 'other']);

@@ -5,7 +5,7 @@
 // kept as getfattr's base64 ("0s…"), exactly the bytes the kernel holds.
 import { execFile } from 'node:child_process';
 import { OperationError } from '../errors.js';
-import { decodeName } from './names.js';
+import { decodeName } from '../fs/names.js';
 
 /** Attribute name → value, base64. */
 export type Xattrs = Record<string, string>;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareNamesC, orderHooks, type HookEntry } from '../../src/hooks/index.js';
+import { byteOrder as compareNamesC } from '../../src/fs/byte-order.js';
+import { orderHooks, type HookEntry } from '../../src/hooks/index.js';
 
 const exe = (name: string): HookEntry => ({ name, type: 'file', mode: 0o755 });
 

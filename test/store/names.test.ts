@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeName, encodeName, fsPath, isCanonicalName, joinNul, splitNul } from '../../src/store/names.js';
+import { decodeName, encodeName, fsPath, isCanonicalName, joinNul, splitNul } from '../../src/fs/names.js';
 
 describe('names: bytes ↔ strings, lossless', () => {
   it('valid UTF-8 is itself; every other byte is one lone surrogate U+DC80+byte', () => {

@@ -1,0 +1,66 @@
+// What is at a path, without following a symlink: its type, its stats or nothing, and whether
+// every directory on the way to it is a real one. The path-safety primitives every module
+// that writes beneath a root (rebuild, rollback) or reads one (capture) shares.
+import type { Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+import { fsPath } from './names.js';
+
+export type EntryType = 'file' | 'directory' | 'symlink' | 'fifo' | 'char' | 'block' | 'socket' | 'other';
+
+export function entryType(stats: Stats): EntryType {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isFIFO()) return 'fifo';
+  if (stats.isCharacterDevice()) return 'char';
+  if (stats.isBlockDevice()) return 'block';
+  if (stats.isSocket()) return 'socket';
+  return 'other';
+}
+
+/** Absolute path of an entry under a root ('.' is the root itself). */
+export function entryLocation(root: string, entryPath: string): string {
+  return entryPath === '.' ? root : path.join(root, entryPath);
+}
+
+/** lstat, or undefined when nothing is there. */
+export async function lstatOrUndefined(file: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(fsPath(file));
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+export type AncestorProblem = { path: string; problem: 'symlink' | 'not-directory' | 'absent' };
+
+/**
+ * The first directory strictly between `root` and the entry that is not a real directory,
+ * or undefined when all are. `verified` caches relative paths already seen to be real
+ * directories (pass the same set for a whole tree).
+ */
+export async function ancestorProblem(root: string, entryPath: string, verified: Set<string>): Promise<AncestorProblem | undefined> {
+  if (entryPath === '.') return undefined;
+  const parts = entryPath.split('/');
+  let rel = '';
+  for (const part of parts.slice(0, -1)) {
+    rel = rel ? `${rel}/${part}` : part;
+    if (verified.has(rel)) continue;
+    const stats = await lstatOrUndefined(path.join(root, rel));
+    if (!stats) return { path: rel, problem: 'absent' };
+    if (stats.isSymbolicLink()) return { path: rel, problem: 'symlink' };
+    if (!stats.isDirectory()) return { path: rel, problem: 'not-directory' };
+    verified.add(rel);
+  }
+  return undefined;
+}
+
+/** Whether `child` is `parent` or lies beneath it (lexically; both absolute). Pure. */
+export function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
