@@ -5,8 +5,7 @@ import path from 'node:path';
 import { loadSettings, requireMasterSettings } from './config/load.js';
 import type { KeyName } from './config/keys.js';
 import type { Settings } from './config/settings.js';
-import { checkHostName } from './config/values.js';
-import { ConfigError } from './errors.js';
+import { chooseIdentity } from './identity.js';
 import type { Master } from './master/master.js';
 import type { Store } from './store/store.js';
 import { Output } from './log.js';
@@ -56,16 +55,11 @@ export class Context {
     return this.settings.require('pacha.state.path');
   }
 
-  /** This host's name on the master: pacha.hostname, else the system host name. */
+  /** This host's name on the master: pacha.hostname, else the system host name (identity.ts's rule). */
   hostName(): string {
     const configured = this.settings.get('pacha.hostname');
-    if (configured) return configured;
-    const system = os.hostname();
-    const problem = checkHostName(system);
-    if (problem) {
-      throw new ConfigError(`the system host name '${system}' ${problem}`, { hint: 'set pacha.hostname in the config file or PACHA_HOSTNAME' });
-    }
-    return system;
+    const setting = configured ? { hostname: configured, origin: this.settings.origin('pacha.hostname') } : undefined;
+    return chooseIdentity({ setting, system: os.hostname() }, { hint: 'set pacha.hostname in the config file or PACHA_HOSTNAME' }).name;
   }
 
   store(): Promise<Store> {

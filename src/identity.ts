@@ -50,19 +50,19 @@ export function rankedCandidates(candidates: IdentityCandidates): Identity[] {
  * The first candidate found, validated as a host name. A bad name is an error rather than a
  * reason to fall through to the next one: silently becoming another host would be worse.
  */
-export function chooseIdentity(candidates: IdentityCandidates): Identity {
+export function chooseIdentity(candidates: IdentityCandidates, options: { hint?: string } = {}): Identity {
   const chosen = rankedCandidates(candidates)[0];
   if (!chosen) {
     throw new ConfigError('no host name: every identity source is empty', {
       code: 'ENOHOSTNAME',
-      hint: 'pass --hostname NAME, or set hostname: in the user data or pacha.hostname',
+      hint: options.hint ?? 'pass --hostname NAME, or set hostname: in the user data or pacha.hostname',
     });
   }
   const problem = checkHostName(chosen.name);
   if (problem) {
     throw new ConfigError(`the host name '${chosen.name}' from ${chosen.source} ${problem}`, {
       code: 'EBADHOSTNAME',
-      hint: 'fix that source, or pass --hostname NAME',
+      hint: options.hint ?? 'fix that source, or pass --hostname NAME',
     });
   }
   return chosen;

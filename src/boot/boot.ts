@@ -1,7 +1,9 @@
-// `pacha boot`: the image entrypoint. Gather settings and keys (user data, instance data,
-// IMDS, SSM), wait for the master, decide (decide.ts), act (rebuild unattended, push what
-// changed while down, or start a new host), write the boot report, then hand over to the
-// daemon in the same process unless --no-watch.
+// `pacha boot`: the image entrypoint, read top to bottom as gather → wait → decide → act →
+// report. Gather settings and keys (sources/gather.ts: user data, instance data, IMDS, SSM),
+// wait for the master (wait.ts), decide (decide.ts, pure), act (rebuild unattended, push what
+// changed while down, or start a new host), write the boot report (report.ts), then hand over
+// to the daemon in the same process unless --no-watch. Every step lands in the report through
+// one recorder (sources/steps.ts).
 //
 // Nothing on the host is touched before the master has answered: a bad input (exit 2) or a
 // master that never answers (exit 3) leaves only the boot report (and the key material the
@@ -20,7 +22,8 @@ import type { HostListing, Master } from '../master/master.js';
 import type { RebuildEvents } from '../rebuild/rebuild.js';
 import { hookDoneLine, hookOutputLine, type RebuildReport } from '../rebuild/report.js';
 import { saveBootSettings } from '../config/boot-settings.js';
-import { gatherBootSettings, type BootStep, type GatherOptions, type StepStatus } from '../sources/gather.js';
+import { gatherBootSettings, type GatherOptions } from '../sources/gather.js';
+import { describeStep, stepRecorder, type BootStep, type StepRun } from '../sources/steps.js';
 import { readRegistry } from '../store/registry.js';
 import type { Store, TrackedPath } from '../store/store.js';
 import { decideBoot, type Decision } from './decide.js';
@@ -56,19 +59,7 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
   const startedAt = new Date();
   const started = performance.now();
   const steps: BootStep[] = [];
-  const report: BootReport = {
-    version: 1,
-    startedAt: startedAt.toISOString(),
-    durationMs: 0,
-    host: null,
-    identity: null,
-    dryRun,
-    steps,
-    decision: null,
-    rebuild: null,
-    exitCode: ExitCode.ok,
-    error: null,
-  };
+  const report = emptyBootReport(startedAt, dryRun, steps);
   const result: BootResult = { exitCode: ExitCode.ok, report, settings: [] };
   const step = stepRecorder(steps);
   const gatherOptions: GatherOptions = {
@@ -106,23 +97,10 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
     // 7. The master: waited for (a dry run asks once, with what it would use).
     const tracked = (await readRegistry(stateDir)).paths.map((p) => p.location);
     const probe = dryRun ? await dryRunMaster(gathered.settings) : { master: await context.master(), dispose: async () => undefined };
-    let listing: HostListing | undefined;
     try {
       const master = probe.master;
       const timeoutMs = context.settings.require('pacha.boot.timeout') * 1000;
-      const waited = await step('master', master.label, async () => {
-        const w = await waitForMaster({
-          probe: () => master.describeHost(host),
-          timeoutMs,
-          label: master.label,
-          ...(dryRun ? { maxAttempts: 1 } : {}),
-          onRetry: (attempt, error, delayMs) =>
-            out.info(`boot: master ${master.label} not answering (attempt ${attempt}: ${isPachaError(error) ? error.message : 'no answer in time'}); next try in ${(delayMs / 1000).toFixed(1)} s`),
-        });
-        const detail = `answered after ${w.attempts} attempt${w.attempts === 1 ? '' : 's'}; ${w.value ? `has ${host}: ${w.value.repositories.join(', ') || 'no tracked paths'}` : `has no host '${host}'`}`;
-        return { value: w, status: 'ok', detail };
-      });
-      listing = waited.value;
+      const listing = await waitStep(step, master, host, { timeoutMs, dryRun, out });
 
       // 8. Decide.
       const decision = await step('decide', '', async () => {
@@ -165,41 +143,44 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
     }
     throw error;
   } finally {
+    // 10. The report, whatever happened (a dry run writes nothing).
     report.durationMs = Math.round(performance.now() - started);
     if (report.error === null) report.exitCode = result.exitCode;
-    if (!dryRun) {
-      const dir = stateDir ?? (await fallbackStateDir(gatherOptions));
-      const file = await writeBootReport(dir, report).catch((error: unknown) => {
-        out.warn(`boot report not written to ${dir}: ${(error as Error).message}`);
-        return undefined;
-      });
-      out.log(report.exitCode === 0 ? 'info' : 'error', summarizeBoot(report));
-      if (file) out.debug(`boot report: ${file}`);
-    }
+    if (!dryRun) await keepBootReport(report, stateDir ?? (await fallbackStateDir(gatherOptions)), out);
     if (!result.watch) await context?.close().catch(() => undefined);
   }
 }
 
-type StepRun = <T>(name: string, source: string, run: () => Promise<{ value: T; status: StepStatus; detail: string }>) => Promise<T>;
-
-/** Time a boot step into the report; a failed step is recorded before its error goes on. */
-function stepRecorder(steps: BootStep[]): StepRun {
-  return async (name, source, run) => {
-    const started = performance.now();
-    const durationMs = (): number => Math.round((performance.now() - started) * 10) / 10;
-    try {
-      const outcome = await run();
-      steps.push({ step: name, source, status: outcome.status, durationMs: durationMs(), detail: outcome.detail });
-      return outcome.value;
-    } catch (error) {
-      steps.push({ step: name, source, status: 'error', durationMs: durationMs(), detail: isPachaError(error) ? error.message : 'internal error' });
-      throw error;
-    }
-  };
+function emptyBootReport(startedAt: Date, dryRun: boolean, steps: BootStep[]): BootReport {
+  return { version: 1, startedAt: startedAt.toISOString(), durationMs: 0, host: null, identity: null, dryRun, steps, decision: null, rebuild: null, exitCode: ExitCode.ok, error: null };
 }
 
-export function describeStep(s: BootStep): string {
-  return `${s.step}${s.source ? ` (${s.source})` : ''}: ${s.status}, ${s.durationMs} ms${s.detail ? `: ${s.detail}` : ''}`;
+/** Step 7: the master, waited for within pacha.boot.timeout (a dry run asks once). What it has of this host, if anything. */
+async function waitStep(step: StepRun, master: Master, host: string, options: { timeoutMs: number; dryRun: boolean; out: Output }): Promise<HostListing | undefined> {
+  const { out } = options;
+  const waited = await step('master', master.label, async () => {
+    const w = await waitForMaster({
+      probe: () => master.describeHost(host),
+      timeoutMs: options.timeoutMs,
+      label: master.label,
+      ...(options.dryRun ? { maxAttempts: 1 } : {}),
+      onRetry: (attempt, error, delayMs) =>
+        out.info(`boot: master ${master.label} not answering (attempt ${attempt}: ${isPachaError(error) ? error.message : 'no answer in time'}); next try in ${(delayMs / 1000).toFixed(1)} s`),
+    });
+    const detail = `answered after ${w.attempts} attempt${w.attempts === 1 ? '' : 's'}; ${w.value ? `has ${host}: ${w.value.repositories.join(', ') || 'no tracked paths'}` : `has no host '${host}'`}`;
+    return { value: w, status: 'ok', detail };
+  });
+  return waited.value;
+}
+
+/** The boot report on disk and its one line in the log; a report that cannot be written is a warning, not a failure. */
+async function keepBootReport(report: BootReport, dir: string, out: Output): Promise<void> {
+  const file = await writeBootReport(dir, report).catch((error: unknown) => {
+    out.warn(`boot report not written to ${dir}: ${(error as Error).message}`);
+    return undefined;
+  });
+  out.log(report.exitCode === 0 ? 'info' : 'error', summarizeBoot(report));
+  if (file) out.debug(`boot report: ${file}`);
 }
 
 /** --state DIR as the flag layer, as every command gets it. */

@@ -8,7 +8,7 @@ import { redactDeep } from '../config/redact.js';
 import { errnoCode } from '../errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../fs/atomic.js';
 import type { RebuildReport } from '../rebuild/report.js';
-import type { BootStep } from '../sources/gather.js';
+import type { BootStep } from '../sources/steps.js';
 import type { Decision } from './decide.js';
 
 /** The rebuild's own report (src/rebuild/report.ts) without the per-entry lists. */

@@ -16,27 +16,19 @@
 // pacha.imds, pacha.ssm.path and pacha.ssm.region set in SSM itself come too late to matter.
 import os from 'node:os';
 import { loadSettings, type LoadOptions } from '../config/load.js';
+import { bootSourceLayers, keyFileLayers, type KeyFileSetting } from '../config/precedence.js';
 import type { Layer, Origin, Settings } from '../config/settings.js';
-import { ConfigError, isPachaError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { chooseIdentity, type Identity, type IdentityKind } from '../identity.js';
 import { imdsDisabledReason, imdsEndpoint, readImds, type ImdsResult } from './imds.js';
 import { DEFAULT_INSTANCE_DATA_PATH, loadInstanceData, type InstanceData } from './instance-data.js';
 import { writeKnownHosts, writePrivateKey } from './key-material.js';
 import type { BackoffOptions } from '../backoff.js';
 import { SourceUnreachableError } from '../errors.js';
+import { stepRecorder, type BootStep } from './steps.js';
 import { retryTransient, type TransientWait } from './transient.js';
 import { checkSsmPath, chooseSsmRegion, hostPath, openSsm, type RegionChoice, type RetryOptions, type SsmSource } from './ssm.js';
 import { DEFAULT_USER_DATA_PATH, loadUserData, userDataOrigin, type UserData } from './user-data.js';
-
-export type StepStatus = 'ok' | 'absent' | 'skipped' | 'error';
-
-export interface BootStep {
-  step: string;
-  source: string;
-  status: StepStatus;
-  durationMs: number;
-  detail: string;
-}
 
 export interface GatherOptions {
   /** --user-data FILE */
@@ -78,7 +70,7 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
   const env = options.env ?? process.env;
   const startedAt = options.startedAt ?? performance.now();
   const report = options.report ?? [];
-  const step = stepRunner(report);
+  const step = stepRecorder(report);
   const merge = (extraLayers: Layer[]): Promise<Settings> =>
     loadSettings({ configPath: options.configPath, env, flags: options.flags, extraLayers });
 
@@ -181,7 +173,7 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
     });
 
     // 5. Identity.
-    const beforeHost = await merge([...(fleet ? [fleet] : []), ...userDataLayers]);
+    const beforeHost = await merge(bootSourceLayers({ ssmFleet: fleet, userData: userDataLayers[0] }));
     const identity: Identity = await step<Identity>('identity', '', async () => {
       const setting = beforeHost.get('pacha.hostname');
       const chosen = chooseIdentity({
@@ -212,7 +204,7 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
     });
 
     // 7. Final settings, then key material.
-    const sourceLayers = [...(fleet ? [fleet] : []), ...(host ? [host] : []), ...userDataLayers];
+    const sourceLayers = bootSourceLayers({ ssmFleet: fleet, ssmHost: host, userData: userDataLayers[0] });
     let settings = await merge(sourceLayers);
     const keyLayers = await step<WrittenKey[]>('keys', '', async () => {
       if (options.dryRun && hasKeyMaterial(settings)) return { value: [], status: 'skipped', detail: 'dry run: nothing written' };
@@ -237,31 +229,6 @@ export async function gatherBootSettings(options: GatherOptions = {}): Promise<G
   }
 }
 
-interface StepOutcome<T> {
-  value: T;
-  status: StepStatus;
-  detail: string;
-  /** Replaces the step's source once known (the config file path, the identity's source). */
-  source?: string | undefined;
-}
-
-function stepRunner(report: BootStep[]) {
-  return async <T>(name: string, source: string, run: () => Promise<StepOutcome<T>>): Promise<T> => {
-    const started = performance.now();
-    const durationMs = (): number => Math.round((performance.now() - started) * 10) / 10;
-    try {
-      const outcome = await run();
-      report.push({ step: name, source: outcome.source ?? source, status: outcome.status, durationMs: durationMs(), detail: outcome.detail });
-      return outcome.value;
-    } catch (error) {
-      // Only a PachaError's message is known to be free of secrets; anything else is a bug.
-      const detail = isPachaError(error) ? error.message : 'internal error';
-      report.push({ step: name, source, status: 'error', durationMs: durationMs(), detail });
-      throw error;
-    }
-  };
-}
-
 /** The SSM path: user data ssm_path / pacha.ssm.path (by precedence), else the instance tag. */
 export function chooseSsmPath(settings: Settings, tag: string | undefined): { path: string; from: string } | undefined {
   const setting = settings.get('pacha.ssm.path');
@@ -277,13 +244,7 @@ function hasKeyMaterial(settings: Settings): boolean {
   return settings.get('pacha.ssh.private_key') !== undefined || settings.get('pacha.ssh.host_key') !== undefined;
 }
 
-/** A file written from key material, and the setting that points to it. */
-interface WrittenKey {
-  key: 'pacha.ssh.key' | 'pacha.ssh.known_hosts';
-  file: string;
-  /** Origin of the material: the file's setting takes it too. */
-  origin: Origin;
-}
+type WrittenKey = KeyFileSetting;
 
 async function writeKeyMaterial(settings: Settings): Promise<WrittenKey[]> {
   const written: WrittenKey[] = [];
@@ -304,12 +265,7 @@ async function writeKeyMaterial(settings: Settings): Promise<WrittenKey[]> {
   return written;
 }
 
-/**
- * Each written file takes the precedence of the material it came from: a key in user data
- * points pacha.ssh.key at its file above SSM and the config file, below PACHA_SSH_KEY and
- * flags. Material from the environment or a flag goes on top, unless the environment or a
- * flag names the file itself.
- */
+/** The settings once the files written from key material are in, each where its material ranks (config/precedence.ts). */
 async function placeKeyLayers(
   merge: (layers: Layer[]) => Promise<Settings>,
   sourceLayers: Layer[],
@@ -317,15 +273,7 @@ async function placeKeyLayers(
   settings: Settings,
 ): Promise<Settings> {
   if (written.length === 0) return settings;
-  const layers = [...sourceLayers];
-  const onTop: Layer[] = [];
-  for (const { key, file, origin } of written) {
-    const layer: Layer = { source: `the file written from ${origin}`, entries: [{ key, raw: file, origin }] };
-    const index = layers.findIndex((l) => l.entries.some((e) => e.origin === origin));
-    if (index >= 0) layers.splice(index + 1, 0, layer);
-    else if (origin.startsWith('file:')) layers.unshift(layer);
-    else if (!/^(env|flag):/.test(settings.origin(key))) onTop.push(layer);
-  }
+  const { layers, onTop } = keyFileLayers(sourceLayers, written, (key) => settings.origin(key));
   const merged = await merge(layers);
   return onTop.length > 0 ? merged.with(onTop) : merged;
 }

@@ -3,7 +3,8 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
-import { gatherBootSettings, type BootStep, type GatherOptions } from '../../src/sources/gather.js';
+import { gatherBootSettings, type GatherOptions } from '../../src/sources/gather.js';
+import type { BootStep } from '../../src/sources/steps.js';
 import { startImds } from '../helpers/imds.js';
 import { startMoto } from '../helpers/moto.js';
 import { keygen } from '../helpers/sshd.js';

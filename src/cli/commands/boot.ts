@@ -1,7 +1,8 @@
 // `pacha boot`: the image entrypoint (src/boot/boot.ts does the work). Prints what a person
 // or a script wants from it: with --dry-run the settings read, the steps, the decision and
 // the plan; otherwise the decision and how it ended. With --json, one document on stdout.
-import { runBoot, describeStep, type BootResult } from '../../boot/boot.js';
+import { runBoot, type BootResult } from '../../boot/boot.js';
+import { describeStep } from '../../sources/steps.js';
 import { guardProcess } from '../../daemon/process-guard.js';
 import { Output } from '../../log.js';
 import type { GlobalOptions } from '../../context.js';
