@@ -8,6 +8,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HookPhase } from '../hooks/types.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const keep = process.argv.includes('--keep');
@@ -47,7 +48,7 @@ function snapshot(root: string): Map<string, string> {
   return out;
 }
 
-function hook(phase: 'pre' | 'post', name: string, body: string): void {
+function hook(phase: HookPhase, name: string, body: string): void {
   const hooks = path.join(master, 'bar', `pacha_${phase}`);
   mkdirSync(hooks, { recursive: true });
   writeFileSync(path.join(hooks, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });

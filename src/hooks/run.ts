@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { minimalEnv } from '../child-env.js';
 import { errnoCode } from '../errors.js';
 import { HookError } from './error.js';
 import { LineSplitter } from './lines.js';
@@ -40,7 +41,6 @@ const STDERR_TAIL_LINES = 10;
 // After a hook exits, how long to wait for output still in the pipes. A process it left
 // in the background may hold them open for ever; we stop reading rather than wait on it.
 const DRAIN_MS = 500;
-const FALLBACK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * The whole environment of a hook. Built from scratch, never from a copy of ours: pacha's
@@ -52,8 +52,7 @@ export function hookEnvironment(
   parent: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
   return {
-    PATH: parent.PATH || FALLBACK_PATH,
-    HOME: parent.HOME || '/',
+    ...minimalEnv({}, parent),
     LANG: 'C',
     PACHA_HOST: context.PACHA_HOST,
     PACHA_PHASE: phase,

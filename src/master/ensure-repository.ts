@@ -10,7 +10,7 @@ import { errnoCode } from '../errors.js';
 import { NEUTRAL_ATTRIBUTES } from '../git-attributes.js';
 import { hostDir, INIT_OPTIONS, repositoryDir, REPOSITORY_CONFIG } from './layout.js';
 import { hostsPathMissing, notADirectory, remoteCommandFailed } from './master-errors.js';
-import { minimalEnv } from './minimal-env.js';
+import { minimalEnv } from '../child-env.js';
 
 function git(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {

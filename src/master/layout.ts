@@ -9,7 +9,9 @@ import { NEUTRAL_ATTRIBUTES } from '../git-attributes.js';
 import { byteOrder } from '../fs/byte-order.js';
 import type { HookFile } from './master.js';
 
-export type HookPhase = 'pre' | 'post';
+import type { HookPhase } from '../hooks/types.js';
+
+export type { HookPhase };
 
 export const HOOK_DIRS: Readonly<Record<HookPhase, string>> = { pre: 'pacha_pre', post: 'pacha_post' };
 

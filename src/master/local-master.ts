@@ -8,7 +8,7 @@ import { PRIVATE_PUSH_OPTIONS, repositoryDir } from './layout.js';
 import { ensureRepositoryHere } from './ensure-repository.js';
 import { LayoutOperations, type MasterEntry, type MasterFs } from './layout-operations.js';
 import type { Master } from './master.js';
-import { minimalEnv } from './minimal-env.js';
+import { minimalEnv } from '../child-env.js';
 import type { ShellResult } from './ssh-fs.js';
 
 async function ignoreMissing<T>(action: Promise<T>): Promise<T | undefined> {

@@ -1,6 +1,7 @@
 // The master: where every host's copies live. Two implementations share this interface:
 // a remote master over SSH (ssh2 for listing/creating/fetching, OpenSSH for git traffic)
 // and a local one (standalone mode: pacha.host = local).
+import type { HookPhase } from '../hooks/types.js';
 
 export interface HookFile {
   name: string;
@@ -32,7 +33,7 @@ export interface Master {
   /** Create <hosts_path>/<host>/<name>/ as a git repository with a working copy (receive.denyCurrentBranch=updateInstead). */
   ensureRepository(host: string, name: string): Promise<'created' | 'exists'>;
   /** Copy <hosts_path>/<host>/pacha_<phase>/ entries into localDir (regular files keep their mode); [] when absent. */
-  fetchHooks(host: string, phase: 'pre' | 'post', localDir: string): Promise<HookFile[]>;
+  fetchHooks(host: string, phase: HookPhase, localDir: string): Promise<HookFile[]>;
   /** The URL git uses for a repository: ssh://user@host:port/abs/path, or the local path. */
   repositoryUrl(host: string, name: string): string;
   /** Environment for git commands that talk to this master (GIT_SSH_COMMAND …); never includes secrets' contents. */

@@ -14,7 +14,7 @@ import { gateCommand, parseHello } from './gate/protocol.js';
 import { PRIVATE_PUSH_OPTIONS, repositoryDir, type HookPhase } from './layout.js';
 import { LayoutOperations, type MasterOperations } from './layout-operations.js';
 import type { HookFile, HostListing, Master } from './master.js';
-import { minimalEnv } from './minimal-env.js';
+import { minimalEnv } from '../child-env.js';
 import { connectSsh, endpointLabel, type SshEndpoint } from './ssh-connect.js';
 import { SshFs, type ShellResult } from './ssh-fs.js';
 import {

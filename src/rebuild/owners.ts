@@ -3,6 +3,7 @@
 // recorded number apply, and that is reported (the original skipped such owners silently).
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { minimalEnv } from '../child-env.js';
 import { loadAccounts, type AccountTable, type Accounts } from '../accounts.js';
 import type { MetadataEntry, Owner } from '../store/metadata.js';
 
@@ -69,7 +70,7 @@ export function recordedNames(entries: readonly MetadataEntry[]): { users: Set<s
 /** `getent passwd NAME` / `getent group NAME`: the id, or undefined (exit 2 = not found). */
 export function getentId(database: 'passwd' | 'group', name: string): Promise<number | undefined> {
   return new Promise((resolve) => {
-    execFile('getent', [database, '--', name], { timeout: 10_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (error, stdout) => {
+    execFile('getent', [database, '--', name], { timeout: 10_000, env: minimalEnv() }, (error, stdout) => {
       if (error) return resolve(undefined);
       const idText = stdout.split('\n')[0]?.split(':')[2];
       resolve(idText !== undefined && /^\d+$/.test(idText) ? Number(idText) : undefined);

@@ -12,7 +12,9 @@ import { constants, type Stats } from 'node:fs';
 import { chmod, cp, link, lchown, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { minimalEnv } from '../child-env.js';
 import { errnoCode, isPachaError, OperationError } from '../errors.js';
+import { fileStamp } from '../fs/file-stamp.js';
 import { fsPath } from '../fs/names.js';
 import { writeXattr } from '../store/xattrs.js';
 import { ancestorProblem, entryLocation, entryType, isInside, lstatOrUndefined } from '../fs/entry.js';
@@ -65,7 +67,7 @@ export interface PlaceResult {
 
 /** `<stateDir>/backups/<UTC time>`: sortable, no ':' (awkward in shells and some filesystems). */
 export function backupDirFor(stateDir: string, when: Date = new Date()): string {
-  return path.join(stateDir, 'backups', when.toISOString().replace(/:/g, '-'));
+  return path.join(stateDir, 'backups', fileStamp(when));
 }
 
 function unsafe(plan: Plan, entryPath: string, why: string): OperationError {
@@ -385,7 +387,7 @@ const execFileAsync = promisify(execFile);
 async function makeNode(entry: PlannedEntry, file: string): Promise<void> {
   const kind = entry.type === 'fifo' ? ['p'] : [entry.type === 'char' ? 'c' : 'b', String(entry.device?.major ?? 0), String(entry.device?.minor ?? 0)];
   try {
-    await execFileAsync('mknod', ['-m', '0600', '--', file, ...kind], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+    await execFileAsync('mknod', ['-m', '0600', '--', file, ...kind], { env: { ...minimalEnv(), LC_ALL: 'C' } });
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
     const reason = stderr.replace(/^mknod: /, '') || (error as Error).message;

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Accounts } from '../accounts.js';
 import { MasterError, OperationError, UsageError } from '../errors.js';
-import { orderHooks, runHooks, type HookResult, type OutputStream } from '../hooks/index.js';
+import { orderHooks, runHooks, type HookPhase, type HookResult, type OutputStream } from '../hooks/index.js';
 import type { Master } from '../master/master.js';
 import { sanitizeName } from '../store/registry.js';
 import type { Metadata } from '../store/metadata.js';
@@ -38,9 +38,9 @@ export interface RebuildOptions {
 export interface RebuildEvents {
   staged?(repository: StagedRepository, files: number, bytes: number): void;
   planned?(plan: Plan): void;
-  hooksSkipped?(phase: 'pre' | 'post', skipped: Array<{ name: string; reason: string }>): void;
-  hookOutput?(phase: 'pre' | 'post', name: string, stream: OutputStream, line: string): void;
-  hookDone?(phase: 'pre' | 'post', result: HookResult): void;
+  hooksSkipped?(phase: HookPhase, skipped: Array<{ name: string; reason: string }>): void;
+  hookOutput?(phase: HookPhase, name: string, stream: OutputStream, line: string): void;
+  hookDone?(phase: HookPhase, result: HookResult): void;
   placing?(progress: PlaceProgress): void;
   placed?(result: PlaceResult): void;
   registered?(name: string, location: string, outcome: 'tracked' | 'kept-local' | 'not-registered'): void;
@@ -58,12 +58,12 @@ export type RebuildOutcome =
   | { dryRun: false; plans: Plan[]; report: RebuildReport; registered: Registration[]; skippedHooks: SkippedHookReport[] };
 
 export interface SkippedHookReport {
-  phase: 'pre' | 'post';
+  phase: HookPhase;
   name: string;
   reason: string;
 }
 
-function hookReport(phase: 'pre' | 'post', r: HookResult): HookReport {
+function hookReport(phase: HookPhase, r: HookResult): HookReport {
   return { phase, name: r.name, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: Math.round(r.durationMs) };
 }
 
@@ -146,7 +146,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
     const hooks: HookReport[] = [];
     const skippedHooks: SkippedHookReport[] = [];
     const hookEnv = { PACHA_HOST: host, PACHA_STAGE: stage.dir, PACHA_ROOT: options.root };
-    const runPhase = async (phase: 'pre' | 'post') => {
+    const runPhase = async (phase: HookPhase) => {
       const dir = path.join(stage.dir, 'hooks', phase);
       const order = orderHooks(await master.fetchHooks(host, phase, dir));
       if (order.skipped.length) {

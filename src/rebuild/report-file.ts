@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { redactDeep } from '../config/redact.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { fileStamp } from '../fs/file-stamp.js';
 import type { Registration, SkippedHookReport } from './rebuild.js';
 import type { RebuildReport } from './report.js';
 
@@ -14,7 +15,7 @@ export interface RebuildRecord {
 }
 
 export function rebuildReportFile(stateDir: string, report: RebuildReport): string {
-  return path.join(stateDir, 'reports', `rebuild-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  return path.join(stateDir, 'reports', `rebuild-${fileStamp(new Date(report.startedAt))}.json`);
 }
 
 /** The JSON document of a rebuild: the report's fields with `registered` and `skippedHooks`. */

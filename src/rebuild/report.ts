@@ -27,7 +27,7 @@ export interface RepositoryReport {
 
 export interface HookReport {
   name: string;
-  phase: 'pre' | 'post';
+  phase: HookPhase;
   /** null when it was killed (timeout or signal). */
   exitCode: number | null;
   timedOut?: boolean;

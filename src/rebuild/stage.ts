@@ -2,11 +2,12 @@
 // original's /tmp/<host> was a symlink race) holding each repository cloned from the master
 // (full history, so watching resumes on it) and its files checked out for placing.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { classifyPushFailure } from '../store/push.js';
 import { MasterError, OperationError } from '../errors.js';
 import { snapshotProcesses } from '../daemon/git-locks.js';
+import { fileStamp } from '../fs/file-stamp.js';
 import { isHolderAlive, selfIdentity } from '../fs/process-lock.js';
 import type { Master } from '../master/master.js';
 import { BRANCH } from '../store/commit.js';
@@ -28,7 +29,7 @@ export async function createStage(stateDir: string, when = new Date()): Promise<
   const parent = path.join(stateDir, 'stage');
   await mkdir(parent, { recursive: true, mode: 0o700 });
   const me = await selfIdentity();
-  const dir = path.join(parent, `${when.toISOString().replace(/[:.]/g, '-')}-${me.pid}-${me.start}-${randomBytes(4).toString('hex')}`);
+  const dir = path.join(parent, `${fileStamp(when)}-${me.pid}-${me.start}-${randomBytes(4).toString('hex')}`);
   // Exclusive: an existing staging area is never reused blindly.
   await mkdir(dir, { mode: 0o700 });
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
@@ -128,11 +129,6 @@ export async function stageRepository(master: Master, host: string, name: string
     });
   }
   return { name, gitDir, tree, metadata: validateMetadata(raw, name) };
-}
-
-/** After placing: forget the checkout's scratch index; the clone's own config stays. */
-export async function finishStaged(staged: StagedRepository): Promise<void> {
-  await rm(path.join(path.dirname(staged.tree), 'index'), { force: true });
 }
 
 function lastLine(text: string): string {

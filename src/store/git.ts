@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { minimalEnv } from '../child-env.js';
 import { NEUTRAL_ATTRIBUTES } from '../git-attributes.js';
 
 export const GIT_IDENTITY = {
@@ -21,8 +22,7 @@ export interface GitContext {
 
 export function baseEnvironment(): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/root',
+    ...minimalEnv(),
     LANG: 'C',
     LC_ALL: 'C',
     GIT_TERMINAL_PROMPT: '0',

@@ -9,7 +9,7 @@ import { errnoCode, OperationError } from '../../errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../../fs/atomic.js';
 import { hostDir } from '../layout.js';
 import { LocalMaster } from '../local-master.js';
-import { minimalEnv } from '../minimal-env.js';
+import { minimalEnv } from '../../child-env.js';
 import {
   enrolledLine,
   planEnrolment,

@@ -2,6 +2,7 @@
 // (decide.ts), checks the disk (no symlink anywhere between hosts_path and what it serves),
 // then acts: a verb answered as JSON, or git-upload-pack / git-receive-pack run by argv with
 // its stdio handed over. No shell runs. umask 077: everything it creates is private.
+import type { HookPhase } from '../../hooks/types.js';
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { appendFile, lstat, open } from 'node:fs/promises';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { errnoCode, isPachaError } from '../../errors.js';
 import { hooksDir, hostDir, repositoryDir, sortNames, typeFromMode } from '../layout.js';
 import { LocalMaster, localFs } from '../local-master.js';
-import { minimalEnv } from '../minimal-env.js';
+import { minimalEnv } from '../../child-env.js';
 import { decideRequest, shown, type GateIdentity, type GateRequest } from './decide.js';
 import { GATE_VERSION, MAX_HOOK_BYTES, REFUSED_PREFIX, REFUSED_STATUS, type Hello, type WireHook } from './protocol.js';
 
@@ -57,7 +58,7 @@ async function checkRepository(identity: GateIdentity, name: string): Promise<st
 }
 
 /** A hook directory as JSON: regular files with their content (read without following a symlink), the rest by type. */
-async function wireHooks(identity: GateIdentity, phase: 'pre' | 'post'): Promise<WireHook[]> {
+async function wireHooks(identity: GateIdentity, phase: HookPhase): Promise<WireHook[]> {
   if (!(await hostPresent(identity))) return [];
   const dir = hooksDir(identity.hostsPath, identity.host, phase);
   if (!(await realDirectory(dir, 'hook directory', true))) return [];
