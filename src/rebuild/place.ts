@@ -41,10 +41,8 @@ export interface PlaceOptions {
   concurrency?: number;
 }
 
-export interface PlaceResult {
-  repository: string;
-  location: string;
-  targetRoot: string;
+/** What placing did to a repository's entries, counted: per repository and, summed, per rebuild. */
+export interface PlacedCounts {
   /** Entries in the repository. */
   files: number;
   /** Bytes written. */
@@ -53,6 +51,12 @@ export interface PlaceResult {
   unchanged: number;
   metadataUpdated: number;
   backedUp: number;
+}
+
+export interface PlaceResult extends PlacedCounts {
+  repository: string;
+  location: string;
+  targetRoot: string;
   /** Where displaced entries were kept (absolute paths under the backup dir). */
   backups: string[];
   skipped: string[];

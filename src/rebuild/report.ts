@@ -3,18 +3,12 @@
 import { ExitCode } from '../errors.js';
 import type { HookPhase, OutputStream } from '../hooks/index.js';
 import type { OwnerNotFound } from './owners.js';
-import type { PlaceResult } from './place.js';
+import type { PlacedCounts, PlaceResult } from './place.js';
 import type { Plan } from './plan.js';
 
-export interface RepositoryReport {
+export interface RepositoryReport extends PlacedCounts {
   name: string;
   location: string;
-  files: number;
-  bytes: number;
-  written: number;
-  unchanged: number;
-  metadataUpdated: number;
-  backedUp: number;
   ownersNotFound: OwnerNotFound[];
   extras: string[];
   /** `.pacha-tmp-*` files an interrupted run left in the target, removed. */
@@ -41,15 +35,9 @@ export interface NotRestored {
   reason: string;
 }
 
-export interface RebuildTotals {
+export interface RebuildTotals extends PlacedCounts {
   repositories: number;
   notRestored: number;
-  files: number;
-  bytes: number;
-  written: number;
-  unchanged: number;
-  metadataUpdated: number;
-  backedUp: number;
   ownersNotFound: number;
   extras: number;
   hooksFailed: number;
