@@ -1,4 +1,4 @@
-// The master's layout, shared by the SSH and local masters (DESIGN.md, "Layout on the master"):
+// The master's layout, shared by the SSH and local masters (the README, "The master's layout"):
 //   <hosts_path>/<host>/<name>/     a git repository with a working copy
 //   <hosts_path>/<host>/pacha_pre/  hooks run before files are placed
 //   <hosts_path>/<host>/pacha_post/ hooks run after everything is placed

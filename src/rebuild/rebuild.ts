@@ -1,4 +1,4 @@
-// The rebuild of DESIGN.md, steps 1 to 8: list the host on the master, stage every
+// The rebuild (the README, "Rebuild"), steps 1 to 8: list the host on the master, stage every
 // repository, plan, run pre hooks, place, register for tracking, run post hooks, report.
 // Nothing on the host is touched before every repository is staged, planned and judged
 // safe, and the pre hooks have passed.

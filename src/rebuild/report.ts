@@ -141,7 +141,7 @@ export function computeTotals(repositories: readonly RepositoryReport[], hooks: 
 /**
  * Exit code of a rebuild that ran to the end: 4 (completed with failures) when a hook
  * failed, an owner could not be restored by name, an entry could not be made, or a
- * repository was not restored (DESIGN.md, exit codes), else 0.
+ * repository was not restored (error-codes.ts, EXIT_MEANINGS), else 0.
  */
 export function rebuildExitCode(totals: RebuildTotals): ExitCode {
   return totals.hooksFailed > 0 || totals.ownersNotFound > 0 || totals.failed > 0 || totals.notRestored > 0 ? ExitCode.partial : ExitCode.ok;

@@ -51,7 +51,7 @@ describe('systemd/pacha.service', () => {
       });
     }
 
-    it('the ordering cycle peers.md warns about', () => {
+    it('the ordering cycle of a unit After=cloud-final.service (cloud-final waits for multi-user.target)', () => {
       const cyclic = UNIT.replace(/^After=.*$/m, 'After=cloud-final.service');
       const r = verify(unitDir(cyclic), 'multi-user.target');
       assert.match(r.stderr, /Found ordering cycle/, r.describe);
