@@ -2,9 +2,9 @@
 // one JSON document and the human lines move to stderr. Logs always go to stderr, one line
 // per event, without timestamps under systemd (JOURNAL_STREAM: the journal adds its own).
 import { redactDeep, redactText } from '../config/redact.js';
+import { formatLogLine, shows, type Level } from '../log.js';
 
-export type Level = 'error' | 'warn' | 'info' | 'debug';
-const RANK: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+export type { Level } from '../log.js';
 
 export class Output {
   level: Level = 'info';
@@ -39,10 +39,7 @@ export class Output {
   }
 
   log(level: Level, message: string): void {
-    if (RANK[level] > RANK[this.level]) return;
-    const prefix = level === 'info' ? '' : `${level}: `;
-    const stamp = this.env.JOURNAL_STREAM ? '' : `${new Date().toISOString()} `;
-    this.stderr.write(`${stamp}pacha: ${prefix}${redactText(message)}\n`);
+    if (shows(level, this.level)) this.stderr.write(formatLogLine(level, message, this.env));
   }
 
   error(message: string): void {

@@ -5,8 +5,7 @@
 //   SIGTERM/SIGINT: stop watching, finish the commit in progress (and pending events), one push attempt, resolve
 //   SIGHUP: reload the settings: pacha.watch added/removed, delays, frequency
 import path from 'node:path';
-import type { Level } from '../cli/output.js';
-import { Output } from '../cli/output.js';
+import { streamLog, type Level } from '../log.js';
 import type { Settings } from '../config/settings.js';
 import type { BackoffOptions } from '../backoff.js';
 import { backoffDelay } from '../backoff.js';
@@ -80,8 +79,7 @@ async function lockWaitingForDisk(stateDir: string, log: (level: Level, message:
 
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const { store, master } = options;
-  const output = options.log ? undefined : new Output(false);
-  const log = options.log ?? ((level: Level, message: string) => output!.log(level, message));
+  const log = options.log ?? streamLog();
   let settings = options.settings;
 
   const unguard = options.handleSignals !== false ? guardProcess(log) : () => undefined;

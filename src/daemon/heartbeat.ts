@@ -2,7 +2,7 @@
 // successful push, and every few minutes it looks which tracked paths are due (heartbeatDue:
 // at most once per pacha.fleet.heartbeat, default an hour) and beats for those. A failed beat
 // is retried at the next look; the push queue already reports an unreachable master loudly.
-import type { Level } from '../cli/output.js';
+import type { Level } from '../log.js';
 import type { Master } from '../master/master.js';
 import { heartbeatDue, lastHeartbeat, sendHeartbeat } from '../store/heartbeat.js';
 import type { Store, TrackedPath } from '../store/store.js';

@@ -1,7 +1,7 @@
 // One tracked path inside the daemon: its watcher, the debounce window, and its commits,
 // one at a time. Pushing is the push queue's job; this only says "needs a push".
 import type { CommitResult, Store, TrackedPath } from '../store/store.js';
-import type { Level } from '../cli/output.js';
+import type { Level } from '../log.js';
 import { addEvent, decide, type PendingEvents, type ScheduleOptions } from './schedule.js';
 import { TreeWatcher } from './watcher.js';
 

@@ -3,7 +3,7 @@
 // logged with its stack and the process keeps serving. Dying would leave the host without
 // backups until systemd's restart, and the same outside fault would kill it again; a bug
 // logged loudly is found as surely. Only a configuration error stops the daemon, on purpose.
-import type { Level } from '../cli/output.js';
+import type { Level } from '../log.js';
 
 let guarded = false;
 
