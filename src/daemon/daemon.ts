@@ -84,6 +84,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 
   const unguard = options.handleSignals !== false ? guardProcess(log) : () => undefined;
   const lock = await lockWaitingForDisk(store.stateDir, log);
+  store.keepSnapshots = true;
   const status = new StatusFile(store.stateDir);
   const workers = new Map<string, PathWorker>();
   const degraded = new Set<string>();

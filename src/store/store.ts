@@ -16,6 +16,8 @@ import { trackableProblem } from './trackable.js';
 import { classifyPushFailure, divergedRef } from './push.js';
 import { readHostFacts, type CommitOrigin, type HostFacts } from './provenance.js';
 import { withWriterLock } from './writer-lock.js';
+import { commitLive, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot } from './live.js';
+import { readRef } from './refs.js';
 
 export type { CommitResult } from './commit.js';
 
@@ -50,6 +52,15 @@ export class Store {
   private readonly ensured = new Set<string>();
   /** Per location: the matcher of the last capture (the watcher asks it between captures). */
   private readonly matchers = new Map<string, IgnoreMatcher>();
+  /** Per location: the last commit's snapshot, when `keepSnapshots` (the daemon: live.ts). */
+  private readonly live = new Map<string, LiveSnapshot>();
+  private ignoreGeneration = 0;
+  /** Keep each path's last snapshot in memory, so a commit of a few changed paths reads only those (the daemon). */
+  keepSnapshots = false;
+  /** How the last commit read the path: only the changed paths, or everything (benchmarks, tests). */
+  lastCommitRead: 'changed' | 'full' | undefined;
+  /** Why the last commit given changed paths read everything. */
+  lastFullReason: string | undefined;
 
   private constructor(
     readonly stateDir: string,
@@ -68,6 +79,7 @@ export class Store {
   setIgnore(settings: IgnoreSettings): void {
     this.ignoreSettings = settings;
     this.matchers.clear();
+    this.ignoreGeneration++;
   }
 
   /** Every pattern that applies to a tracked path: defaults, pacha.ignore, its own. */
@@ -289,8 +301,8 @@ export class Store {
    * patterns are read from the registry each time: `pacha forget` or `watch --ignore` in
    * another process (while the daemon runs) take effect at the next commit.
    */
-  async capture(tracked: TrackedPath): Promise<Metadata> {
-    const fresh = (await readRegistry(this.stateDir)).paths.find((p) => p.location === tracked.location) ?? tracked;
+  async capture(tracked: TrackedPath, stamps?: Map<string, string>): Promise<Metadata> {
+    const fresh = await this.freshEntry(tracked);
     return captureMetadata({
       location: tracked.location,
       single: tracked.single,
@@ -298,15 +310,52 @@ export class Store {
       accounts: await this.accountsOnce(),
       ignored: this.ignoreMatcher(fresh),
       ...(fresh.ignore ? { ignore: fresh.ignore } : {}),
+      ...(stamps ? { stamps } : {}),
     });
   }
 
-  /** Commit the tracked path as it is now; null when nothing changed since the last commit. */
-  commit(tracked: TrackedPath, options: { message?: string; by?: CommitBy } = {}): Promise<CommitResult | null> {
+  private async freshEntry(tracked: TrackedPath): Promise<TrackedEntry> {
+    return (await readRegistry(this.stateDir)).paths.find((p) => p.location === tracked.location) ?? tracked;
+  }
+
+  /**
+   * Commit the tracked path as it is now; null when nothing changed since the last commit.
+   * `changed`: the only paths (relative) that can have changed since the last commit (the
+   * watcher's events): with `keepSnapshots`, only those are read (live.ts).
+   */
+  commit(tracked: TrackedPath, options: { message?: string; by?: CommitBy; changed?: Iterable<string> } = {}): Promise<CommitResult | null> {
     return this.locked(tracked, 'commit', () => this.commitUnlocked(tracked, options));
   }
 
-  private async commitUnlocked(tracked: TrackedPath, options: { message?: string; by?: CommitBy }): Promise<CommitResult | null> {
+  /** The commit of a few changed paths on the kept snapshot; undefined when a full commit must do it. */
+  private async commitChanged(tracked: TrackedPath, changed: Iterable<string>, by: CommitBy | undefined, ignoreKey: string): Promise<CommitResult | null | undefined> {
+    const live = this.live.get(tracked.location);
+    if (!live || !(await liveIsCurrent(live, tracked.gitDir, ignoreKey))) return undefined;
+    try {
+      const result = await commitLive({
+        live,
+        git: this.git(tracked),
+        gitDir: tracked.gitDir,
+        events: changed,
+        accounts: await this.accountsOnce(),
+        ignored: this.ignoreMatcher(await this.freshEntry(tracked)),
+        provenance: { ...(await this.hostFacts()), ...by },
+        email: `pacha@${this.host}`,
+      });
+      if (result && 'full' in result) {
+        this.live.delete(tracked.location);
+        this.lastFullReason = result.full;
+        return undefined;
+      }
+      this.lastCommitRead = 'changed';
+      return result;
+    } catch (error) {
+      this.live.delete(tracked.location);
+      throw error;
+    }
+  }
+
+  private async commitUnlocked(tracked: TrackedPath, options: { message?: string; by?: CommitBy; changed?: Iterable<string> }): Promise<CommitResult | null> {
     // A registry written before these checks existed may hold such a path: never commit it.
     const problem = trackableProblem(tracked.location, this.stateDir);
     if (problem) {
@@ -314,7 +363,19 @@ export class Store {
         hint: 'track the directories you mean instead',
       });
     }
-    const metadata = await this.capture(tracked).catch((error: unknown) => {
+    const keep = this.keepSnapshots && !tracked.single;
+    const ignoreKey = keep ? `${this.ignoreGeneration}:${JSON.stringify((await this.freshEntry(tracked)).ignore ?? [])}` : '';
+    this.lastFullReason = undefined;
+    if (keep && options.changed && options.message === undefined) {
+      const result = await this.commitChanged(tracked, options.changed, options.by, ignoreKey);
+      if (result !== undefined) return result;
+    }
+    this.lastCommitRead = 'full';
+    const before = keep ? this.live.get(tracked.location) : undefined;
+    const current = before !== undefined && (await liveIsCurrent(before, tracked.gitDir, ignoreKey));
+    this.live.delete(tracked.location);
+    const stamps = keep ? new Map<string, string>() : undefined;
+    const metadata = await this.capture(tracked, stamps).catch((error: unknown) => {
       if (errnoCode(error) === 'ENOENT') {
         throw new OperationError('EGONE', `tracked path ${tracked.location} no longer exists`, {
           hint: `restore it with \`pacha rebuild --directory ${tracked.name}\`, or stop tracking it with \`pacha unwatch ${tracked.location}\``,
@@ -324,7 +385,21 @@ export class Store {
       throw error;
     });
     const provenance = { ...(await this.hostFacts()), ...options.by };
-    return commitSnapshot({ git: this.git(tracked), gitDir: tracked.gitDir, metadata, provenance, ...(options.message === undefined ? {} : { message: options.message }) });
+    const seen: { tree?: string; metadata?: Metadata } = {};
+    const git = this.git(tracked);
+    const result = await commitSnapshot({ git, gitDir: tracked.gitDir, metadata, provenance, seen, ...(options.message === undefined ? {} : { message: options.message }) });
+    if (keep && seen.tree && seen.metadata) {
+      if (result === null && current) {
+        // Nothing changed and the kept snapshot was the branch's: it still is (fresher stamps).
+        before.stamps = stamps!;
+        before.indexStamp = indexFileStamp(tracked.gitDir);
+        this.live.set(tracked.location, before);
+      } else {
+        const head = await readRef(tracked.gitDir, BRANCH);
+        if (head) this.live.set(tracked.location, await seedLive({ git, gitDir: tracked.gitDir, metadata: seen.metadata, stamps: stamps!, head, tree: seen.tree, ignoreKey }));
+      }
+    }
+    return result;
   }
 
   async head(tracked: TrackedPath): Promise<string | undefined> {
