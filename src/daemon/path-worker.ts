@@ -31,6 +31,8 @@ export class PathWorker {
   private committing: Promise<void> | undefined;
   private again: string | undefined;
   private stopped = false;
+  /** When the last event came (null: none yet): a window after quiet commits at once (schedule.ts). */
+  private lastEventAt: number | null = null;
 
   constructor(
     readonly tracked: TrackedPath,
@@ -61,7 +63,9 @@ export class PathWorker {
 
   private onChange(file: string): void {
     if (this.stopped) return;
-    this.pending = addEvent(this.pending, this.now());
+    const now = this.now();
+    this.pending = addEvent(this.pending, now, this.lastEventAt);
+    this.lastEventAt = now;
     if (this.seen.size <= LOGGED_PATHS) this.seen.add(file);
     const rel = path.relative(this.tracked.location, file);
     if (this.tracked.single || rel.startsWith('..') || path.isAbsolute(rel) || (this.changed && this.changed.size >= MAX_ENTRIES)) this.changed = undefined;

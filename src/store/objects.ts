@@ -6,9 +6,9 @@
 // into packs), so this never holds more than SMALL_FILE bytes of one file in memory.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 
 /** Files up to this size are hashed and stored here; bigger ones make the commit go through git. */
 export const SMALL_FILE = 1024 * 1024;
@@ -54,4 +54,39 @@ export function commitObject(options: { tree: string; parent?: string | undefine
   const message = options.message.endsWith('\n') ? options.message : `${options.message}\n`;
   const lines = [`tree ${options.tree}`, ...(options.parent ? [`parent ${options.parent}`] : []), `author ${who}`, `committer ${who}`, '', message];
   return Buffer.from(lines.join('\n'));
+}
+
+/** A loose object's type and content; undefined when it is not loose (packed, or absent). */
+export async function readLooseObject(gitDir: string, id: string): Promise<{ type: string; content: Buffer } | undefined> {
+  let raw: Buffer;
+  try {
+    raw = inflateSync(await readFile(path.join(gitDir, 'objects', id.slice(0, 2), id.slice(2))));
+  } catch {
+    return undefined;
+  }
+  const nul = raw.indexOf(0);
+  const [type] = raw.subarray(0, nul).toString('latin1').split(' ');
+  return { type: type!, content: raw.subarray(nul + 1) };
+}
+
+/**
+ * How many commits `head` has that `base` has not, following first parents through loose
+ * objects (a daemon's new commits are loose until git gc packs them); undefined when the
+ * walk meets a packed object, a merge or more than `limit` commits (ask git then).
+ */
+export async function countLooseCommits(gitDir: string, head: string, base: string | undefined, limit = 200): Promise<number | undefined> {
+  let count = 0;
+  for (let id: string | undefined = head; id !== base; count++) {
+    if (id === undefined || count >= limit) return undefined;
+    const object = await readLooseObject(gitDir, id);
+    if (object?.type !== 'commit') return undefined;
+    const text = object.content.toString('latin1');
+    const header = text.slice(0, text.indexOf('\n\n'));
+    const parents = [...header.matchAll(/^parent ([0-9a-f]{40})$/gm)].map((m) => m[1]!);
+    if (parents.length > 1) return undefined;
+    id = parents[0];
+    if (id === undefined && base !== undefined) return undefined;
+    if (id === undefined) return count + 1;
+  }
+  return count;
 }

@@ -31,7 +31,7 @@ export async function readRef(gitDir: string, ref: string): Promise<string | und
  * Set `ref` to `next` if it is `expected` now (undefined: it must not exist). Throws
  * ECONCURRENT when another writer moved it or holds its lock.
  */
-export async function updateRef(gitDir: string, ref: string, next: string, expected: string | undefined, reflog: { who: string; message: string }): Promise<void> {
+export async function updateRef(gitDir: string, ref: string, next: string, expected: string | undefined, reflog?: { who: string; message: string }): Promise<void> {
   const file = path.join(gitDir, ref);
   const lock = `${file}.lock`;
   await mkdir(path.dirname(file), { recursive: true });
@@ -50,10 +50,12 @@ export async function updateRef(gitDir: string, ref: string, next: string, expec
     if (current !== expected) {
       throw new OperationError('ECONCURRENT', `${ref} of ${gitDir} moved to ${current ?? 'nothing'} (expected ${expected ?? 'nothing'}); another process committed at the same time; try again`);
     }
-    const seconds = Math.floor(Date.now() / 1000);
-    const logFile = path.join(gitDir, 'logs', ref);
-    await mkdir(path.dirname(logFile), { recursive: true });
-    await appendFile(logFile, `${expected ?? ZERO} ${next} ${reflog.who} ${seconds} +0000\t${reflog.message}\n`);
+    if (reflog) {
+      const seconds = Math.floor(Date.now() / 1000);
+      const logFile = path.join(gitDir, 'logs', ref);
+      await mkdir(path.dirname(logFile), { recursive: true });
+      await appendFile(logFile, `${expected ?? ZERO} ${next} ${reflog.who} ${seconds} +0000\t${reflog.message}\n`);
+    }
     await rename(lock, file);
   } catch (error) {
     await handle?.close().catch(() => undefined);

@@ -1,5 +1,6 @@
 // The local versioned store: one git dir per tracked path under <state>/repos/, whose work
 // tree is the tracked path itself. Nothing is ever written inside a tracked path.
+import { statSync } from 'node:fs';
 import { lstat, mkdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadAccounts, type Accounts } from '../accounts.js';
@@ -17,7 +18,8 @@ import { classifyPushFailure, divergedRef } from './push.js';
 import { readHostFacts, type CommitOrigin, type HostFacts } from './provenance.js';
 import { withWriterLock } from './writer-lock.js';
 import { commitLive, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot } from './live.js';
-import { readRef } from './refs.js';
+import { readRef, updateRef } from './refs.js';
+import { countLooseCommits } from './objects.js';
 
 export type { CommitResult } from './commit.js';
 
@@ -406,14 +408,16 @@ export class Store {
     return revParse(this.git(tracked), BRANCH);
   }
 
-  /** Commits not yet on the master. */
+  /** Commits not yet on the master (counted without a git process while they are loose). */
   async unpushed(tracked: TrackedPath): Promise<number> {
-    const git = this.git(tracked);
-    const head = await revParse(git, BRANCH);
+    const head = await readRef(tracked.gitDir, BRANCH);
     if (!head) return 0;
-    const pushed = await revParse(git, PUSHED_REF);
+    const pushed = await readRef(tracked.gitDir, PUSHED_REF);
+    if (pushed === head) return 0;
+    const counted = await countLooseCommits(tracked.gitDir, head, pushed);
+    if (counted !== undefined) return counted;
     const range = pushed ? `${pushed}..${head}` : head;
-    return Number((await git.raw(['rev-list', '--count', range])).trim());
+    return Number((await this.git(tracked).raw(['rev-list', '--count', range])).trim());
   }
 
   /** The first commit of this history the master lacks: the first after the last pushed one, or the root. */
@@ -434,10 +438,15 @@ export class Store {
     if (divergence) {
       await git.raw(['config', 'pacha.diverged.ref', divergence.ref]);
       await git.raw(['config', 'pacha.diverged.time', divergence.time]);
-    } else if (await this.divergence(tracked)) {
-      await git.raw(['config', '--remove-section', 'pacha.diverged']).catch(() => undefined);
+      this.notDiverged.delete(tracked.gitDir);
+    } else if (!this.notDiverged.has(tracked.gitDir) || this.notDiverged.get(tracked.gitDir) !== configStamp(tracked.gitDir)) {
+      if (await this.divergence(tracked)) await git.raw(['config', '--remove-section', 'pacha.diverged']).catch(() => undefined);
+      this.notDiverged.set(tracked.gitDir, configStamp(tracked.gitDir));
     }
   }
+
+  /** Git dirs whose config (as stamped) holds no divergence: a push that goes through need not ask git again. */
+  private readonly notDiverged = new Map<string, string | undefined>();
 
   /** The divergence last seen for this path (and not resolved since), if any. */
   async divergence(tracked: TrackedPath): Promise<Divergence | undefined> {
@@ -454,8 +463,10 @@ export class Store {
 
   private async pushUnlocked(tracked: TrackedPath, master: Master): Promise<PushResult> {
     const git = this.git(tracked, master.gitEnv());
-    const head = await revParse(git, BRANCH);
+    const head = await readRef(tracked.gitDir, BRANCH);
     if (!head) return { status: 'up-to-date' };
+    const pushed = await readRef(tracked.gitDir, PUSHED_REF);
+    if (pushed === head) return { status: 'up-to-date' };
     const pending = await this.unpushed(tracked);
     if (pending === 0) return { status: 'up-to-date' };
     if (!this.ensured.has(tracked.name)) {
@@ -492,10 +503,16 @@ export class Store {
         cause: error,
       });
     }
-    await git.raw(['update-ref', PUSHED_REF, head]);
+    // What the master acknowledged, remembered without a git process (refs.ts; no reflog, as git keeps none for it).
+    await updateRef(tracked.gitDir, PUSHED_REF, head, pushed);
     await this.recordDivergence(tracked, undefined);
     return { status: 'pushed', sha: head, commits: pending };
   }
+}
+
+function configStamp(gitDir: string): string | undefined {
+  const stats = statSync(path.join(gitDir, 'config'), { throwIfNoEntry: false });
+  return stats ? `${stats.ino}:${stats.size}:${stats.mtimeMs}` : undefined;
 }
 
 async function checkTrackable(location: string, single: boolean, stateDir: string): Promise<void> {
