@@ -4,9 +4,10 @@
 // entry's metadata line, its stat stamp (capture.ts statStamp) and, for files and symlinks,
 // the mode and blob the index holds. A commit of the paths the watcher reported then reads
 // only those (and, for a directory that is new or was replaced, what is below it), hashes
-// the changed files itself (objects.ts), and runs three processes: getfattr for their
-// extended attributes, `git update-index --index-info` for exactly those index entries and
-// `git write-tree`; the commit object and the branch are written here (refs.ts).
+// the changed files itself (objects.ts), and runs one process, getfattr, for their extended
+// attributes; blobs, trees (only the changed directories' and their parents'), the commit
+// and the branch are written here (objects.ts, refs.ts). git's index is left as the last
+// full commit wrote it: the next full commit brings it up to date (commit.ts syncIndex).
 //
 // The result is the snapshot a full capture would give, byte for byte: same entries, same
 // hard-link groups, same xattrs, same metadata text (test/store/live.test.ts compares them).
@@ -32,7 +33,6 @@ import { readXattrsOf } from './xattrs.js';
 export const MAX_ENTRIES = 1000;
 
 const BRANCH = 'refs/heads/main';
-const ZERO = '0'.repeat(40);
 
 export interface LiveSnapshot {
   location: string;
@@ -53,7 +53,20 @@ export interface LiveSnapshot {
   /** Files and symlinks: path → "mode blob" as the index holds them. */
   index: Map<string, string>;
   skipped: Set<string>;
+  /** Directory → the id of its git tree ('' when it holds no file), for the directories not changed since. */
+  trees: Map<string, string>;
+  /**
+   * The metadata text in blocks, so a commit re-encodes only the blocks it changed: block i
+   * holds the entries from fences[i] (inclusive) to fences[i + 1], its bytes in blockBytes
+   * until one of them changes.
+   */
+  fences: string[];
+  blockBytes: Map<string, Buffer>;
+  scratch?: Buffer;
 }
+
+/** Entries per block of the metadata text when the fences are laid. */
+const BLOCK = 256;
 
 export function indexFileStamp(gitDir: string): string | undefined {
   const stats = statSync(path.join(gitDir, 'index'), { throwIfNoEntry: false });
@@ -123,6 +136,9 @@ export async function seedLive(options: {
     stamps: options.stamps,
     index,
     skipped: new Set(entries.filter((e) => SKIPPED_TYPES.has(e.type)).map((e) => e.path)),
+    trees: new Map(),
+    fences: [],
+    blockBytes: new Map(),
   };
 }
 
@@ -133,8 +149,59 @@ export async function liveIsCurrent(live: LiveSnapshot, gitDir: string, ignoreKe
 
 /** The metadata file's text, as serializeMetadata writes it. */
 export function liveMetadataText(live: LiveSnapshot): string {
-  const body = live.order.map((rel) => `    ${live.lines.get(rel)!}`).join(',\n');
-  return `${live.headText},\n  "entries": [\n${body}\n  ]\n}\n`;
+  return liveMetadataBytes(live).toString();
+}
+
+/** The fence (block) an entry belongs to: the last fence not after it. */
+function fenceOf(fences: string[], rel: string): string | undefined {
+  let lo = 0;
+  let hi = fences.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEntries(fences[mid]!, rel) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? undefined : fences[lo - 1];
+}
+
+/** An entry changed, appeared or left: its block's bytes are encoded again. */
+function forgetBlock(live: LiveSnapshot, rel: string): void {
+  const fence = fenceOf(live.fences, rel);
+  if (fence !== undefined) live.blockBytes.delete(fence);
+}
+
+/** The metadata file's bytes, as serializeMetadata writes them; only changed blocks are encoded again. */
+export function liveMetadataBytes(live: LiveSnapshot): Buffer {
+  const { order } = live;
+  // Lay the fences again when there are none, or blocks grew far past their size.
+  if (live.fences.length === 0 || live.fences[0] !== '.' || order.length > (live.fences.length + 1) * BLOCK * 4) {
+    live.fences = order.filter((_, i) => i % BLOCK === 0);
+    live.blockBytes.clear();
+  }
+  const chunks: Buffer[] = [Buffer.from(`${live.headText},\n  "entries": [\n`)];
+  let first = true;
+  for (let f = 0; f < live.fences.length; f++) {
+    const fence = live.fences[f]!;
+    let bytes = live.blockBytes.get(fence);
+    if (!bytes) {
+      const start = lowerBound(order, fence);
+      const end = f + 1 < live.fences.length ? lowerBound(order, live.fences[f + 1]!) : order.length;
+      bytes = Buffer.from(order.slice(start, end).map((rel) => `    ${live.lines.get(rel)!}`).join(',\n'));
+      live.blockBytes.set(fence, bytes);
+    }
+    if (bytes.length === 0) continue;
+    if (!first) chunks.push(Buffer.from(',\n'));
+    chunks.push(bytes);
+    first = false;
+  }
+  chunks.push(Buffer.from('\n  ]\n}\n'));
+  // Into one buffer kept between commits: a fresh multi-megabyte one per commit cost more
+  // in page faults than the copy itself (measured at 50k entries).
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  if (!live.scratch || live.scratch.length < total) live.scratch = Buffer.allocUnsafe(Math.ceil(total * 1.25));
+  let offset = 0;
+  for (const chunk of chunks) offset += chunk.copy(live.scratch, offset);
+  return live.scratch.subarray(0, total);
 }
 
 class Decline extends Error {}
@@ -176,7 +243,6 @@ function linkCount(stamp: string): number {
  */
 export async function commitLive(options: {
   live: LiveSnapshot;
-  git: Git;
   gitDir: string;
   events: Iterable<string>;
   accounts: Accounts;
@@ -193,7 +259,7 @@ export async function commitLive(options: {
 }
 
 async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): Promise<CommitResult | null> {
-  const { live, git, gitDir, ignored } = options;
+  const { live, gitDir, ignored } = options;
   const root = live.location;
   const source: EntrySource = { root, accounts: options.accounts, ignored, stamps: live.stamps };
   const touched = new Map<string, Touched>();
@@ -325,7 +391,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   }
 
   // Content: hash each touched file and symlink; compare with the index.
-  const indexLines: Buffer[] = [];
+  let indexChanged = false;
   const blobs: Array<{ content: Buffer }> = [];
   const contentChanges: Change[] = [];
   const added: Array<{ rel: string; blob: string }> = [];
@@ -357,13 +423,12 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     }
     const previous = live.index.get(rel);
     if (next === previous) continue;
+    indexChanged = true;
     if (next === undefined) {
-      indexLines.push(Buffer.concat([Buffer.from(`0 ${ZERO}\t`), encodeName(rel), Buffer.of(0)]));
       live.index.delete(rel);
       deleted.push({ rel, blob: previous!.slice(previous!.indexOf(' ') + 1) });
       continue;
     }
-    indexLines.push(Buffer.concat([Buffer.from(`${next}\t`), encodeName(rel), Buffer.of(0)]));
     live.index.set(rel, next);
     if (previous === undefined) added.push({ rel, blob: next.slice(next.indexOf(' ') + 1) });
     else contentChanges.push({ kind: previous.startsWith('120000') !== next.startsWith('120000') ? 'T' : 'M', path: rel });
@@ -372,7 +437,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     if (t.after && SKIPPED_TYPES.has(t.after.type)) live.skipped.add(rel);
     else live.skipped.delete(rel);
   }
-  if (!metadataChanged && indexLines.length === 0) return null;
+  if (!metadataChanged && !indexChanged) return null;
 
   // Exact renames (same blob), as git's rename detection pairs them first.
   const unpaired = [...deleted];
@@ -385,11 +450,12 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   contentChanges.sort((a, b) => byteOrder(a.path, b.path));
 
   for (const { content } of blobs) await writeObject(gitDir, 'blob', content);
-  const metadataBlob = await writeObject(gitDir, 'blob', Buffer.from(liveMetadataText(live)));
-  indexLines.push(Buffer.from(`100644 ${metadataBlob}\t${METADATA_PATH}\0`));
-  await git.bytes(['update-index', '-z', '--add', '--replace', '--index-info'], Buffer.concat(indexLines));
-  const tree = (await git.raw(['write-tree'])).trim();
-  live.indexStamp = indexFileStamp(gitDir);
+  for (const rel of touched.keys()) {
+    forgetTrees(live, rel);
+    forgetBlock(live, rel);
+  }
+  const metadataBlob = await writeObject(gitDir, 'blob', liveMetadataBytes(live));
+  const tree = await writeTrees(live, gitDir, metadataBlob);
   if (tree === live.tree) return null;
 
   const listed = new Set(contentChanges.map((c) => c.path));
@@ -408,6 +474,71 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   live.head = sha;
   live.tree = tree;
   return { sha, changes, changed: changes.map((c) => c.path), message, skipped: [...live.skipped], xattrs: live.xattrs };
+}
+
+/** A changed path: its directory's tree and every ancestor's must be written again. */
+function forgetTrees(live: LiveSnapshot, rel: string): void {
+  live.trees.delete(rel);
+  for (let i = rel.lastIndexOf('/'); i !== -1; i = rel.lastIndexOf('/', i - 1)) live.trees.delete(rel.slice(0, i));
+}
+
+interface TreeItem {
+  key: Buffer;
+  line: Buffer;
+}
+
+function treeItem(mode: string, name: string, id: string, isTree: boolean): TreeItem {
+  const bytes = encodeName(name);
+  return { key: isTree ? Buffer.concat([bytes, Buffer.from('/')]) : bytes, line: Buffer.concat([Buffer.from(`${mode} `), bytes, Buffer.of(0), Buffer.from(id, 'hex')]) };
+}
+
+async function treeObject(gitDir: string, items: TreeItem[]): Promise<string> {
+  // git orders a tree's entries by name, a subtree's name as if it ended in '/'.
+  items.sort((a, b) => Buffer.compare(a.key, b.key));
+  return writeObject(gitDir, 'tree', Buffer.concat(items.map((i) => i.line)));
+}
+
+/**
+ * The git tree of the snapshot, as `git write-tree` of an index holding exactly the files
+ * and symlinks (live.index) and the metadata file would give; only directories changed
+ * since the last commit are hashed again.
+ */
+async function writeTrees(live: LiveSnapshot, gitDir: string, metadataBlob: string): Promise<string> {
+  const { order } = live;
+  const treeOf = async (dir: string): Promise<string> => {
+    const known = dir === '.' ? undefined : live.trees.get(dir);
+    if (known !== undefined) return known;
+    const prefix = dir === '.' ? '' : `${dir}/`;
+    const items: TreeItem[] = [];
+    let i = dir === '.' ? 1 : lowerBound(order, prefix);
+    while (i < order.length && order[i]!.startsWith(prefix)) {
+      const rel = order[i]!;
+      const rest = rel.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      if (slash !== -1) {
+        // Inside a subdirectory met earlier (its name sorts before a sibling's with '.' or '-'): skip it whole.
+        i = lowerBound(order, `${prefix}${rest.slice(0, slash)}0`);
+        continue;
+      }
+      const indexed = live.index.get(rel);
+      if (indexed !== undefined) {
+        const space = indexed.indexOf(' ');
+        items.push(treeItem(indexed.slice(0, space), rest, indexed.slice(space + 1), false));
+      } else {
+        const subtree = await treeOf(rel);
+        if (subtree !== '') items.push(treeItem('40000', rest, subtree, true));
+      }
+      i++;
+    }
+    if (dir === '.') {
+      const pacha = await treeObject(gitDir, [treeItem('100644', path.basename(METADATA_PATH), metadataBlob, false)]);
+      items.push(treeItem('40000', path.dirname(METADATA_PATH), pacha, true));
+    }
+    const id = items.length === 0 ? '' : await treeObject(gitDir, items);
+    if (dir !== '.') live.trees.set(dir, id);
+    return id;
+  };
+  return treeOf('.');
 }
 
 /** Recompute the hard-link groups with these inode keys: the first member in byte order leads. */

@@ -336,7 +336,6 @@ export class Store {
     try {
       const result = await commitLive({
         live,
-        git: this.git(tracked),
         gitDir: tracked.gitDir,
         events: changed,
         accounts: await this.accountsOnce(),

@@ -114,3 +114,29 @@ test('a commit another process made is seen: the next commit is a full one, noth
   assert.deepEqual(result?.changes, [{ kind: 'A', path: 'c' }]);
   assert.equal((await fullTree(app)).tree, git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim());
 });
+
+test('a change the watcher did not report is committed by the next full commit (the periodic reconcile)', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'a'), '1');
+  writeFileSync(path.join(app, 'b'), '1');
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  // The watcher was blind to this one (an overflowed queue, a directory not yet watched).
+  writeFileSync(path.join(app, 'b'), '2');
+  assert.equal(await store.commit(tracked, { changed: ['a'] }), null, 'told only about a, which did not change');
+  assert.equal(store.lastCommitRead, 'changed');
+  assert.equal(git(tracked.gitDir, 'show', 'main:b'), '1');
+  const reconcile = await store.commit(tracked, { by: { origin: 'daemon' } });
+  assert.deepEqual(reconcile?.changes, [{ kind: 'M', path: 'b' }]);
+  assert.equal(git(tracked.gitDir, 'show', 'main:b'), '2');
+  // And the kept snapshot follows: the next reported edit commits on top of it.
+  writeFileSync(path.join(app, 'a'), '3');
+  const next = await store.commit(tracked, { changed: ['a'] });
+  assert.equal(store.lastCommitRead, 'changed');
+  assert.deepEqual(next?.changes, [{ kind: 'M', path: 'a' }]);
+  assert.equal((await fullTree(app)).tree, git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim());
+});
