@@ -407,6 +407,11 @@ export class Store {
     return revParse(this.git(tracked), BRANCH);
   }
 
+  /** The last commit the master acknowledged (a push that went through), read without a git process. */
+  pushedHead(tracked: TrackedPath): Promise<string | undefined> {
+    return readRef(tracked.gitDir, PUSHED_REF);
+  }
+
   /** Commits not yet on the master (counted without a git process while they are loose). */
   async unpushed(tracked: TrackedPath): Promise<number> {
     const head = await readRef(tracked.gitDir, BRANCH);
