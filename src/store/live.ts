@@ -63,7 +63,12 @@ export interface LiveSnapshot {
   fences: string[];
   blockBytes: Map<string, Buffer>;
   scratch?: Buffer;
+  /** When a full capture last confirmed it (Date.now()). */
+  confirmedAt: number;
 }
+
+/** A reconcile reads everything (a full commit) at least this often, whatever the snapshot says. */
+export const FULL_RECONCILE_MS = 60 * 60_000;
 
 /** Entries per block of the metadata text when the fences are laid. */
 const BLOCK = 256;
@@ -139,6 +144,7 @@ export async function seedLive(options: {
     trees: new Map(),
     fences: [],
     blockBytes: new Map(),
+    confirmedAt: Date.now(),
   };
 }
 
@@ -256,6 +262,26 @@ export async function commitLive(options: {
     if (error instanceof Decline) return { full: error.message };
     throw error;
   }
+}
+
+/**
+ * What differs between the tracked path now and the snapshot, by lstat alone (a walk, no
+ * process): paths whose stat stamp changed (content and mtime, a chmod, chown, xattr or
+ * link-count change all move ctime), appeared or left. The periodic reconcile commits these
+ * with commitLive; 'too-many' when a full commit is as cheap.
+ */
+export async function differingPaths(live: LiveSnapshot, accounts: Accounts, ignored: IgnoreMatcher): Promise<string[] | 'too-many'> {
+  const stamps = new Map<string, string>();
+  const source: EntrySource = { root: live.location, accounts, ignored, stamps };
+  if (!captureEntry(source, '.')) return 'too-many';
+  const below = await captureBelow(source, '.', Number.MAX_SAFE_INTEGER);
+  if (below === 'too-many') return 'too-many';
+  // The walk stamps ignored entries too; only what it records counts.
+  const recorded = new Set(below.map((e) => e.path)).add('.');
+  const out: string[] = [];
+  for (const rel of recorded) if (live.stamps.get(rel) !== stamps.get(rel)) out.push(rel);
+  for (const rel of live.lines.keys()) if (!recorded.has(rel)) out.push(rel);
+  return out.length > MAX_ENTRIES ? 'too-many' : out;
 }
 
 async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): Promise<CommitResult | null> {

@@ -17,7 +17,7 @@ import { trackableProblem } from './trackable.js';
 import { classifyPushFailure, divergedRef } from './push.js';
 import { readHostFacts, type CommitOrigin, type HostFacts } from './provenance.js';
 import { withWriterLock } from './writer-lock.js';
-import { commitLive, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot } from './live.js';
+import { commitLive, differingPaths, FULL_RECONCILE_MS, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot } from './live.js';
 import { readRef, updateRef } from './refs.js';
 import { countLooseCommits } from './objects.js';
 
@@ -329,6 +329,14 @@ export class Store {
     return this.locked(tracked, 'commit', () => this.commitUnlocked(tracked, options));
   }
 
+  /** The paths that differ (by lstat) from the kept snapshot; undefined when a full commit is needed. */
+  private async differing(tracked: TrackedPath, ignoreKey: string): Promise<string[] | undefined> {
+    const live = this.live.get(tracked.location);
+    if (!live || Date.now() - live.confirmedAt > FULL_RECONCILE_MS || !(await liveIsCurrent(live, tracked.gitDir, ignoreKey))) return undefined;
+    const found = await differingPaths(live, await this.accountsOnce(), this.ignoreMatcher(await this.freshEntry(tracked)));
+    return found === 'too-many' ? undefined : found;
+  }
+
   /** The commit of a few changed paths on the kept snapshot; undefined when a full commit must do it. */
   private async commitChanged(tracked: TrackedPath, changed: Iterable<string>, by: CommitBy | undefined, ignoreKey: string): Promise<CommitResult | null | undefined> {
     const live = this.live.get(tracked.location);
@@ -367,9 +375,13 @@ export class Store {
     const keep = this.keepSnapshots && !tracked.single;
     const ignoreKey = keep ? `${this.ignoreGeneration}:${JSON.stringify((await this.freshEntry(tracked)).ignore ?? [])}` : '';
     this.lastFullReason = undefined;
-    if (keep && options.changed && options.message === undefined) {
-      const result = await this.commitChanged(tracked, options.changed, options.by, ignoreKey);
-      if (result !== undefined) return result;
+    if (keep && options.message === undefined && this.live.has(tracked.location)) {
+      // A reconcile (no list of changed paths): what differs by lstat from the kept snapshot.
+      const changed = options.changed ?? (await this.differing(tracked, ignoreKey));
+      if (changed !== undefined) {
+        const result = await this.commitChanged(tracked, changed, options.by, ignoreKey);
+        if (result !== undefined) return result;
+      }
     }
     this.lastCommitRead = 'full';
     const before = keep ? this.live.get(tracked.location) : undefined;
@@ -394,6 +406,7 @@ export class Store {
         // Nothing changed and the kept snapshot was the branch's: it still is (fresher stamps).
         before.stamps = stamps!;
         before.indexStamp = indexFileStamp(tracked.gitDir);
+        before.confirmedAt = Date.now();
         this.live.set(tracked.location, before);
       } else {
         const head = await readRef(tracked.gitDir, BRANCH);
