@@ -46,7 +46,13 @@ async function traceExecs(pid: number, out: string): Promise<() => Promise<strin
   };
 }
 
-const results: Array<{ files: number; p50: number; p95: number; max: number }> = [];
+const results: Array<{ files: number; p50: number; p95: number; max: number; rss: number }> = [];
+
+/** VmRSS of a process (MiB): the daemon's node process alone. */
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
+}
 let processes: string[] | undefined;
 console.log(`machine: ${machineLoad()} (at start); ${EDITS} edits per tree, 1 s apart`);
 for (const files of SIZES) {
@@ -70,7 +76,7 @@ for (const files of SIZES) {
       const rest = started + 1000 - performance.now();
       if (rest > 0) await new Promise((r) => setTimeout(r, rest));
     }
-    results.push({ files, p50: median(total), p95: percentile(total, 95), max: Math.max(...total) });
+    results.push({ files, p50: median(total), p95: percentile(total, 95), max: Math.max(...total), rss: rssMiB(daemon.pid) });
     console.log(`${files} files: write → on the master p50 ${formatMs(median(total))}, p95 ${formatMs(percentile(total, 95))}, max ${formatMs(Math.max(...total))}`);
     if (!processes) {
       const stop = await traceExecs(daemon.pid, path.join(world.dir, 'execve.log'));
@@ -88,8 +94,9 @@ for (const files of SIZES) {
 }
 
 const small = results[0]!;
-console.log('\n| files | p50 | p95 | max | p50 ratio to the smallest tree |\n|---|---|---|---|---|');
-for (const r of results) console.log(`| ${r.files} | ${formatMs(r.p50)} | ${formatMs(r.p95)} | ${formatMs(r.max)} | ${(r.p50 / small.p50).toFixed(2)} |`);
+console.log('\n| files | p50 | p95 | max | p50 ratio to the smallest tree | daemon RSS after the edits |\n|---|---|---|---|---|---|');
+for (const r of results) console.log(`| ${r.files} | ${formatMs(r.p50)} | ${formatMs(r.p95)} | ${formatMs(r.max)} | ${(r.p50 / small.p50).toFixed(2)} | ${r.rss.toFixed(1)} MiB |`);
+console.log('RSS goals (issue 14): ≤ 60 MiB at 10k files, ≤ 100 MiB at 50k (the footprint bench measures idle RSS and CPU)');
 const largest = results.at(-1)!;
 console.log(`goal: p50 at ${largest.files} files ≤ ${RATIO_GOAL} × p50 at ${small.files}: ${largest.p50 / small.p50 <= RATIO_GOAL ? 'met' : 'MISSED'} (${(largest.p50 / small.p50).toFixed(2)})`);
 if (processes) {
