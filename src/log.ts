@@ -1,10 +1,33 @@
 // Where a command's words go. Human lines go to stdout; with --json, stdout carries exactly
 // one JSON document and the human lines move to stderr. Logs always go to stderr, one line
-// per event, without timestamps under systemd (JOURNAL_STREAM: the journal adds its own).
+// per event, secrets redacted, without timestamps under systemd (JOURNAL_STREAM: the journal
+// adds its own). The daemon logs through `streamLog`, the CLI through `Output`: nothing below
+// cli/ imports cli/.
 import { redactDeep, redactText } from './config/redact.js';
 
 export type Level = 'error' | 'warn' | 'info' | 'debug';
+export type Log = (level: Level, message: string) => void;
+
 const RANK: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+/** Whether a line of `level` shows at the threshold `threshold`. */
+export function shows(level: Level, threshold: Level): boolean {
+  return RANK[level] <= RANK[threshold];
+}
+
+/** One log line as written: `[stamp ]pacha: [level: ]message`, redacted. */
+export function formatLogLine(level: Level, message: string, env: NodeJS.ProcessEnv = process.env): string {
+  const prefix = level === 'info' ? '' : `${level}: `;
+  const stamp = env.JOURNAL_STREAM ? '' : `${new Date().toISOString()} `;
+  return `${stamp}pacha: ${prefix}${redactText(message)}\n`;
+}
+
+/** A logger writing to `stream` (stderr), lines above `threshold` dropped. */
+export function streamLog(threshold: Level = 'info', stream: NodeJS.WritableStream = process.stderr, env: NodeJS.ProcessEnv = process.env): Log {
+  return (level, message) => {
+    if (shows(level, threshold)) stream.write(formatLogLine(level, message, env));
+  };
+}
 
 export class Output {
   level: Level = 'info';
@@ -39,10 +62,7 @@ export class Output {
   }
 
   log(level: Level, message: string): void {
-    if (RANK[level] > RANK[this.level]) return;
-    const prefix = level === 'info' ? '' : `${level}: `;
-    const stamp = this.env.JOURNAL_STREAM ? '' : `${new Date().toISOString()} `;
-    this.stderr.write(`${stamp}pacha: ${prefix}${redactText(message)}\n`);
+    if (shows(level, this.level)) this.stderr.write(formatLogLine(level, message, this.env));
   }
 
   error(message: string): void {

@@ -89,7 +89,8 @@ export function buildProgram(): Command {
 
   program
     .command('status')
-    .description('tracked paths, last commit, what is waiting for the master')
+    .description('tracked paths, last commit, what is waiting for the master (as of the last push; --remote asks the master)')
+    .option('--remote', 'ask the master which repositories it holds (over SSH)')
     .action(run(async () => (await import('./commands/status.js')).statusCommand));
 
   program

@@ -129,7 +129,7 @@ export const KEYS = {
     default: 200,
     min: 0,
     unit: 'ms',
-    help: 'Daemon: quiet time after the last filesystem event before a commit.',
+    help: 'Daemon: quiet time after the last filesystem event before a commit, while events keep coming (an edit after quiet is committed at once).',
   }),
   'pacha.push.max_delay': spec({
     kind: 'integer',

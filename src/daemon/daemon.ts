@@ -4,9 +4,9 @@
 //   reconcile (store.commit on every path): at start, every pacha.frequency seconds, after a 'rescan'
 //   SIGTERM/SIGINT: stop watching, finish the commit in progress (and pending events), one push attempt, resolve
 //   SIGHUP: reload the settings: pacha.watch added/removed, delays, frequency
+// The Daemon class holds one run's state; runDaemon() is new Daemon(options).run().
 import path from 'node:path';
-import type { Level } from '../log.js';
-import { Output } from '../log.js';
+import { streamLog, type Level } from '../log.js';
 import type { Settings } from '../config/settings.js';
 import type { BackoffOptions } from '../backoff.js';
 import { backoffDelay } from '../backoff.js';
@@ -18,7 +18,7 @@ import type { CommitResult, Store, TrackedPath } from '../store/store.js';
 import { clearStaleGitLocks } from './git-locks.js';
 import { startHeartbeat, type HeartbeatTimer } from './heartbeat.js';
 import { acquireDaemonLock, type DaemonLock } from './lock.js';
-import { PathWorker } from './path-worker.js';
+import { PathWorker, type PathWorkerHooks } from './path-worker.js';
 import { guardProcess } from './process-guard.js';
 import { PushQueue, type PushEvent } from './push-queue.js';
 import type { ScheduleOptions } from './schedule.js';
@@ -78,80 +78,180 @@ async function lockWaitingForDisk(stateDir: string, log: (level: Level, message:
   }
 }
 
-export async function runDaemon(options: DaemonOptions): Promise<void> {
-  const { store, master } = options;
-  const output = options.log ? undefined : new Output(false);
-  const log = options.log ?? ((level: Level, message: string) => output!.log(level, message));
-  let settings = options.settings;
+/** The state dir's disk failing (ENOSPC, EROFS, EIO): since when, and which paths wait to commit. */
+interface StorageTrouble {
+  fault: StorageFault;
+  since: number;
+  attempts: number;
+  waiting: Set<string>;
+  timer?: NodeJS.Timeout;
+}
 
-  const unguard = options.handleSignals !== false ? guardProcess(log) : () => undefined;
-  const lock = await lockWaitingForDisk(store.stateDir, log);
-  const status = new StatusFile(store.stateDir);
-  const workers = new Map<string, PathWorker>();
-  const degraded = new Set<string>();
+/**
+ * One daemon's life: its lock, its path workers, the push queue, the reconcile timer, the
+ * storage-fault state, signals. run() resolves once it has stopped.
+ */
+export class Daemon {
+  private readonly store: Store;
+  private readonly master: Master;
+  private readonly log: (level: Level, message: string) => void;
+  private settings: Settings;
+  private readonly status: StatusFile;
+  private readonly workers = new Map<string, PathWorker>();
+  private readonly degraded = new Set<string>();
+  private readonly queue: PushQueue;
+  private readonly storageRetry: BackoffOptions;
+  private storage: StorageTrouble | undefined;
+  private heartbeat: HeartbeatTimer | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private reconciling: Promise<void> | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private stopRequested: () => void = () => undefined;
+  private readonly hooks: PathWorkerHooks;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.store = options.store;
+    this.master = options.master;
+    this.log = options.log ?? streamLog();
+    this.settings = options.settings;
+    this.status = new StatusFile(this.store.stateDir);
+    this.storageRetry = options.storageRetry ?? STORAGE_RETRY;
+    this.queue = new PushQueue({
+      push: (tracked) => this.store.push(tracked, this.master),
+      onEvent: (event) => void this.onPushEvent(event),
+      ...(options.pushBackoff ? { backoff: options.pushBackoff } : {}),
+      ...(options.divergedRetryMs !== undefined ? { divergedRetryMs: options.divergedRetryMs } : {}),
+    });
+    this.status.onWriteError = (error) => {
+      const fault = storageFault(error);
+      if (fault) this.onStorageFault(fault, `writing ${this.status.file}`, error);
+      else this.log('error', `cannot write ${this.status.file}: ${describe(error)}`);
+    };
+    this.status.onWriteRecovered = () => this.storageRecovered();
+    this.hooks = {
+      log: this.log,
+      committed: (tracked, result) => this.committed(tracked, result),
+      commitSucceeded: (tracked) => {
+        if (!this.storage) return;
+        this.storage.waiting.delete(tracked.location);
+        this.storageRecovered();
+      },
+      commitFailed: (tracked, error) => this.commitFailed(tracked, error),
+      degraded: (tracked, error) => {
+        if (!this.degraded.has(tracked.location)) this.log('error', describe(error));
+        this.degraded.add(tracked.location);
+        void this.status.update(tracked.location, { watching: 'polling', lastError: { message: error.message, time: new Date().toISOString() } });
+      },
+    };
+  }
+
+  /** Watch, commit and push until SIGTERM/SIGINT (or the abort signal); then stop cleanly. */
+  async run(): Promise<void> {
+    const { options, store, master, log } = this;
+    const unguard = options.handleSignals !== false ? guardProcess(log) : () => undefined;
+    const lock = await lockWaitingForDisk(store.stateDir, log);
+    store.keepSnapshots = true;
+    master.keepConnection?.();
+    const stopped = new Promise<void>((resolve) => (this.stopRequested = resolve));
+    const onTerm = () => this.stopRequested();
+    const onHup = () => {
+      log('info', 'SIGHUP: reloading the configuration');
+      const reload = () => this.reload();
+      this.reloading = this.reloading.then(reload, reload);
+    };
+    if (options.handleSignals !== false) {
+      process.on('SIGTERM', onTerm);
+      process.on('SIGINT', onTerm);
+      process.on('SIGHUP', onHup);
+    }
+    options.signal?.addEventListener('abort', onTerm, { once: true });
+    if (options.signal?.aborted) onTerm();
+
+    try {
+      log('info', `daemon started (PID ${process.pid}), state ${store.stateDir}, master ${master.label}`);
+      await this.trackConfigured(this.settings.get('pacha.watch') ?? []);
+      for (const tracked of await store.list()) await this.addWorker(tracked);
+      if (this.workers.size === 0) log('warn', 'nothing is tracked: set pacha.watch or run `pacha watch PATH`, then send SIGHUP');
+      this.armReconcile();
+      this.heartbeat = startHeartbeat({ store, master, intervalMs: (this.settings.get('pacha.fleet.heartbeat') ?? 3600) * 1000, log });
+      options.onReady?.();
+      await stopped;
+      log('info', 'stopping: finishing the commit in progress and one push attempt');
+    } finally {
+      this.stopping = true;
+      if (this.storage?.timer) clearTimeout(this.storage.timer);
+      if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+      await this.reloading.catch(() => undefined);
+      await this.reconciling?.catch(() => undefined);
+      for (const worker of this.workers.values()) await worker.stop();
+      await this.queue.drain();
+      await this.heartbeat?.stop();
+      for (const worker of this.workers.values()) await this.recordUnpushed(worker.tracked);
+      await this.status.markStopped();
+      await lock.release();
+      if (options.handleSignals !== false) {
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onTerm);
+        process.off('SIGHUP', onHup);
+      }
+      options.signal?.removeEventListener('abort', onTerm);
+      log('info', 'daemon stopped');
+      unguard();
+    }
+  }
 
   // The state dir's disk failing (ENOSPC, EROFS, EIO): loud once, in the log and in
   // daemon.json (status also reads the disk itself: this file may be what cannot be written),
   // commits tried again with backoff until one works, then a note that it caught up.
-  let storage: { fault: StorageFault; since: number; attempts: number; waiting: Set<string>; timer?: NodeJS.Timeout } | undefined;
-  const storageRetry = options.storageRetry ?? STORAGE_RETRY;
-  const onStorageFault = (fault: StorageFault, what: string, error: unknown, tracked?: TrackedPath): void => {
-    if (!storage) {
-      storage = { fault, since: Date.now(), attempts: 0, waiting: new Set() };
+  private onStorageFault(fault: StorageFault, what: string, error: unknown, tracked?: TrackedPath): void {
+    if (!this.storage) {
+      this.storage = { fault, since: Date.now(), attempts: 0, waiting: new Set() };
+      const { stateDir } = this.store;
       const message =
-        `STATE DIR ${store.stateDir}: ${describeStorageFault(fault)} (${fault}) while ${what}: ${describe(error)}. ` +
+        `STATE DIR ${stateDir}: ${describeStorageFault(fault)} (${fault}) while ${what}: ${describe(error)}. ` +
         'Changes are not being committed; they are committed (and pushed) as soon as the disk can be written again. ' +
-        `Free space under ${store.stateDir} (or remount it read-write).`;
-      log('error', message);
-      void status.setStorage({ fault, message, since: new Date(storage.since).toISOString() });
+        `Free space under ${stateDir} (or remount it read-write).`;
+      this.log('error', message);
+      void this.status.setStorage({ fault, message, since: new Date(this.storage.since).toISOString() });
     }
-    if (tracked) storage.waiting.add(tracked.location);
-    armStorageRetry();
-  };
-  const armStorageRetry = (): void => {
-    if (!storage || storage.timer || storage.waiting.size === 0 || stopping) return;
-    const s = storage;
+    if (tracked) this.storage.waiting.add(tracked.location);
+    this.armStorageRetry();
+  }
+
+  private armStorageRetry(): void {
+    const s = this.storage;
+    if (!s || s.timer || s.waiting.size === 0 || this.stopping) return;
     s.timer = setTimeout(() => {
       s.timer = undefined;
       s.attempts++;
       const locations = [...s.waiting];
       s.waiting.clear();
-      for (const location of locations) void workers.get(location)?.commit('disk retry');
-    }, backoffDelay(s.attempts + 1, storageRetry));
-  };
-  const storageRecovered = (): void => {
-    if (!storage || storage.waiting.size > 0 || status.writeError !== undefined) return;
-    if (storage.timer) clearTimeout(storage.timer);
-    log('info', `state dir ${store.stateDir} can be written again after ${((Date.now() - storage.since) / 1000).toFixed(0)} s; commits resumed`);
-    storage = undefined;
-    void status.setStorage(undefined);
-  };
-  status.onWriteError = (error) => {
-    const fault = storageFault(error);
-    if (fault) onStorageFault(fault, `writing ${status.file}`, error);
-    else log('error', `cannot write ${status.file}: ${describe(error)}`);
-  };
-  status.onWriteRecovered = () => storageRecovered();
+      for (const location of locations) void this.workers.get(location)?.commit('disk retry');
+    }, backoffDelay(s.attempts + 1, this.storageRetry));
+  }
 
-  const recordUnpushed = async (tracked: TrackedPath) => {
-    const unpushed = await store.unpushed(tracked).catch(() => undefined);
-    if (unpushed !== undefined) await status.update(tracked.location, { unpushed });
-  };
+  private storageRecovered(): void {
+    const s = this.storage;
+    if (!s || s.waiting.size > 0 || this.status.writeError !== undefined) return;
+    if (s.timer) clearTimeout(s.timer);
+    this.log('info', `state dir ${this.store.stateDir} can be written again after ${((Date.now() - s.since) / 1000).toFixed(0)} s; commits resumed`);
+    this.storage = undefined;
+    void this.status.setStorage(undefined);
+  }
 
-  const queue = new PushQueue({
-    push: (tracked) => store.push(tracked, master),
-    onEvent: (event) => void onPushEvent(event),
-    ...(options.pushBackoff ? { backoff: options.pushBackoff } : {}),
-    ...(options.divergedRetryMs !== undefined ? { divergedRetryMs: options.divergedRetryMs } : {}),
-  });
+  /** How many commits wait for the master, in daemon.json (counted from the refs, no git process). */
+  private async recordUnpushed(tracked: TrackedPath): Promise<void> {
+    const unpushed = await this.store.unpushed(tracked).catch(() => undefined);
+    if (unpushed !== undefined) await this.status.update(tracked.location, { unpushed });
+  }
 
-  let heartbeat: HeartbeatTimer | undefined;
-
-  async function onPushEvent(event: PushEvent): Promise<void> {
+  private async onPushEvent(event: PushEvent): Promise<void> {
     const { tracked } = event;
+    const { log, status, master } = this;
     const time = new Date().toISOString();
     if (event.kind === 'pushed') {
-      heartbeat?.poke(tracked);
+      this.heartbeat?.poke(tracked);
       log('info', `pushed ${tracked.location}: ${event.commits} commit${event.commits === 1 ? '' : 's'} (${event.sha.slice(0, 12)}) to ${master.label}`);
       await status.update(tracked.location, { lastPush: { time, sha: event.sha }, diverged: undefined });
     } else if (event.kind === 'failed') {
@@ -167,100 +267,87 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       log('warn', `${tracked.location} is still diverged from the master (its history updated in ${event.ref})`);
       await status.update(tracked.location, { diverged: { ref: event.ref, time } });
     }
-    await recordUnpushed(tracked);
+    await this.recordUnpushed(tracked);
   }
 
-  const hooks = {
-    log,
-    committed: (tracked: TrackedPath, result: CommitResult) => {
-      log('info', `committed ${tracked.location} ${result.sha.slice(0, 12)}: ${listChanged(result.changed)}`);
-      void status
-        .update(tracked.location, { lastCommit: { sha: result.sha, time: new Date().toISOString(), changed: result.changed } })
-        .then(() => recordUnpushed(tracked));
-      queue.request(tracked);
-    },
-    commitSucceeded: (tracked: TrackedPath) => {
-      if (!storage) return;
-      storage.waiting.delete(tracked.location);
-      storageRecovered();
-    },
-    commitFailed: (tracked: TrackedPath, error: unknown) => {
-      const fault = storageFault(error);
-      if (fault) {
-        const first = !storage;
-        onStorageFault(fault, `committing ${tracked.location}`, error, tracked);
-        if (!first) log('warn', `commit of ${tracked.location} still waits for the state dir (${describeStorageFault(fault)})`);
-        return;
-      }
-      log('error', `commit of ${tracked.location} failed: ${describe(error)}`);
-      void status.update(tracked.location, { lastError: { message: describe(error), time: new Date().toISOString() } });
-      if (/\.lock\b/.test(describe(error))) clearLocks(tracked).catch((e: unknown) => log('warn', `cannot clear git locks of ${tracked.location}: ${describe(e)}`));
-    },
-    degraded: (tracked: TrackedPath, error: Error) => {
-      if (!degraded.has(tracked.location)) log('error', describe(error));
-      degraded.add(tracked.location);
-      void status.update(tracked.location, { watching: 'polling', lastError: { message: error.message, time: new Date().toISOString() } });
-    },
-  };
+  private committed(tracked: TrackedPath, result: CommitResult): void {
+    this.log('info', `committed ${tracked.location} ${result.sha.slice(0, 12)}: ${listChanged(result.changed)}`);
+    void this.status
+      .update(tracked.location, { lastCommit: { sha: result.sha, time: new Date().toISOString(), changed: result.changed } })
+      .then(() => this.recordUnpushed(tracked));
+    this.queue.request(tracked);
+  }
 
-  async function clearLocks(tracked: TrackedPath): Promise<void> {
+  private commitFailed(tracked: TrackedPath, error: unknown): void {
+    const fault = storageFault(error);
+    if (fault) {
+      const first = !this.storage;
+      this.onStorageFault(fault, `committing ${tracked.location}`, error, tracked);
+      if (!first) this.log('warn', `commit of ${tracked.location} still waits for the state dir (${describeStorageFault(fault)})`);
+      return;
+    }
+    this.log('error', `commit of ${tracked.location} failed: ${describe(error)}`);
+    void this.status.update(tracked.location, { lastError: { message: describe(error), time: new Date().toISOString() } });
+    if (/\.lock\b/.test(describe(error))) this.clearLocks(tracked).catch((e: unknown) => this.log('warn', `cannot clear git locks of ${tracked.location}: ${describe(e)}`));
+  }
+
+  private async clearLocks(tracked: TrackedPath): Promise<void> {
     // As the path's only writer: a git lock no process holds then really is stale.
-    const decision = await store.writing(tracked, () => clearStaleGitLocks(tracked.gitDir));
-    for (const file of decision.remove) log('warn', `removed stale git lock ${file} (no process held it)`);
-    for (const kept of decision.keep) log('info', `git lock ${kept.file} kept: ${kept.why}`);
+    const decision = await this.store.writing(tracked, () => clearStaleGitLocks(tracked.gitDir));
+    for (const file of decision.remove) this.log('warn', `removed stale git lock ${file} (no process held it)`);
+    for (const kept of decision.keep) this.log('info', `git lock ${kept.file} kept: ${kept.why}`);
   }
 
   /** Watch and reconcile one tracked path. */
-  async function addWorker(tracked: TrackedPath): Promise<void> {
-    if (workers.has(tracked.location)) return;
-    await clearLocks(tracked);
-    const worker = new PathWorker(tracked, store, scheduleFrom(settings), hooks);
-    workers.set(tracked.location, worker);
-    await status.update(tracked.location, { name: tracked.name, watching: 'inotify' });
+  private async addWorker(tracked: TrackedPath): Promise<void> {
+    if (this.workers.has(tracked.location)) return;
+    await this.clearLocks(tracked);
+    const worker = new PathWorker(tracked, this.store, scheduleFrom(this.settings), this.hooks);
+    this.workers.set(tracked.location, worker);
+    await this.status.update(tracked.location, { name: tracked.name, watching: 'inotify' });
     await worker.start();
     if (worker.watcher.state === 'watching') {
-      degraded.delete(tracked.location);
-      log('info', `watching ${tracked.location} (${worker.watcher.watchedDirectories} directories) as ${tracked.name}`);
+      this.degraded.delete(tracked.location);
+      this.log('info', `watching ${tracked.location} (${worker.watcher.watchedDirectories} directories) as ${tracked.name}`);
     }
     await worker.reconcile('start');
-    queue.request(tracked); // commits left unpushed by an earlier run
+    this.queue.request(tracked); // commits left unpushed by an earlier run
   }
 
-  async function trackConfigured(paths: string[]): Promise<void> {
+  private async trackConfigured(paths: string[]): Promise<void> {
     for (const location of paths) {
       try {
-        const { tracked, created } = await store.track(location);
-        if (created) log('info', `now tracking ${tracked.location} as ${tracked.name} (pacha.watch)`);
+        const { tracked, created } = await this.store.track(location);
+        if (created) this.log('info', `now tracking ${tracked.location} as ${tracked.name} (pacha.watch)`);
       } catch (error) {
-        log('error', `cannot track ${location} from pacha.watch: ${describe(error)}`);
+        this.log('error', `cannot track ${location} from pacha.watch: ${describe(error)}`);
       }
     }
   }
 
-  async function reconcileAll(reason: string): Promise<void> {
-    for (const worker of workers.values()) {
+  private async reconcileAll(reason: string): Promise<void> {
+    for (const worker of this.workers.values()) {
       // A degraded path tries to watch again at each reconcile (the limit may have been raised).
       const wasDegraded = worker.watcher.state === 'degraded';
       await worker.reconcile(reason);
       if (wasDegraded && (worker.watcher.state as string) === 'watching') {
-        degraded.delete(worker.tracked.location);
-        log('info', `watching ${worker.tracked.location} again (inotify)`);
-        await status.update(worker.tracked.location, { watching: 'inotify' });
+        this.degraded.delete(worker.tracked.location);
+        this.log('info', `watching ${worker.tracked.location} again (inotify)`);
+        await this.status.update(worker.tracked.location, { watching: 'inotify' });
       }
     }
   }
 
-  let reconcileTimer: NodeJS.Timeout | undefined;
-  let reconciling: Promise<void> | undefined;
-  const armReconcile = () => {
-    if (reconcileTimer) clearInterval(reconcileTimer);
-    const seconds = settings.get('pacha.frequency') ?? 60;
-    reconcileTimer = setInterval(() => {
-      reconciling ??= reconcileAll('periodic').finally(() => (reconciling = undefined));
+  private armReconcile(): void {
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    const seconds = this.settings.get('pacha.frequency') ?? 60;
+    this.reconcileTimer = setInterval(() => {
+      this.reconciling ??= this.reconcileAll('periodic').finally(() => (this.reconciling = undefined));
     }, seconds * 1000);
-  };
+  }
 
-  async function reload(): Promise<void> {
+  private async reload(): Promise<void> {
+    const { options, store, log } = this;
     if (!options.reload) return;
     let fresh: Settings;
     try {
@@ -269,76 +356,31 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       log('error', `configuration not reloaded, keeping the current one: ${describe(error)}`);
       return;
     }
-    const before = new Set(settings.get('pacha.watch') ?? []);
+    const before = new Set(this.settings.get('pacha.watch') ?? []);
     const after = fresh.get('pacha.watch') ?? [];
-    settings = fresh;
-    store.setIgnore(ignoreSettingsFrom(settings));
-    for (const worker of workers.values()) worker.setSchedule(scheduleFrom(settings));
-    armReconcile();
-    await trackConfigured(after.filter((p) => !before.has(p)));
+    this.settings = fresh;
+    store.setIgnore(ignoreSettingsFrom(fresh));
+    for (const worker of this.workers.values()) worker.setSchedule(scheduleFrom(fresh));
+    this.armReconcile();
+    await this.trackConfigured(after.filter((p) => !before.has(p)));
     const removed = [...before].filter((p) => !after.includes(p));
     for (const location of removed) {
       const tracked = await store.find(location);
       if (!tracked || tracked.location !== path.resolve(location)) continue;
-      const worker = workers.get(tracked.location);
+      const worker = this.workers.get(tracked.location);
       await worker?.stop();
-      workers.delete(tracked.location);
-      queue.remove(tracked);
-      await store.push(tracked, master).catch((error: unknown) => log('warn', `last push of ${tracked.location} failed: ${describe(error)}`));
+      this.workers.delete(tracked.location);
+      this.queue.remove(tracked);
+      await store.push(tracked, this.master).catch((error: unknown) => log('warn', `last push of ${tracked.location} failed: ${describe(error)}`));
       await store.untrack(tracked.location);
-      await status.forget(tracked.location);
+      await this.status.forget(tracked.location);
       log('info', `stopped tracking ${tracked.location} (removed from pacha.watch); its history stays on the master as ${tracked.name}`);
     }
-    for (const tracked of await store.list()) await addWorker(tracked);
-    log('info', `configuration reloaded: watching ${workers.size} path${workers.size === 1 ? '' : 's'}`);
+    for (const tracked of await store.list()) await this.addWorker(tracked);
+    log('info', `configuration reloaded: watching ${this.workers.size} path${this.workers.size === 1 ? '' : 's'}`);
   }
+}
 
-  let stopping = false;
-  let stopRequested: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
-  let reloading: Promise<void> = Promise.resolve();
-  const onTerm = () => stopRequested();
-  const onHup = () => {
-    log('info', 'SIGHUP: reloading the configuration');
-    reloading = reloading.then(reload, reload);
-  };
-  if (options.handleSignals !== false) {
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onTerm);
-    process.on('SIGHUP', onHup);
-  }
-  options.signal?.addEventListener('abort', onTerm, { once: true });
-  if (options.signal?.aborted) onTerm();
-
-  try {
-    log('info', `daemon started (PID ${process.pid}), state ${store.stateDir}, master ${master.label}`);
-    await trackConfigured(settings.get('pacha.watch') ?? []);
-    for (const tracked of await store.list()) await addWorker(tracked);
-    if (workers.size === 0) log('warn', 'nothing is tracked: set pacha.watch or run `pacha watch PATH`, then send SIGHUP');
-    armReconcile();
-    heartbeat = startHeartbeat({ store, master, intervalMs: (settings.get('pacha.fleet.heartbeat') ?? 3600) * 1000, log });
-    options.onReady?.();
-    await stopped;
-    log('info', 'stopping: finishing the commit in progress and one push attempt');
-  } finally {
-    stopping = true;
-    if (storage?.timer) clearTimeout(storage.timer);
-    if (reconcileTimer) clearInterval(reconcileTimer);
-    await reloading.catch(() => undefined);
-    await reconciling?.catch(() => undefined);
-    for (const worker of workers.values()) await worker.stop();
-    await queue.drain();
-    await heartbeat?.stop();
-    for (const worker of workers.values()) await recordUnpushed(worker.tracked);
-    await status.markStopped();
-    await lock.release();
-    if (options.handleSignals !== false) {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onTerm);
-      process.off('SIGHUP', onHup);
-    }
-    options.signal?.removeEventListener('abort', onTerm);
-    log('info', 'daemon stopped');
-    unguard();
-  }
+export function runDaemon(options: DaemonOptions): Promise<void> {
+  return new Daemon(options).run();
 }

@@ -30,12 +30,17 @@ export function startHeartbeat(options: HeartbeatOptions): HeartbeatTimer {
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
   const failing = new Set<string>();
+  // The last heartbeat per path, read from git once and again only after a new one was sent:
+  // a poke after every push must not cost processes (issue 14: ≤ 8 per commit and push).
+  const known = new Map<string, Awaited<ReturnType<typeof lastHeartbeat>>>();
 
   async function beat(tracked: TrackedPath): Promise<void> {
     if (stopped) return;
     try {
       const facts = await options.store.hostFacts();
-      if (!heartbeatDue(await lastHeartbeat(options.store, tracked), now(), facts, options.intervalMs)) return;
+      if (!known.has(tracked.gitDir)) known.set(tracked.gitDir, await lastHeartbeat(options.store, tracked));
+      if (!heartbeatDue(known.get(tracked.gitDir), now(), facts, options.intervalMs)) return;
+      known.delete(tracked.gitDir);
       if ((await sendHeartbeat(options.store, tracked, options.master, now())) === 'sent') {
         options.log('debug', `heartbeat of ${tracked.location} sent to ${options.master.label}`);
         failing.delete(tracked.location);

@@ -1,5 +1,9 @@
 // One tracked path inside the daemon: its watcher, the debounce window, and its commits,
 // one at a time. Pushing is the push queue's job; this only says "needs a push".
+// The paths the watcher reported go with the commit (store/live.ts reads only those); a
+// reconcile, a rescan or too many events make a full commit.
+import path from 'node:path';
+import { MAX_ENTRIES } from '../store/live.js';
 import type { CommitResult, Store, TrackedPath } from '../store/store.js';
 import type { Level } from '../log.js';
 import { addEvent, decide, type PendingEvents, type ScheduleOptions } from './schedule.js';
@@ -21,10 +25,14 @@ export class PathWorker {
   readonly watcher: TreeWatcher;
   private pending: PendingEvents | undefined;
   private seen = new Set<string>();
+  /** Paths (relative) reported since the last commit; undefined: read everything. */
+  private changed: Set<string> | undefined = new Set();
   private timer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
   private again: string | undefined;
   private stopped = false;
+  /** When the last event came (null: none yet): a window after quiet commits at once (schedule.ts). */
+  private lastEventAt: number | null = null;
 
   constructor(
     readonly tracked: TrackedPath,
@@ -55,8 +63,13 @@ export class PathWorker {
 
   private onChange(file: string): void {
     if (this.stopped) return;
-    this.pending = addEvent(this.pending, this.now());
+    const now = this.now();
+    this.pending = addEvent(this.pending, now, this.lastEventAt);
+    this.lastEventAt = now;
     if (this.seen.size <= LOGGED_PATHS) this.seen.add(file);
+    const rel = path.relative(this.tracked.location, file);
+    if (this.tracked.single || rel.startsWith('..') || path.isAbsolute(rel) || (this.changed && this.changed.size >= MAX_ENTRIES)) this.changed = undefined;
+    else this.changed?.add(rel === '' ? '.' : rel.split(path.sep).join('/'));
     this.hooks.log('debug', `event: ${file}`);
     this.tick();
   }
@@ -89,7 +102,9 @@ export class PathWorker {
     this.pending = undefined;
     const seen = [...this.seen];
     this.seen.clear();
-    this.committing = this.commitOnce(reason, events, seen).finally(() => {
+    const changed = reason === 'events' || reason === 'shutdown' ? this.changed : undefined;
+    this.changed = new Set();
+    this.committing = this.commitOnce(reason, events, seen, changed).finally(() => {
       this.committing = undefined;
       const next = this.again;
       this.again = undefined;
@@ -99,9 +114,9 @@ export class PathWorker {
     return this.committing;
   }
 
-  private async commitOnce(reason: string, events: boolean, seen: string[]): Promise<void> {
+  private async commitOnce(reason: string, events: boolean, seen: string[], changed: Set<string> | undefined): Promise<void> {
     try {
-      const result = await this.store.commit(this.tracked, { by: { origin: 'daemon' } });
+      const result = await this.store.commit(this.tracked, { by: { origin: 'daemon' }, ...(changed ? { changed } : {}) });
       if (result) this.hooks.committed(this.tracked, result);
       else if (events) this.hooks.log('debug', `${this.tracked.location}: ${reason}: events (${seen.join(', ')}) but nothing to commit`);
       this.hooks.commitSucceeded?.(this.tracked);

@@ -45,6 +45,8 @@ export interface Master {
    */
   pushOptions(): Promise<string[]>;
   close(): Promise<void>;
+  /** Keep the connection git's pushes share open until close(), however long pushes pause (the daemon). */
+  keepConnection?(): void;
   /**
    * Run a read-only POSIX sh script where the hosts live and return its output (`pacha fleet`).
    * The local master and a plain shell account can; a gated key refuses with EGATED.

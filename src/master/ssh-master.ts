@@ -196,7 +196,15 @@ export class SshMaster implements Master {
       stateDir: this.options.stateDir,
       ...knownHostsFileFor(this.policy, this.options.stateDir),
       keyFile: this.identity.explicit ? this.identity.keyFile : undefined,
+      persist: this.persist,
     };
+  }
+
+  private persist = false;
+
+  /** Keep git's shared OpenSSH connection open until close() (the daemon). */
+  keepConnection(): void {
+    this.persist = true;
   }
 
   private baseEnv(): { PATH: string; HOME: string } {

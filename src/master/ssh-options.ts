@@ -21,6 +21,12 @@ export interface SshCommandOptions {
   ignoreGlobalKnownHosts: boolean;
   /** pacha.ssh.key; absent: OpenSSH's own defaults and the agent. */
   keyFile?: string | undefined;
+  /**
+   * Keep the shared connection for as long as its user lives (the daemon: an edit after an
+   * hour of quiet is as fast as one after a second; the daemon stops it when it stops).
+   * Otherwise it closes after 60 s unused.
+   */
+  persist?: boolean;
 }
 
 /** <state>/ssh: pacha's OpenSSH files (pinned known_hosts, control sockets), mode 0700. */
@@ -62,7 +68,7 @@ export function sshArgs(options: SshCommandOptions): string[] {
     ...option('ServerAliveInterval', SERVER_ALIVE_INTERVAL_SECONDS),
     ...option('ControlMaster', 'auto'),
     ...option('ControlPath', controlPath),
-    ...option('ControlPersist', CONTROL_PERSIST_SECONDS),
+    ...option('ControlPersist', options.persist ? 'yes' : CONTROL_PERSIST_SECONDS),
     ...(options.keyFile ? ['-i', options.keyFile.replace(/%/g, '%%'), ...option('IdentitiesOnly', 'yes')] : []),
   ];
 }

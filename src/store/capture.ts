@@ -64,6 +64,24 @@ interface Walk {
   /** dev:ino of files with more than one link → their paths. */
   links: Map<string, string[]>;
   single: boolean;
+  /** When given: every entry's stat stamp (statStamp), for the daemon's in-memory snapshot (live.ts). */
+  stamps?: Map<string, string> | undefined;
+  /** Walks stop (and the capture answers 'too-many') past this many entries. */
+  limit?: number;
+}
+
+/**
+ * What identifies an entry's state without reading it: device and inode first (a hard
+ * link's group key is `dev:ino`, the stamp's first two fields), then size, mtime and ctime
+ * (a chmod, chown, xattr or link-count change moves ctime).
+ */
+export function statStamp(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.nlink}`;
+}
+
+/** The `dev:ino` of a stamp: what a hard link group shares. Pure. */
+export function inodeOf(stamp: string): string {
+  return stamp.slice(0, stamp.indexOf(':', stamp.indexOf(':') + 1));
 }
 
 function entryFor(walk: Walk, relative: string, absolute: string): { entry: MetadataEntry; isDir: boolean } | undefined {
@@ -102,6 +120,7 @@ function entryFor(walk: Walk, relative: string, absolute: string): { entry: Meta
     }
   }
   if (type === 'char' || type === 'block') entry.device = deviceNumbers(stats.rdev);
+  walk.stamps?.set(relative, statStamp(stats));
   return { entry, isDir: type === 'directory' };
 }
 
@@ -133,10 +152,38 @@ async function walkDirectory(walk: Walk, relative: string): Promise<void> {
       continue;
     }
     walk.entries.push(result.entry);
+    if (walk.limit !== undefined && walk.entries.length > walk.limit) return;
     if (result.isDir) directories.push(rel);
   }
   await new Promise<void>((resolve) => setImmediate(resolve));
   for (const directory of directories) await walkDirectory(walk, directory);
+}
+
+/** Where one capture of a few entries (live.ts) reads from. */
+export interface EntrySource {
+  root: string;
+  accounts: Accounts;
+  ignored: IgnoreMatcher;
+  stamps: Map<string, string>;
+}
+
+function walkOf(source: EntrySource, limit?: number): Walk {
+  return { root: source.root, accounts: source.accounts, ignored: source.ignored, entries: [], untrackable: [], links: new Map(), single: false, stamps: source.stamps, ...(limit === undefined ? {} : { limit }) };
+}
+
+/** One entry of a tracked directory, as a full capture would record it (no hard link, no xattrs); undefined when gone. */
+export function captureEntry(source: EntrySource, rel: string): { entry: MetadataEntry; isDir: boolean } | undefined {
+  const walk = walkOf(source);
+  return entryFor(walk, rel, rel === '.' ? source.root : path.join(source.root, rel));
+}
+
+/** Every entry below directory `rel` (ignore rules applied), or 'too-many' past `limit` entries. */
+export async function captureBelow(source: EntrySource, rel: string, limit: number): Promise<MetadataEntry[] | 'too-many'> {
+  const walk = walkOf(source, limit);
+  await walkDirectory(walk, rel);
+  if (walk.entries.length > limit) return 'too-many';
+  if (walk.untrackable.length > 0) throw new UntrackableError(source.root, walk.untrackable);
+  return walk.entries;
 }
 
 /** Hard links inside the tracked path: every member but the first (byte order) names the first. */
@@ -157,6 +204,8 @@ export async function captureMetadata(options: {
   accounts: Accounts;
   ignored?: IgnoreMatcher;
   ignore?: readonly string[];
+  /** Filled with every entry's stat stamp (statStamp). */
+  stamps?: Map<string, string>;
 }): Promise<Metadata> {
   const { location, single, host, accounts } = options;
   const walk: Walk = {
@@ -167,6 +216,7 @@ export async function captureMetadata(options: {
     untrackable: [],
     links: new Map(),
     single,
+    stamps: options.stamps,
   };
   const top = entryFor(walk, single ? path.basename(location) : '.', location);
   if (!top) throw Object.assign(new Error(`ENOENT: no such file or directory, lstat '${location}'`), { code: 'ENOENT' });

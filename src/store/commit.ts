@@ -130,9 +130,12 @@ export async function commitSnapshot(options: {
   message?: string;
   /** Who made it: trailers after the message (provenance.ts). */
   provenance?: Provenance;
+  /** Receives the tree written and the metadata it holds (the daemon keeps them: live.ts). */
+  seen?: { tree?: string; metadata?: Metadata };
 }): Promise<CommitResult | null> {
   const { git, gitDir } = options;
   const { tree, metadata } = await writeSnapshotTree(git, path.join(gitDir, 'pacha'), options.metadata, path.join(gitDir, 'index'));
+  if (options.seen) Object.assign(options.seen, { tree, metadata });
 
   const head = await revParse(git, BRANCH);
   const headTree = head ? (await git.raw(['rev-parse', `${head}^{tree}`])).trim() : undefined;

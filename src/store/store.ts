@@ -1,5 +1,6 @@
 // The local versioned store: one git dir per tracked path under <state>/repos/, whose work
 // tree is the tracked path itself. Nothing is ever written inside a tracked path.
+import { statSync } from 'node:fs';
 import { lstat, mkdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadAccounts, type Accounts } from '../accounts.js';
@@ -16,6 +17,9 @@ import { trackableProblem } from './trackable.js';
 import { classifyPushFailure, divergedRef } from './push.js';
 import { readHostFacts, type CommitOrigin, type HostFacts } from './provenance.js';
 import { withWriterLock } from './writer-lock.js';
+import { commitLive, differingPaths, FULL_RECONCILE_MS, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot } from './live.js';
+import { readRef, updateRef } from './refs.js';
+import { countLooseCommits } from './objects.js';
 
 export type { CommitResult } from './commit.js';
 
@@ -50,6 +54,15 @@ export class Store {
   private readonly ensured = new Set<string>();
   /** Per location: the matcher of the last capture (the watcher asks it between captures). */
   private readonly matchers = new Map<string, IgnoreMatcher>();
+  /** Per location: the last commit's snapshot, when `keepSnapshots` (the daemon: live.ts). */
+  private readonly live = new Map<string, LiveSnapshot>();
+  private ignoreGeneration = 0;
+  /** Keep each path's last snapshot in memory, so a commit of a few changed paths reads only those (the daemon). */
+  keepSnapshots = false;
+  /** How the last commit read the path: only the changed paths, or everything (benchmarks, tests). */
+  lastCommitRead: 'changed' | 'full' | undefined;
+  /** Why the last commit given changed paths read everything. */
+  lastFullReason: string | undefined;
 
   private constructor(
     readonly stateDir: string,
@@ -68,6 +81,7 @@ export class Store {
   setIgnore(settings: IgnoreSettings): void {
     this.ignoreSettings = settings;
     this.matchers.clear();
+    this.ignoreGeneration++;
   }
 
   /** Every pattern that applies to a tracked path: defaults, pacha.ignore, its own. */
@@ -289,8 +303,8 @@ export class Store {
    * patterns are read from the registry each time: `pacha forget` or `watch --ignore` in
    * another process (while the daemon runs) take effect at the next commit.
    */
-  async capture(tracked: TrackedPath): Promise<Metadata> {
-    const fresh = (await readRegistry(this.stateDir)).paths.find((p) => p.location === tracked.location) ?? tracked;
+  async capture(tracked: TrackedPath, stamps?: Map<string, string>): Promise<Metadata> {
+    const fresh = await this.freshEntry(tracked);
     return captureMetadata({
       location: tracked.location,
       single: tracked.single,
@@ -298,15 +312,59 @@ export class Store {
       accounts: await this.accountsOnce(),
       ignored: this.ignoreMatcher(fresh),
       ...(fresh.ignore ? { ignore: fresh.ignore } : {}),
+      ...(stamps ? { stamps } : {}),
     });
   }
 
-  /** Commit the tracked path as it is now; null when nothing changed since the last commit. */
-  commit(tracked: TrackedPath, options: { message?: string; by?: CommitBy } = {}): Promise<CommitResult | null> {
+  private async freshEntry(tracked: TrackedPath): Promise<TrackedEntry> {
+    return (await readRegistry(this.stateDir)).paths.find((p) => p.location === tracked.location) ?? tracked;
+  }
+
+  /**
+   * Commit the tracked path as it is now; null when nothing changed since the last commit.
+   * `changed`: the only paths (relative) that can have changed since the last commit (the
+   * watcher's events): with `keepSnapshots`, only those are read (live.ts).
+   */
+  commit(tracked: TrackedPath, options: { message?: string; by?: CommitBy; changed?: Iterable<string> } = {}): Promise<CommitResult | null> {
     return this.locked(tracked, 'commit', () => this.commitUnlocked(tracked, options));
   }
 
-  private async commitUnlocked(tracked: TrackedPath, options: { message?: string; by?: CommitBy }): Promise<CommitResult | null> {
+  /** The paths that differ (by lstat) from the kept snapshot; undefined when a full commit is needed. */
+  private async differing(tracked: TrackedPath, ignoreKey: string): Promise<string[] | undefined> {
+    const live = this.live.get(tracked.location);
+    if (!live || Date.now() - live.confirmedAt > FULL_RECONCILE_MS || !(await liveIsCurrent(live, tracked.gitDir, ignoreKey))) return undefined;
+    const found = await differingPaths(live, await this.accountsOnce(), this.ignoreMatcher(await this.freshEntry(tracked)));
+    return found === 'too-many' ? undefined : found;
+  }
+
+  /** The commit of a few changed paths on the kept snapshot; undefined when a full commit must do it. */
+  private async commitChanged(tracked: TrackedPath, changed: Iterable<string>, by: CommitBy | undefined, ignoreKey: string): Promise<CommitResult | null | undefined> {
+    const live = this.live.get(tracked.location);
+    if (!live || !(await liveIsCurrent(live, tracked.gitDir, ignoreKey))) return undefined;
+    try {
+      const result = await commitLive({
+        live,
+        gitDir: tracked.gitDir,
+        events: changed,
+        accounts: await this.accountsOnce(),
+        ignored: this.ignoreMatcher(await this.freshEntry(tracked)),
+        provenance: { ...(await this.hostFacts()), ...by },
+        email: `pacha@${this.host}`,
+      });
+      if (result && 'full' in result) {
+        this.live.delete(tracked.location);
+        this.lastFullReason = result.full;
+        return undefined;
+      }
+      this.lastCommitRead = 'changed';
+      return result;
+    } catch (error) {
+      this.live.delete(tracked.location);
+      throw error;
+    }
+  }
+
+  private async commitUnlocked(tracked: TrackedPath, options: { message?: string; by?: CommitBy; changed?: Iterable<string> }): Promise<CommitResult | null> {
     // A registry written before these checks existed may hold such a path: never commit it.
     const problem = trackableProblem(tracked.location, this.stateDir);
     if (problem) {
@@ -314,7 +372,23 @@ export class Store {
         hint: 'track the directories you mean instead',
       });
     }
-    const metadata = await this.capture(tracked).catch((error: unknown) => {
+    const keep = this.keepSnapshots && !tracked.single;
+    const ignoreKey = keep ? `${this.ignoreGeneration}:${JSON.stringify((await this.freshEntry(tracked)).ignore ?? [])}` : '';
+    this.lastFullReason = undefined;
+    if (keep && options.message === undefined && this.live.has(tracked.location)) {
+      // A reconcile (no list of changed paths): what differs by lstat from the kept snapshot.
+      const changed = options.changed ?? (await this.differing(tracked, ignoreKey));
+      if (changed !== undefined) {
+        const result = await this.commitChanged(tracked, changed, options.by, ignoreKey);
+        if (result !== undefined) return result;
+      }
+    }
+    this.lastCommitRead = 'full';
+    const before = keep ? this.live.get(tracked.location) : undefined;
+    const current = before !== undefined && (await liveIsCurrent(before, tracked.gitDir, ignoreKey));
+    this.live.delete(tracked.location);
+    const stamps = keep ? new Map<string, string>() : undefined;
+    const metadata = await this.capture(tracked, stamps).catch((error: unknown) => {
       if (errnoCode(error) === 'ENOENT') {
         throw new OperationError('EGONE', `tracked path ${tracked.location} no longer exists`, {
           hint: `restore it with \`pacha rebuild --directory ${tracked.name}\`, or stop tracking it with \`pacha unwatch ${tracked.location}\``,
@@ -324,21 +398,43 @@ export class Store {
       throw error;
     });
     const provenance = { ...(await this.hostFacts()), ...options.by };
-    return commitSnapshot({ git: this.git(tracked), gitDir: tracked.gitDir, metadata, provenance, ...(options.message === undefined ? {} : { message: options.message }) });
+    const seen: { tree?: string; metadata?: Metadata } = {};
+    const git = this.git(tracked);
+    const result = await commitSnapshot({ git, gitDir: tracked.gitDir, metadata, provenance, seen, ...(options.message === undefined ? {} : { message: options.message }) });
+    if (keep && seen.tree && seen.metadata) {
+      if (result === null && current) {
+        // Nothing changed and the kept snapshot was the branch's: it still is (fresher stamps).
+        before.stamps = stamps!;
+        before.indexStamp = indexFileStamp(tracked.gitDir);
+        before.confirmedAt = Date.now();
+        this.live.set(tracked.location, before);
+      } else {
+        const head = await readRef(tracked.gitDir, BRANCH);
+        if (head) this.live.set(tracked.location, await seedLive({ git, gitDir: tracked.gitDir, metadata: seen.metadata, stamps: stamps!, head, tree: seen.tree, ignoreKey }));
+      }
+    }
+    return result;
   }
 
   async head(tracked: TrackedPath): Promise<string | undefined> {
     return revParse(this.git(tracked), BRANCH);
   }
 
-  /** Commits not yet on the master. */
+  /** The last commit the master acknowledged (a push that went through), read without a git process. */
+  pushedHead(tracked: TrackedPath): Promise<string | undefined> {
+    return readRef(tracked.gitDir, PUSHED_REF);
+  }
+
+  /** Commits not yet on the master (counted without a git process while they are loose). */
   async unpushed(tracked: TrackedPath): Promise<number> {
-    const git = this.git(tracked);
-    const head = await revParse(git, BRANCH);
+    const head = await readRef(tracked.gitDir, BRANCH);
     if (!head) return 0;
-    const pushed = await revParse(git, PUSHED_REF);
+    const pushed = await readRef(tracked.gitDir, PUSHED_REF);
+    if (pushed === head) return 0;
+    const counted = await countLooseCommits(tracked.gitDir, head, pushed);
+    if (counted !== undefined) return counted;
     const range = pushed ? `${pushed}..${head}` : head;
-    return Number((await git.raw(['rev-list', '--count', range])).trim());
+    return Number((await this.git(tracked).raw(['rev-list', '--count', range])).trim());
   }
 
   /** The first commit of this history the master lacks: the first after the last pushed one, or the root. */
@@ -359,10 +455,15 @@ export class Store {
     if (divergence) {
       await git.raw(['config', 'pacha.diverged.ref', divergence.ref]);
       await git.raw(['config', 'pacha.diverged.time', divergence.time]);
-    } else if (await this.divergence(tracked)) {
-      await git.raw(['config', '--remove-section', 'pacha.diverged']).catch(() => undefined);
+      this.notDiverged.delete(tracked.gitDir);
+    } else if (!this.notDiverged.has(tracked.gitDir) || this.notDiverged.get(tracked.gitDir) !== configStamp(tracked.gitDir)) {
+      if (await this.divergence(tracked)) await git.raw(['config', '--remove-section', 'pacha.diverged']).catch(() => undefined);
+      this.notDiverged.set(tracked.gitDir, configStamp(tracked.gitDir));
     }
   }
+
+  /** Git dirs whose config (as stamped) holds no divergence: a push that goes through need not ask git again. */
+  private readonly notDiverged = new Map<string, string | undefined>();
 
   /** The divergence last seen for this path (and not resolved since), if any. */
   async divergence(tracked: TrackedPath): Promise<Divergence | undefined> {
@@ -379,8 +480,10 @@ export class Store {
 
   private async pushUnlocked(tracked: TrackedPath, master: Master): Promise<PushResult> {
     const git = this.git(tracked, master.gitEnv());
-    const head = await revParse(git, BRANCH);
+    const head = await readRef(tracked.gitDir, BRANCH);
     if (!head) return { status: 'up-to-date' };
+    const pushed = await readRef(tracked.gitDir, PUSHED_REF);
+    if (pushed === head) return { status: 'up-to-date' };
     const pending = await this.unpushed(tracked);
     if (pending === 0) return { status: 'up-to-date' };
     if (!this.ensured.has(tracked.name)) {
@@ -417,10 +520,16 @@ export class Store {
         cause: error,
       });
     }
-    await git.raw(['update-ref', PUSHED_REF, head]);
+    // What the master acknowledged, remembered without a git process (refs.ts; no reflog, as git keeps none for it).
+    await updateRef(tracked.gitDir, PUSHED_REF, head, pushed);
     await this.recordDivergence(tracked, undefined);
     return { status: 'pushed', sha: head, commits: pending };
   }
+}
+
+function configStamp(gitDir: string): string | undefined {
+  const stats = statSync(path.join(gitDir, 'config'), { throwIfNoEntry: false });
+  return stats ? `${stats.ino}:${stats.size}:${stats.mtimeMs}` : undefined;
 }
 
 async function checkTrackable(location: string, single: boolean, stateDir: string): Promise<void> {

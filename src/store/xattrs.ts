@@ -70,6 +70,21 @@ export function readXattrs(root: string, recursive: boolean): Promise<Map<string
   });
 }
 
+/** The extended attributes of exactly these paths (symlinks not followed); undefined when getfattr is not installed. */
+export function readXattrsOf(paths: readonly string[]): Promise<Map<string, Xattrs> | undefined> {
+  if (paths.length === 0) return Promise.resolve(new Map());
+  const args = ['--absolute-names', '--no-dereference', '--physical', '--dump', '--match=-', '--encoding=base64', '--', ...paths];
+  return new Promise((resolve, reject) => {
+    execFile('getfattr', args, { encoding: 'buffer', maxBuffer: MAX_OUTPUT, env: TOOL_ENV }, (error, stdout, stderr) => {
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve(undefined);
+      if (error && stdout.length === 0 && !/No such file/.test(stderr.toString())) {
+        return reject(new OperationError('ECAPTURE', `cannot read the extended attributes of ${paths[0]}${paths.length > 1 ? ` and ${paths.length - 1} more` : ''}: ${stderr.toString().trim() || error.message}`));
+      }
+      resolve(parseGetfattr(stdout));
+    });
+  });
+}
+
 /** Why setting or removing one attribute failed, or undefined. `file` must be a UTF-8 path. */
 export function writeXattr(file: string, name: string, value: string | undefined): Promise<string | undefined> {
   const args = value === undefined ? ['--no-dereference', '-x', name, '--', file] : ['--no-dereference', '-n', name, '-v', `0s${value}`, '--', file];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addEvent, commitAt, decide, DEFAULT_SCHEDULE } from '../../src/daemon/schedule.js';
+import { addEvent, commitAt, decide, DEFAULT_SCHEDULE, SETTLE_MS } from '../../src/daemon/schedule.js';
 
 const o = DEFAULT_SCHEDULE; // 200 ms quiet, 2000 ms cap
 
@@ -38,4 +38,17 @@ test('zero delay commits at once; a cap shorter than the delay wins', () => {
 
 test('negative settings are treated as zero', () => {
   assert.equal(commitAt({ firstAt: 10, lastAt: 20 }, { delayMs: -5, maxDelayMs: 1000 }), 20);
+});
+
+test('adaptive: a window that opens after quiet commits SETTLE_MS after its last event; one inside a stream waits delayMs', () => {
+  const o = { delayMs: 200, maxDelayMs: 2000 };
+  const first = addEvent(undefined, 1000, null);
+  assert.equal(commitAt(first, o), 1000 + SETTLE_MS, 'the first event ever: at once');
+  assert.equal(commitAt(addEvent(first, 1005), o), 1005 + SETTLE_MS, "an editor's save settles");
+  assert.equal(commitAt(addEvent(undefined, 5000, 1000), o), 5000 + SETTLE_MS, 'after 4 s of quiet: at once');
+  assert.equal(commitAt(addEvent(undefined, 1100, 1000), o), 1300, 'inside a stream (last event 100 ms before): delayMs');
+  let burst = addEvent(undefined, 0, null);
+  for (let t = 1; t <= 5000; t += 1) burst = addEvent(burst, t);
+  assert.equal(commitAt(burst, o), 2000, 'a stream that never pauses is still capped');
+  assert.equal(commitAt(addEvent(undefined, 10, null), { delayMs: 0, maxDelayMs: 2000 }), 10, 'delay 0: no wait at all');
 });

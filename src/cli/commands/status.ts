@@ -1,18 +1,23 @@
 // `pacha status`: what is tracked, the last commit, what waits for the master, and whether
 // the master has it. Works with the master down: status is what you read when things fail.
+// What it says about the master comes from the last push this host made (refs/pacha/pushed:
+// what the master acknowledged), read locally without a connection; --remote asks the master.
 import { readDaemonState, stateDirHealth, type PathStatus } from '../../daemon/status.js';
 import { isPachaError } from '../../errors.js';
 import { repositoryDir } from '../../master/layout.js';
 import { divergenceSteps } from '../../store/push.js';
 import type { Context } from '../../context.js';
 
-export async function statusCommand(context: Context): Promise<number> {
+export async function statusCommand(context: Context, options: { remote?: boolean } = {}): Promise<number> {
   const store = await context.store();
   const tracked = await store.list();
   const host = context.hostName();
   let onMaster: Set<string> | undefined;
   let masterError: string | undefined;
-  if (tracked.length > 0) {
+  if (!options.remote) {
+    onMaster = new Set();
+    for (const item of tracked) if (await store.pushedHead(item)) onMaster.add(item.name);
+  } else if (tracked.length > 0) {
     try {
       const listing = await (await context.master()).describeHost(host);
       onMaster = new Set(listing?.repositories ?? []);
@@ -65,6 +70,7 @@ export async function statusCommand(context: Context): Promise<number> {
   const storage = daemon.running ? daemon.status?.storage : undefined;
   if (storage) context.out.say(`daemon: ${storage.message} (since ${storage.since})`);
   if (masterError) context.out.say(`master: unreachable (${masterError})`);
+  else if (!options.remote) context.out.say('master: as of the last push (`pacha status --remote` asks it)');
   if (paths.length === 0) context.out.say('nothing is tracked (pacha watch PATH starts tracking)');
   for (const p of paths) {
     const commit = p.lastCommit ? `${p.lastCommit.sha?.slice(0, 12)} ${p.lastCommit.time} ${p.lastCommit.subject}` : 'no commit yet';
@@ -82,7 +88,7 @@ export async function statusCommand(context: Context): Promise<number> {
     host,
     stateDir: context.stateDir,
     lastBoot: lastBoot ?? null,
-    master: masterError ? { error: masterError } : { ok: true },
+    master: masterError ? { error: masterError } : options.remote ? { ok: true, source: 'remote' } : { source: 'last push' },
     daemon: { running: daemon.running !== undefined, pid: daemon.running ?? null, started: daemon.status?.started ?? null, storage: storage ?? null },
     stateDirHealth: disk,
     paths,

@@ -1,0 +1,106 @@
+// Cost per change (issue 14, targets 1 and 3): one edit on a 1k-, 10k- and 50k-file tree,
+// with `pacha daemon` at its defaults against a master on a loopback sshd (SetEnv=SHLVL=1:
+// root's ~/.bashrc skipped, TESTING.md), write → new content in the master's working copy.
+// Goal: the 50k-file figure ≤ 1.2 × the 1k-file figure (p50), i.e. the cost of an edit does
+// not grow with the tree; the anchor is pacha itself on the small tree, in the same run.
+// Then, on the smallest tree, the processes one edit costs (commit and push), counted with
+// `strace -f -e trace=execve` attached to the daemon: goal ≤ 8.
+//   npm run build && node --import tsx bench/cost-per-change.bench.ts
+//   PACHA_BENCH_SIZES=1000,10000,50000 (files)  PACHA_BENCH_EDITS=15 (edits per size, 1 s apart)
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeWorld } from '../test/helpers/world.js';
+import { machineLoad, pollUntil, readOr, startDaemon } from './lib/daemon.js';
+import { formatMs, median, percentile } from './lib/stats.js';
+
+const SIZES = (process.env.PACHA_BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
+const EDITS = Number(process.env.PACHA_BENCH_EDITS ?? 15);
+const RATIO_GOAL = 1.2;
+const PROCESS_GOAL = 8;
+
+/** `files` small files, 10 per directory, 10 directories per level. */
+function makeTree(root: string, files: number): void {
+  for (let i = 0; i < files; i++) {
+    const leaf = Math.floor(i / 10);
+    const dir = path.join(root, `d${Math.floor(leaf / 100)}`, `d${Math.floor(leaf / 10) % 10}`, `d${leaf % 10}`);
+    if (i % 10 === 0) mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `f${i % 10}.conf`), `key = ${i}\n`);
+  }
+}
+
+/** Start strace on a running process; returns a stop function resolving with the execve'd programs. */
+async function traceExecs(pid: number, out: string): Promise<() => Promise<string[]>> {
+  const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', out, '-p', String(pid)], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500)); // attached to every thread
+  return async () => {
+    strace.kill('SIGINT');
+    await new Promise((r) => strace.once('exit', r));
+    return readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((l) => /execve\(/.test(l) && / = 0$/.test(l))
+      .map((l) => {
+        const argv = /execve\("[^"]*", \[(.*?)\]/.exec(l)?.[1] ?? '';
+        return argv.split('", "').slice(0, 2).join(' ').replace(/"/g, '');
+      });
+  };
+}
+
+const results: Array<{ files: number; p50: number; p95: number; max: number; rss: number }> = [];
+
+/** VmRSS of a process (MiB): the daemon's node process alone. */
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
+}
+let processes: string[] | undefined;
+console.log(`machine: ${machineLoad()} (at start); ${EDITS} edits per tree, 1 s apart`);
+for (const files of SIZES) {
+  const world = await makeWorld({ ssh: true });
+  const tracked = path.join(world.root, 'etc', 'app');
+  makeTree(tracked, files);
+  world.writeConfig([`pacha.watch = ${tracked}`]);
+  const file = path.join(tracked, 'd0', 'd0', 'd0', 'f1.conf');
+  const onMaster = path.join(world.masterDir, 'bar', 'app', 'd0', 'd0', 'd0', 'f1.conf');
+  const daemon = startDaemon(world.config);
+  try {
+    await daemon.waitFor(/pushed .*app/, { timeoutMs: 600_000 });
+    await new Promise((r) => setTimeout(r, 2000));
+    const total: number[] = [];
+    for (let i = 1; i <= EDITS; i++) {
+      const content = `key = edit ${i} ${Date.now()}\n`;
+      const started = performance.now();
+      writeFileSync(file, content);
+      const arrived = await pollUntil(() => readOr(onMaster) === content, { everyMs: 5, timeoutMs: 60_000, what: `edit ${i} on the master` });
+      total.push(arrived - started);
+      const rest = started + 1000 - performance.now();
+      if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+    }
+    results.push({ files, p50: median(total), p95: percentile(total, 95), max: Math.max(...total), rss: rssMiB(daemon.pid) });
+    console.log(`${files} files: write → on the master p50 ${formatMs(median(total))}, p95 ${formatMs(percentile(total, 95))}, max ${formatMs(Math.max(...total))}`);
+    if (!processes) {
+      const stop = await traceExecs(daemon.pid, path.join(world.dir, 'execve.log'));
+      const content = `key = traced ${Date.now()}\n`;
+      writeFileSync(file, content);
+      await pollUntil(() => readOr(onMaster) === content, { everyMs: 5, timeoutMs: 60_000, what: 'the traced edit on the master' });
+      await daemon.waitFor(/pushed .*app/, { since: performance.now() - 5000 });
+      await new Promise((r) => setTimeout(r, 300));
+      processes = await stop();
+    }
+  } finally {
+    await daemon.stop();
+    await world.sshd?.stop();
+  }
+}
+
+const small = results[0]!;
+console.log('\n| files | p50 | p95 | max | p50 ratio to the smallest tree | daemon RSS after the edits |\n|---|---|---|---|---|---|');
+for (const r of results) console.log(`| ${r.files} | ${formatMs(r.p50)} | ${formatMs(r.p95)} | ${formatMs(r.max)} | ${(r.p50 / small.p50).toFixed(2)} | ${r.rss.toFixed(1)} MiB |`);
+console.log('RSS goals (issue 14): ≤ 60 MiB at 10k files, ≤ 100 MiB at 50k (the footprint bench measures idle RSS and CPU)');
+const largest = results.at(-1)!;
+console.log(`goal: p50 at ${largest.files} files ≤ ${RATIO_GOAL} × p50 at ${small.files}: ${largest.p50 / small.p50 <= RATIO_GOAL ? 'met' : 'MISSED'} (${(largest.p50 / small.p50).toFixed(2)})`);
+if (processes) {
+  console.log(`processes started for one edit (commit and push), strace -f -e trace=execve on the daemon: ${processes.length} (goal ≤ ${PROCESS_GOAL}: ${processes.length <= PROCESS_GOAL ? 'met' : 'MISSED'})`);
+  for (const p of processes) console.log(`  ${p}`);
+}
+console.log(`machine: ${machineLoad()} (at end; 2 cores shared with other work: latencies are noisy)`);

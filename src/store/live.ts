@@ -1,0 +1,604 @@
+// The daemon's commit of a few changed paths (issue 14: cost per change, not per tree).
+//
+// After a full commit the store keeps the tracked path's last snapshot in memory: each
+// entry's metadata line, its stat stamp (capture.ts statStamp) and, for files and symlinks,
+// the mode and blob the index holds. A commit of the paths the watcher reported then reads
+// only those (and, for a directory that is new or was replaced, what is below it), hashes
+// the changed files itself (objects.ts), and runs one process, getfattr, for their extended
+// attributes; blobs, trees (only the changed directories' and their parents'), the commit
+// and the branch are written here (objects.ts, refs.ts). git's index is left as the last
+// full commit wrote it: the next full commit brings it up to date (commit.ts syncIndex).
+//
+// The result is the snapshot a full capture would give, byte for byte: same entries, same
+// hard-link groups, same xattrs, same metadata text (test/store/live.test.ts compares them).
+// Whatever this cannot do exactly it declines ('full'), and the store makes a full commit:
+// a file above objects.SMALL_FILE, a name that is not plain UTF-8, more than MAX_ENTRIES
+// entries to read, a new ignore rule, a branch or index another process moved.
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Accounts } from '../accounts.js';
+import { byteOrder } from '../fs/byte-order.js';
+import { encodeName, fsPath, splitNul } from '../fs/names.js';
+import { TEMP_PREFIX } from '../fs/temp-name.js';
+import { captureBelow, captureEntry, inodeOf, untrackableReason, UntrackableError, type EntrySource } from './capture.js';
+import { commitMessage, metadataChanges, type Change } from './changes.js';
+import type { CommitResult } from './commit.js';
+import type { Git } from './git.js';
+import type { IgnoreMatcher } from './ignore.js';
+import { METADATA_PATH, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
+import { commitObject, objectId, SMALL_FILE, writeObject } from './objects.js';
+import { withTrailers, type Provenance } from './provenance.js';
+import { readRef, updateRef } from './refs.js';
+import { readXattrsOf } from './xattrs.js';
+
+/** More entries than this to read: a full commit is as cheap, and bounds argv and memory. */
+export const MAX_ENTRIES = 1000;
+
+const BRANCH = 'refs/heads/main';
+
+export interface LiveSnapshot {
+  location: string;
+  head: string;
+  tree: string;
+  /** The index file as pacha left it (ino:size:mtime): another writer's change is seen. */
+  indexStamp: string | undefined;
+  /** The path's own ignore patterns and the store's settings generation it was taken under. */
+  ignoreKey: string;
+  /** serializeMetadata's head text (without the entries). */
+  headText: string;
+  xattrs: boolean;
+  /** path → the entry as serialized (JSON). */
+  lines: Map<string, string>;
+  /** Paths in byte order ('.' first): the order of the metadata's entries. */
+  order: string[];
+  stamps: Map<string, string>;
+  /** Files and symlinks: path → "mode blob" as the index holds them. */
+  index: Map<string, string>;
+  skipped: Set<string>;
+  /** Directory → the id of its git tree ('' when it holds no file), for the directories not changed since. */
+  trees: Map<string, string>;
+  /**
+   * The metadata text in blocks, so a commit re-encodes only the blocks it changed: block i
+   * holds the entries from fences[i] (inclusive) to fences[i + 1], its bytes in blockBytes
+   * until one of them changes.
+   */
+  fences: string[];
+  blockBytes: Map<string, Buffer>;
+  scratch?: Buffer;
+  /** When a full capture last confirmed it (Date.now()). */
+  confirmedAt: number;
+}
+
+/** A reconcile reads everything (a full commit) at least this often, whatever the snapshot says. */
+export const FULL_RECONCILE_MS = 60 * 60_000;
+
+/** Entries per block of the metadata text when the fences are laid. */
+const BLOCK = 256;
+
+export function indexFileStamp(gitDir: string): string | undefined {
+  const stats = statSync(path.join(gitDir, 'index'), { throwIfNoEntry: false });
+  return stats ? `${stats.ino}:${stats.size}:${stats.mtimeMs}` : undefined;
+}
+
+/** An entry's JSON with its keys in the order a full capture writes them. Pure. */
+export function entryLine(e: MetadataEntry): string {
+  const ordered: MetadataEntry = { path: e.path, type: e.type, mode: e.mode, user: e.user, group: e.group };
+  if (e.target !== undefined) ordered.target = e.target;
+  if (e.size !== undefined) ordered.size = e.size;
+  if (e.device !== undefined) ordered.device = e.device;
+  if (e.hardlink !== undefined) ordered.hardlink = e.hardlink;
+  if (e.xattrs !== undefined) ordered.xattrs = e.xattrs;
+  return JSON.stringify(ordered);
+}
+
+function compareEntries(a: string, b: string): number {
+  return a === '.' ? (b === '.' ? 0 : -1) : b === '.' ? 1 : byteOrder(a, b);
+}
+
+/** The first index in `order` whose path is not before `rel`. */
+function lowerBound(order: string[], rel: string): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEntries(order[mid]!, rel) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The snapshot a full commit left, to commit the next changes from. */
+export async function seedLive(options: {
+  git: Git;
+  gitDir: string;
+  metadata: Metadata;
+  stamps: Map<string, string>;
+  head: string;
+  tree: string;
+  ignoreKey: string;
+}): Promise<LiveSnapshot> {
+  const { metadata } = options;
+  const index = new Map<string, string>();
+  for (const line of splitNul(await options.git.bytes(['ls-files', '-s', '-z']))) {
+    const tab = line.indexOf('\t');
+    const rel = line.slice(tab + 1);
+    if (rel === METADATA_PATH) continue;
+    index.set(rel, line.slice(0, line.lastIndexOf(' ', tab)));
+  }
+  const { entries, ...head } = metadata;
+  const lines = new Map<string, string>();
+  for (const entry of entries) lines.set(entry.path, entryLine(entry));
+  const present = new Set(lines.keys());
+  for (const rel of [...options.stamps.keys()]) if (!present.has(rel)) options.stamps.delete(rel);
+  return {
+    location: metadata.location,
+    head: options.head,
+    tree: options.tree,
+    indexStamp: indexFileStamp(options.gitDir),
+    ignoreKey: options.ignoreKey,
+    headText: JSON.stringify(head).slice(0, -1),
+    xattrs: metadata.xattrs !== false,
+    lines,
+    order: entries.map((e) => e.path),
+    stamps: options.stamps,
+    index,
+    skipped: new Set(entries.filter((e) => SKIPPED_TYPES.has(e.type)).map((e) => e.path)),
+    trees: new Map(),
+    fences: [],
+    blockBytes: new Map(),
+    confirmedAt: Date.now(),
+  };
+}
+
+/** Whether the snapshot still describes the git dir: nobody else moved the branch or wrote the index. */
+export async function liveIsCurrent(live: LiveSnapshot, gitDir: string, ignoreKey: string): Promise<boolean> {
+  return live.ignoreKey === ignoreKey && (await readRef(gitDir, BRANCH)) === live.head && indexFileStamp(gitDir) === live.indexStamp;
+}
+
+/** The metadata file's text, as serializeMetadata writes it. */
+export function liveMetadataText(live: LiveSnapshot): string {
+  return liveMetadataBytes(live).toString();
+}
+
+/** The fence (block) an entry belongs to: the last fence not after it. */
+function fenceOf(fences: string[], rel: string): string | undefined {
+  let lo = 0;
+  let hi = fences.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEntries(fences[mid]!, rel) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? undefined : fences[lo - 1];
+}
+
+/** An entry changed, appeared or left: its block's bytes are encoded again. */
+function forgetBlock(live: LiveSnapshot, rel: string): void {
+  const fence = fenceOf(live.fences, rel);
+  if (fence !== undefined) live.blockBytes.delete(fence);
+}
+
+/** The metadata file's bytes, as serializeMetadata writes them; only changed blocks are encoded again. */
+export function liveMetadataBytes(live: LiveSnapshot): Buffer {
+  const { order } = live;
+  // Lay the fences again when there are none, or blocks grew far past their size.
+  if (live.fences.length === 0 || live.fences[0] !== '.' || order.length > (live.fences.length + 1) * BLOCK * 4) {
+    live.fences = order.filter((_, i) => i % BLOCK === 0);
+    live.blockBytes.clear();
+  }
+  const chunks: Buffer[] = [Buffer.from(`${live.headText},\n  "entries": [\n`)];
+  let first = true;
+  for (let f = 0; f < live.fences.length; f++) {
+    const fence = live.fences[f]!;
+    let bytes = live.blockBytes.get(fence);
+    if (!bytes) {
+      const start = lowerBound(order, fence);
+      const end = f + 1 < live.fences.length ? lowerBound(order, live.fences[f + 1]!) : order.length;
+      bytes = Buffer.from(order.slice(start, end).map((rel) => `    ${live.lines.get(rel)!}`).join(',\n'));
+      live.blockBytes.set(fence, bytes);
+    }
+    if (bytes.length === 0) continue;
+    if (!first) chunks.push(Buffer.from(',\n'));
+    chunks.push(bytes);
+    first = false;
+  }
+  chunks.push(Buffer.from('\n  ]\n}\n'));
+  // Into one buffer kept between commits: a fresh multi-megabyte one per commit cost more
+  // in page faults than the copy itself (measured at 50k entries).
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  if (!live.scratch || live.scratch.length < total) live.scratch = Buffer.allocUnsafe(Math.ceil(total * 1.25));
+  let offset = 0;
+  for (const chunk of chunks) offset += chunk.copy(live.scratch, offset);
+  return live.scratch.subarray(0, total);
+}
+
+class Decline extends Error {}
+
+/** A change the snapshot cannot take exactly: the caller makes a full commit instead. */
+function decline(why: string): never {
+  throw new Decline(why);
+}
+
+/** Paths to read again for `events` (paths relative to the location): each, and its parent (a directory's own chmod is reported under its name inside it). */
+export function pathsToRead(events: Iterable<string>): string[] {
+  const out = new Set<string>();
+  for (const rel of events) {
+    if (rel === '' || rel === '.') {
+      out.add('.');
+      continue;
+    }
+    out.add(rel);
+    const slash = rel.lastIndexOf('/');
+    out.add(slash === -1 ? '.' : rel.slice(0, slash));
+  }
+  return [...out].sort(compareEntries);
+}
+
+interface Touched {
+  before: string | undefined;
+  beforeStamp: string | undefined;
+  after: MetadataEntry | undefined;
+}
+
+function linkCount(stamp: string): number {
+  return Number(stamp.slice(stamp.lastIndexOf(':') + 1));
+}
+
+/**
+ * Commit the changes under `events` (relative paths) onto the live snapshot. null: nothing
+ * to commit; 'full': this cannot be done exactly here, make a full commit (the snapshot is
+ * then stale: drop it). Mutates `live` (drop it on any error).
+ */
+export async function commitLive(options: {
+  live: LiveSnapshot;
+  gitDir: string;
+  events: Iterable<string>;
+  accounts: Accounts;
+  ignored: IgnoreMatcher;
+  provenance: Provenance;
+  email: string;
+}): Promise<CommitResult | null | { full: string }> {
+  try {
+    return await commitLiveOrDecline(options);
+  } catch (error) {
+    if (error instanceof Decline) return { full: error.message };
+    throw error;
+  }
+}
+
+/**
+ * What differs between the tracked path now and the snapshot, by lstat alone (a walk, no
+ * process): paths whose stat stamp changed (content and mtime, a chmod, chown, xattr or
+ * link-count change all move ctime), appeared or left. The periodic reconcile commits these
+ * with commitLive; 'too-many' when a full commit is as cheap.
+ */
+export async function differingPaths(live: LiveSnapshot, accounts: Accounts, ignored: IgnoreMatcher): Promise<string[] | 'too-many'> {
+  const stamps = new Map<string, string>();
+  const source: EntrySource = { root: live.location, accounts, ignored, stamps };
+  if (!captureEntry(source, '.')) return 'too-many';
+  const below = await captureBelow(source, '.', Number.MAX_SAFE_INTEGER);
+  if (below === 'too-many') return 'too-many';
+  // The walk stamps ignored entries too; only what it records counts.
+  const recorded = new Set(below.map((e) => e.path)).add('.');
+  const out: string[] = [];
+  for (const rel of recorded) if (live.stamps.get(rel) !== stamps.get(rel)) out.push(rel);
+  for (const rel of live.lines.keys()) if (!recorded.has(rel)) out.push(rel);
+  return out.length > MAX_ENTRIES ? 'too-many' : out;
+}
+
+async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): Promise<CommitResult | null> {
+  const { live, gitDir, ignored } = options;
+  const root = live.location;
+  const source: EntrySource = { root, accounts: options.accounts, ignored, stamps: live.stamps };
+  const touched = new Map<string, Touched>();
+  let read = 0;
+
+  const parse = (rel: string): MetadataEntry | undefined => {
+    const line = live.lines.get(rel);
+    return line === undefined ? undefined : (JSON.parse(line) as MetadataEntry);
+  };
+  const touch = (rel: string): Touched => {
+    let t = touched.get(rel);
+    if (!t) {
+      t = { before: live.lines.get(rel), beforeStamp: live.stamps.get(rel), after: parse(rel) };
+      touched.set(rel, t);
+    }
+    return t;
+  };
+  const remove = (rel: string, withSelf: boolean): void => {
+    if (withSelf && live.lines.has(rel)) {
+      touch(rel).after = undefined;
+      live.lines.delete(rel);
+      live.stamps.delete(rel);
+      live.order.splice(lowerBound(live.order, rel), 1);
+    }
+    const prefix = rel === '.' ? '' : `${rel}/`;
+    const start = rel === '.' ? 1 : lowerBound(live.order, prefix);
+    let end = start;
+    while (end < live.order.length && live.order[end]!.startsWith(prefix)) end++;
+    for (const below of live.order.slice(start, end)) {
+      touch(below).after = undefined;
+      live.lines.delete(below);
+      live.stamps.delete(below);
+    }
+    live.order.splice(start, end - start);
+  };
+  const fresh = new Set<string>();
+  const put = (entry: MetadataEntry): void => {
+    fresh.add(entry.path);
+    const t = touch(entry.path);
+    t.after = entry;
+    if (!live.lines.has(entry.path)) live.order.splice(lowerBound(live.order, entry.path), 0, entry.path);
+    live.lines.set(entry.path, entryLine(entry));
+  };
+  const ancestorIgnored = (rel: string): boolean => {
+    for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) if (ignored(rel.slice(0, i), true)) return true;
+    return false;
+  };
+
+  const untrackable: Array<{ path: string; reason: string }> = [];
+  for (const rel of pathsToRead(options.events)) {
+    if (rel.startsWith('../') || rel === '..' || path.isAbsolute(rel)) decline(`an event outside ${root}`);
+    // fs.watch decodes names as UTF-8: another name arrives mangled (U+FFFD) and would look removed.
+    if (typeof fsPath(rel) !== 'string' || rel.includes('\uFFFD')) decline('a name that is not plain UTF-8');
+    if (rel !== '.' && (rel.slice(rel.lastIndexOf('/') + 1).startsWith(TEMP_PREFIX) || ancestorIgnored(rel))) continue;
+    const oldStamp = touch(rel).beforeStamp;
+    const captured = captureEntry(source, rel);
+    read++;
+    if (!captured) {
+      if (rel === '.') decline(`${root} is gone`);
+      remove(rel, true);
+      continue;
+    }
+    if (rel !== '.' && ignored(rel, captured.isDir)) {
+      remove(rel, true);
+      continue;
+    }
+    const why = rel === '.' ? undefined : untrackableReason(rel, false);
+    if (why) {
+      untrackable.push({ path: rel, reason: why });
+      continue;
+    }
+    const parent = rel === '.' ? undefined : rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '.';
+    if (parent !== undefined && !live.lines.has(parent)) decline(`${rel}: its directory is not in the snapshot`);
+    const wasDirectory = parse(rel)?.type === 'directory';
+    if (captured.isDir) {
+      const sameDirectory = wasDirectory && oldStamp !== undefined && inodeOf(oldStamp) === inodeOf(live.stamps.get(rel)!);
+      if (!sameDirectory) {
+        // New, moved in, or replaced: what is below it was never reported one by one.
+        remove(rel, false);
+        const below = await captureBelow(source, rel, MAX_ENTRIES - read);
+        if (below === 'too-many') decline(`more than ${MAX_ENTRIES} entries under ${rel}`);
+        read += below.length;
+        put(captured.entry);
+        for (const entry of below) put(entry);
+        continue;
+      }
+    } else if (wasDirectory) {
+      remove(rel, false);
+    }
+    put(captured.entry);
+  }
+  if (untrackable.length > 0) throw new UntrackableError(root, untrackable);
+  if (read > MAX_ENTRIES) decline(`more than ${MAX_ENTRIES} entries to read`);
+
+  // Hard links: a touched file's group (old or new inode) is regrouped; every member is re-read.
+  const linkKeys = new Set<string>();
+  for (const [rel, t] of touched) {
+    const before = t.before === undefined ? undefined : (JSON.parse(t.before) as MetadataEntry);
+    const now = t.after?.type === 'file' ? live.stamps.get(rel) : undefined;
+    const then = before?.type === 'file' ? t.beforeStamp : undefined;
+    for (const stamp of [now, then]) {
+      if (stamp !== undefined && (linkCount(stamp) > 1 || before?.hardlink !== undefined)) linkKeys.add(inodeOf(stamp));
+    }
+  }
+  if (linkKeys.size > 0) {
+    // The other names of a touched inode share its mode, owner and content: read them too.
+    const reread = (rel: string): void => {
+      if (fresh.has(rel)) return;
+      const captured = captureEntry(source, rel);
+      if (captured && !captured.isDir) put(captured.entry);
+      else remove(rel, true);
+    };
+    regroup(live, linkKeys, reread, touch, parse);
+  }
+
+  // Extended attributes of everything touched (a hard link's live on the first of its group).
+  const present = [...touched].filter(([, t]) => t.after !== undefined).map(([rel]) => rel);
+  const xattrs = await readXattrsOf(present.map((rel) => (rel === '.' ? root : path.join(root, rel))));
+  if (!xattrs && live.xattrs) decline('getfattr is gone');
+  for (const rel of present) {
+    const t = touched.get(rel)!;
+    const entry = t.after!;
+    delete entry.xattrs;
+    if (xattrs && entry.hardlink === undefined) {
+      const found = xattrs.get(rel === '.' ? root : path.join(root, rel));
+      if (found && Object.keys(found).length > 0) entry.xattrs = found;
+    }
+    live.lines.set(rel, entryLine(entry));
+  }
+
+  // Content: hash each touched file and symlink; compare with the index.
+  let indexChanged = false;
+  const blobs: Array<{ content: Buffer }> = [];
+  const contentChanges: Change[] = [];
+  const added: Array<{ rel: string; blob: string }> = [];
+  const deleted: Array<{ rel: string; blob: string }> = [];
+  let metadataChanged = false;
+  for (const [rel, t] of touched) {
+    const after = live.lines.get(rel);
+    if (after !== t.before) metadataChanged = true;
+    const entry = t.after;
+    let next: string | undefined;
+    if (entry?.type === 'file' || entry?.type === 'symlink') {
+      const absolute = path.join(root, rel);
+      let content: Buffer;
+      try {
+        if (entry.type === 'symlink') content = readlinkSync(absolute, { encoding: 'buffer' });
+        else {
+          if ((entry.size ?? 0) > SMALL_FILE) decline(`${rel} is bigger than ${SMALL_FILE} bytes`);
+          content = readFileSync(absolute);
+          if (content.length > SMALL_FILE) decline(`${rel} is bigger than ${SMALL_FILE} bytes`);
+        }
+      } catch (error) {
+        if (error instanceof Decline) throw error;
+        decline(`${rel} changed while it was read (${(error as Error).message})`);
+      }
+      const mode = entry.type === 'symlink' ? '120000' : entry.mode & 0o100 ? '100755' : '100644';
+      const blob = objectId('blob', content);
+      next = `${mode} ${blob}`;
+      if (next !== live.index.get(rel)) blobs.push({ content });
+    }
+    const previous = live.index.get(rel);
+    if (next === previous) continue;
+    indexChanged = true;
+    if (next === undefined) {
+      live.index.delete(rel);
+      deleted.push({ rel, blob: previous!.slice(previous!.indexOf(' ') + 1) });
+      continue;
+    }
+    live.index.set(rel, next);
+    if (previous === undefined) added.push({ rel, blob: next.slice(next.indexOf(' ') + 1) });
+    else contentChanges.push({ kind: previous.startsWith('120000') !== next.startsWith('120000') ? 'T' : 'M', path: rel });
+  }
+  for (const [rel, t] of touched) {
+    if (t.after && SKIPPED_TYPES.has(t.after.type)) live.skipped.add(rel);
+    else live.skipped.delete(rel);
+  }
+  if (!metadataChanged && !indexChanged) return null;
+
+  // Exact renames (same blob), as git's rename detection pairs them first.
+  const unpaired = [...deleted];
+  for (const a of added) {
+    const i = unpaired.findIndex((d) => d.blob === a.blob);
+    if (i === -1) contentChanges.push({ kind: 'A', path: a.rel });
+    else contentChanges.push({ kind: 'R', path: a.rel, detail: unpaired.splice(i, 1)[0]!.rel });
+  }
+  for (const d of unpaired) contentChanges.push({ kind: 'D', path: d.rel });
+  contentChanges.sort((a, b) => byteOrder(a.path, b.path));
+
+  for (const { content } of blobs) await writeObject(gitDir, 'blob', content);
+  for (const rel of touched.keys()) {
+    forgetTrees(live, rel);
+    forgetBlock(live, rel);
+  }
+  const metadataBlob = await writeObject(gitDir, 'blob', liveMetadataBytes(live));
+  const tree = await writeTrees(live, gitDir, metadataBlob);
+  if (tree === live.tree) return null;
+
+  const listed = new Set(contentChanges.map((c) => c.path));
+  const before: Metadata = { version: 2, location: root, host: '', single: false, entries: [] };
+  const after: Metadata = { ...before, entries: [] };
+  for (const [, t] of touched) {
+    if (t.before !== undefined) before.entries.push(JSON.parse(t.before) as MetadataEntry);
+    if (t.after) after.entries.push(t.after);
+  }
+  let changes = [...contentChanges, ...metadataChanges(before, after, listed)];
+  if (changes.length === 0) changes = [{ kind: 'P', path: '.', detail: 'metadata' }];
+  const message = withTrailers(commitMessage(root, changes, false), options.provenance);
+  const commit = commitObject({ tree, parent: live.head, name: 'pacha', email: options.email, message });
+  const sha = await writeObject(gitDir, 'commit', commit);
+  await updateRef(gitDir, BRANCH, sha, live.head, { who: `pacha <${options.email}>`, message: 'pacha commit' });
+  live.head = sha;
+  live.tree = tree;
+  return { sha, changes, changed: changes.map((c) => c.path), message, skipped: [...live.skipped], xattrs: live.xattrs };
+}
+
+/** A changed path: its directory's tree and every ancestor's must be written again. */
+function forgetTrees(live: LiveSnapshot, rel: string): void {
+  live.trees.delete(rel);
+  for (let i = rel.lastIndexOf('/'); i !== -1; i = rel.lastIndexOf('/', i - 1)) live.trees.delete(rel.slice(0, i));
+}
+
+interface TreeItem {
+  key: Buffer;
+  line: Buffer;
+}
+
+function treeItem(mode: string, name: string, id: string, isTree: boolean): TreeItem {
+  const bytes = encodeName(name);
+  return { key: isTree ? Buffer.concat([bytes, Buffer.from('/')]) : bytes, line: Buffer.concat([Buffer.from(`${mode} `), bytes, Buffer.of(0), Buffer.from(id, 'hex')]) };
+}
+
+async function treeObject(gitDir: string, items: TreeItem[]): Promise<string> {
+  // git orders a tree's entries by name, a subtree's name as if it ended in '/'.
+  items.sort((a, b) => Buffer.compare(a.key, b.key));
+  return writeObject(gitDir, 'tree', Buffer.concat(items.map((i) => i.line)));
+}
+
+/**
+ * The git tree of the snapshot, as `git write-tree` of an index holding exactly the files
+ * and symlinks (live.index) and the metadata file would give; only directories changed
+ * since the last commit are hashed again.
+ */
+async function writeTrees(live: LiveSnapshot, gitDir: string, metadataBlob: string): Promise<string> {
+  const { order } = live;
+  const treeOf = async (dir: string): Promise<string> => {
+    const known = dir === '.' ? undefined : live.trees.get(dir);
+    if (known !== undefined) return known;
+    const prefix = dir === '.' ? '' : `${dir}/`;
+    const items: TreeItem[] = [];
+    let i = dir === '.' ? 1 : lowerBound(order, prefix);
+    while (i < order.length && order[i]!.startsWith(prefix)) {
+      const rel = order[i]!;
+      const rest = rel.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      if (slash !== -1) {
+        // Inside a subdirectory met earlier (its name sorts before a sibling's with '.' or '-'): skip it whole.
+        i = lowerBound(order, `${prefix}${rest.slice(0, slash)}0`);
+        continue;
+      }
+      const indexed = live.index.get(rel);
+      if (indexed !== undefined) {
+        const space = indexed.indexOf(' ');
+        items.push(treeItem(indexed.slice(0, space), rest, indexed.slice(space + 1), false));
+      } else {
+        const subtree = await treeOf(rel);
+        if (subtree !== '') items.push(treeItem('40000', rest, subtree, true));
+      }
+      i++;
+    }
+    if (dir === '.') {
+      const pacha = await treeObject(gitDir, [treeItem('100644', path.basename(METADATA_PATH), metadataBlob, false)]);
+      items.push(treeItem('40000', path.dirname(METADATA_PATH), pacha, true));
+    }
+    const id = items.length === 0 ? '' : await treeObject(gitDir, items);
+    if (dir !== '.') live.trees.set(dir, id);
+    return id;
+  };
+  return treeOf('.');
+}
+
+/** Recompute the hard-link groups with these inode keys: the first member in byte order leads. */
+function regroup(
+  live: LiveSnapshot,
+  keys: Set<string>,
+  reread: (rel: string) => void,
+  touch: (rel: string) => Touched,
+  parse: (rel: string) => MetadataEntry | undefined,
+): void {
+  const members = (): Map<string, string[]> => {
+    const groups = new Map<string, string[]>();
+    for (const [rel, stamp] of live.stamps) {
+      const key = inodeOf(stamp);
+      if (!keys.has(key) || !live.lines.has(rel)) continue;
+      const group = groups.get(key);
+      if (group) group.push(rel);
+      else groups.set(key, [rel]);
+    }
+    return groups;
+  };
+  for (const group of members().values()) for (const rel of group) reread(rel);
+  for (const group of [...members().values()]) {
+    const files = group.filter((rel) => parse(rel)?.type === 'file').sort(byteOrder);
+    const [leader, ...others] = files;
+    for (const rel of files) {
+      const t = touch(rel);
+      const entry = t.after ?? parse(rel)!;
+      if (rel === leader || others.length === 0) delete entry.hardlink;
+      else entry.hardlink = leader!;
+      t.after = entry;
+      live.lines.set(rel, entryLine(entry));
+    }
+  }
+}
