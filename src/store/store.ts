@@ -239,17 +239,14 @@ export class Store {
   }
 
   private async configureGitDir(tracked: TrackedPath): Promise<void> {
-    const git = gitAt({ gitDir: tracked.gitDir });
-    const settings: Array<[string, string]> = [
+    await neutralizeRepository(tracked.gitDir, [
       ['core.bare', 'false'],
       ['core.worktree', this.workTree(tracked)],
       ['core.fileMode', 'true'],
       ['core.symlinks', 'true'],
       ['commit.gpgSign', 'false'],
       ['gc.autoDetach', 'false'],
-    ];
-    for (const [key, value] of settings) await git.raw(['config', key, value]);
-    await neutralizeRepository(tracked.gitDir);
+    ]);
   }
 
   private async accountsOnce(): Promise<Accounts> {
