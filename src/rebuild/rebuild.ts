@@ -9,13 +9,16 @@ import type { Master } from '../master/master.js';
 import { sanitizeName } from '../store/registry.js';
 import type { Store } from '../store/store.js';
 import { trackableProblem } from '../store/trackable.js';
-import { inspectStage, inspectTarget } from './inspect.js';
+import { inspectStage, inspectTarget, mapLimit } from './inspect.js';
 import { loadTargetAccounts, recordedNames, resolveOwners } from './owners.js';
 import { backupDirFor, placeRepository, type PlaceProgress, type PlaceResult } from './place.js';
 import { hostRootOf, planRepository, targetRootOf, type Plan } from './plan.js';
 import { buildRebuildReport, type HookReport, type NotRestored, type RebuildReport } from './report.js';
 import { scopeRepositories } from './scope.js';
 import { createStage, removeStaleStages, stageRepository, type StagedRepository } from './stage.js';
+
+/** Repositories cloned from the master at once. */
+const PARALLEL_CLONES = 4;
 
 export interface RebuildOptions {
   master: Master;
@@ -104,8 +107,8 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   const staleStages = await removeStaleStages(options.stateDir);
   const stage = await createStage(options.stateDir);
   try {
-    const fetched: StagedRepository[] = [];
-    for (const name of names) fetched.push(await stageRepository(master, host, name, stage.dir));
+    // In parallel: a clone waits on the master, then on index-pack and checkout (one core each).
+    const fetched = await mapLimit(names, PARALLEL_CLONES, (name) => stageRepository(master, host, name, stage.dir));
     const { restore: staged, notRestored } = scopeRepositories(fetched, options.tracked ?? []);
     lap('stageMs');
 
@@ -179,6 +182,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
       const result = await placeRepository(plan, {
         root: options.root,
         backupDir,
+        consumeStage: true, // removed below: its files are moved into place, not copied
         ...(events.placing ? { onProgress: events.placing } : {}),
       });
       placed.push(result);
