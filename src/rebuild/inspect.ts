@@ -1,7 +1,7 @@
 // What is there now: the staged checkout (what will be placed) and the target (what it
 // would displace). Read-only. Never follows a symlink: every path is lstat'ed, and its
 // ancestors below the root too, so a symlinked directory is seen, not walked through.
-import { constants, type Stats } from 'node:fs';
+import { constants, lstatSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, OperationError } from '../errors.js';
@@ -72,21 +72,33 @@ export async function lstatOrUndefined(file: string): Promise<Stats | undefined>
   }
 }
 
+/** lstat, or undefined when nothing is there; synchronous: one system call, no thread-pool hand-off (issue 14). */
+export function lstatOrUndefinedSync(file: string): Stats | undefined {
+  try {
+    return lstatSync(fsPath(file));
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
 export type AncestorProblem = { path: string; problem: 'symlink' | 'not-directory' | 'absent' };
 
 /**
  * The first directory strictly between `root` and the entry that is not a real directory,
  * or undefined when all are. `verified` caches relative paths already seen to be real
- * directories (pass the same set for a whole tree).
+ * directories (pass the same set for a whole tree). Synchronous lstat calls: it runs once
+ * per entry of a tree, and most answers come from `verified`.
  */
-export async function ancestorProblem(root: string, entryPath: string, verified: Set<string>): Promise<AncestorProblem | undefined> {
+export function ancestorProblem(root: string, entryPath: string, verified: Set<string>): AncestorProblem | undefined {
   if (entryPath === '.') return undefined;
   const parts = entryPath.split('/');
   let rel = '';
   for (const part of parts.slice(0, -1)) {
     rel = rel ? `${rel}/${part}` : part;
     if (verified.has(rel)) continue;
-    const stats = await lstatOrUndefined(path.join(root, rel));
+    const stats = lstatOrUndefinedSync(path.join(root, rel));
     if (!stats) return { path: rel, problem: 'absent' };
     if (stats.isSymbolicLink()) return { path: rel, problem: 'symlink' };
     if (!stats.isDirectory()) return { path: rel, problem: 'not-directory' };
@@ -157,29 +169,29 @@ function stageError(repository: string, entryPath: string, why: string): Operati
 export async function inspectStage(stageTree: string, metadata: Metadata, repository: string): Promise<Map<string, StagedFile>> {
   const files = new Map<string, StagedFile>();
   const verified = new Set<string>();
-  // Many at once: one lstat each, waiting on the thread pool one by one was most of planning.
-  await mapLimit(metadata.entries, 16, async (entry) => {
-    if (entry.type !== 'file' && entry.type !== 'directory') return;
-    const problem = await ancestorProblem(stageTree, entry.path, verified);
+  // Synchronous lstat calls: one system call per entry (through the promise API, each also
+  // cost a thread-pool hand-off and most of planning).
+  for (const entry of metadata.entries) {
+    if (entry.type !== 'file' && entry.type !== 'directory') continue;
+    const problem = ancestorProblem(stageTree, entry.path, verified);
     if (problem?.problem === 'symlink' || problem?.problem === 'not-directory') {
       throw stageError(repository, entry.path, `in the checkout, "${problem.path}" is not a directory`);
     }
     const source = entryLocation(stageTree, entry.path);
-    const stats = problem ? undefined : await lstatOrUndefined(source);
+    const stats = problem ? undefined : lstatOrUndefinedSync(source);
     if (entry.type === 'directory') {
       if (stats && !stats.isDirectory()) throw stageError(repository, entry.path, 'the checkout has something other than a directory there');
-      return;
+      continue;
     }
     if (!stats) throw stageError(repository, entry.path, 'the metadata lists a file the checkout does not have');
     if (!stats.isFile()) throw stageError(repository, entry.path, `the checkout has a ${entryType(stats)} where the metadata lists a file`);
     files.set(entry.path, { source, size: stats.size });
-  });
-  // Entry order, as before (the plan walks the metadata, not this map, but callers may iterate it).
-  return new Map(metadata.entries.filter((e) => files.has(e.path)).map((e) => [e.path, files.get(e.path)!]));
+  }
+  return files;
 }
 
 async function factsOf(targetRoot: string, entryPath: string, verified: Set<string>, staged: StagedFile | undefined): Promise<TargetFacts> {
-  const problem = await ancestorProblem(targetRoot, entryPath, verified);
+  const problem = ancestorProblem(targetRoot, entryPath, verified);
   if (problem?.problem === 'symlink') return { kind: 'blocked', symlink: problem.path };
   if (problem) return { kind: 'absent' }; // a missing or non-directory ancestor: the entry cannot be there
   const file = entryLocation(targetRoot, entryPath);
@@ -252,7 +264,7 @@ async function findExtras(targetRoot: string, metadata: Metadata, facts: Map<str
     const verified = new Set<string>();
     if (!known) {
       // An implied directory: make sure it is a real directory reached without symlinks.
-      if (await ancestorProblem(targetRoot, `${dir}/x`, verified)) continue;
+      if (ancestorProblem(targetRoot, `${dir}/x`, verified)) continue;
     }
     let names: string[];
     try {

@@ -9,14 +9,14 @@
 //   0555 or foreign-owned directory does not block placing what it contains.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, openSync, renameSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, openSync, renameSync, type Stats } from 'node:fs';
 import { chmod, cp, link, lchown, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { errnoCode, isPachaError, OperationError } from '../errors.js';
 import { fsPath } from '../store/names.js';
 import { writeXattr } from '../store/xattrs.js';
-import { ancestorProblem, entryLocation, entryType, lstatOrUndefined, mapLimit } from './inspect.js';
+import { ancestorProblem, entryLocation, entryType, lstatOrUndefined, lstatOrUndefinedSync, mapLimit } from './inspect.js';
 import { TEMP_PREFIX, type Plan, type PlannedEntry, type PlanAction } from './plan.js';
 import type { OwnerNotFound } from './owners.js';
 
@@ -173,7 +173,7 @@ class Placement {
   async safeTarget(entryPath: string): Promise<string> {
     const { targetRoot } = this.plan;
     for (;;) {
-      const problem = await ancestorProblem(targetRoot, entryPath, this.verified);
+      const problem = ancestorProblem(targetRoot, entryPath, this.verified);
       if (!problem) break;
       if (problem.problem !== 'absent') throw unsafe(this.plan, entryPath, `"${problem.path}" is a ${problem.problem === 'symlink' ? 'symlink' : 'non-directory'}`);
       try {
@@ -451,17 +451,6 @@ async function makeNode(entry: PlannedEntry, file: string): Promise<void> {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
     const reason = stderr.replace(/^mknod: /, '') || (error as Error).message;
     throw Object.assign(new Error(reason), { code: /not permitted/i.test(reason) ? 'EPERM' : 'EMKNOD' });
-  }
-}
-
-/** lstat, or undefined when nothing is there; synchronous (see moveStaged). */
-function lstatOrUndefinedSync(file: string): Stats | undefined {
-  try {
-    return lstatSync(fsPath(file));
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
   }
 }
 
