@@ -1,8 +1,10 @@
 // Rebuild of a host from a master on a loopback sshd, against what an admin would do by
-// hand (issue 14, target 4: pacha ≤ 1.0× the clone + cp -a anchor, owners and modes exact).
-// Four cases: 5k and 50k files, on disk and on tmpfs (/dev/shm); in each, everything (the
-// master's repositories, the host, pacha's state dir, the anchors' scratch) lives on that
-// filesystem.
+// hand. Goal (issue 14, target 4): pacha ≤ 1.0× git clone + cp -a, owners and modes exact.
+// Four cases: 5k and 50k files, on disk ($TMPDIR) and on a tmpfs mounted for the run
+// (pacha refuses to track paths under /dev, so not /dev/shm; needs root).
+//
+// In each case everything (the master's repositories, the host, pacha's state dir, the
+// anchors' scratch) lives on that filesystem.
 // - The host: 5 tracked paths, each with 1/5 of the files (many small config-like files,
 //   15 per path of 100 KB-1 MB, half incompressible), nested up to three levels, then made
 //   server-like (bench/lib/fidelity.ts): 8 owner:group pairs, 0400/0600/0640/0644/0755,

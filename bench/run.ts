@@ -5,7 +5,7 @@
 //   npm run bench                 every benchmark
 //   npm run bench -- rebuild      only those whose file name contains "rebuild"
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,10 +32,21 @@ function runOne(file: string): Promise<{ code: number | null; signal: NodeJS.Sig
   });
 }
 
+/** A benchmark's header comment up to its first blank comment line: what it measures and its goal. */
+function purpose(file: string): string {
+  const lines: string[] = [];
+  for (const line of readFileSync(path.join(benchDir, file), 'utf8').split('\n')) {
+    if (!line.startsWith('//') || line.trim() === '//' || lines.length === 4) break;
+    lines.push(line.replace(/^\/\/ ?/, '  '));
+  }
+  return lines.join('\n');
+}
+
+console.log('npm run bench [-- NAME …]: every bench/*.bench.ts, or those whose file name contains NAME; each file\'s header says its settings (PACHA_BENCH_*)');
 if (files.length === 0) console.log(`no bench/*.bench.ts${filters.length ? ` matching ${filters.join(', ')}` : ''}`);
 const outcomes: string[] = [];
 for (const file of files) {
-  console.log(`\n=== ${file} ===`);
+  console.log(`\n=== ${file} ===   (alone: npm run bench -- ${file.replace(/\.bench\.ts$/, '')})\n${purpose(file)}`);
   const { code, signal, ms } = await runOne(file);
   const outcome = code === 0 ? 'ok' : `FAILED (${signal ?? `exit ${code}`})`;
   outcomes.push(`${file}: ${outcome} in ${(ms / 1000).toFixed(1)} s`);
