@@ -243,7 +243,7 @@ async function register(options: RebuildOptions, repository: StagedRepository, e
       outcome = 'kept-local';
     } else {
       // The path's own ignore patterns travel in its metadata: the rebuilt host leaves out what the dead one did.
-      await options.store.adopt({ location, name: repository.name, single, ...(ignore?.length ? { ignore } : {}) }, repository.gitDir);
+      await options.store.adopt({ location, name: repository.name, single, ...(ignore?.length ? { ignore } : {}) }, repository.gitDir, repository.head);
     }
   }
   events.registered?.(repository.name, location, outcome);

@@ -84,6 +84,8 @@ export interface StagedRepository {
   gitDir: string;
   /** The checked-out files. */
   tree: string;
+  /** The commit checked out (the branch's head on the master). */
+  head: string;
   metadata: Metadata;
 }
 
@@ -127,7 +129,7 @@ export async function stageRepository(master: Master, host: string, name: string
       cause: error,
     });
   }
-  return { name, gitDir, tree, metadata: validateMetadata(raw, name) };
+  return { name, gitDir, tree, head: commit.oid, metadata: validateMetadata(raw, name) };
 }
 
 /**
@@ -135,25 +137,25 @@ export async function stageRepository(master: Master, host: string, name: string
  * or undefined when it does not resolve. Parses git's "<oid> <type> <size>\n<bytes>\n"
  * records and "<name> missing\n" lines.
  */
-export async function catFileBatch(git: Git, revisions: readonly string[]): Promise<Array<{ type: string; content: Buffer } | undefined>> {
+export async function catFileBatch(git: Git, revisions: readonly string[]): Promise<Array<{ oid: string; type: string; content: Buffer } | undefined>> {
   if (revisions.some((r) => /[\n\0]/.test(r))) throw new Error('a revision with a newline cannot be asked of git cat-file --batch');
   const out = await git.bytes(['cat-file', '--batch'], Buffer.from(revisions.map((r) => `${r}\n`).join('')));
-  const objects: Array<{ type: string; content: Buffer } | undefined> = [];
+  const objects: Array<{ oid: string; type: string; content: Buffer } | undefined> = [];
   let at = 0;
   for (const revision of revisions) {
     const end = out.indexOf(0x0a, at);
     if (end === -1) throw new Error(`git cat-file --batch ended early (at ${revision})`);
     const header = out.subarray(at, end).toString('utf8');
     at = end + 1;
-    const m = /^[0-9a-f]{40,64} (\S+) (\d+)$/.exec(header);
+    const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
     if (!m) {
       if (!header.endsWith(' missing') && !header.endsWith(' ambiguous')) throw new Error(`git cat-file --batch said '${header}' for ${revision}`);
       objects.push(undefined);
       continue;
     }
-    const size = Number(m[2]);
+    const size = Number(m[3]);
     if (at + size > out.length) throw new Error(`git cat-file --batch ended early (in ${revision})`);
-    objects.push({ type: m[1]!, content: out.subarray(at, at + size) });
+    objects.push({ oid: m[1]!, type: m[2]!, content: out.subarray(at, at + size) });
     at += size + 1; // the object's bytes, then a newline
   }
   return objects;
