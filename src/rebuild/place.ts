@@ -9,7 +9,7 @@
 //   0555 or foreign-owned directory does not block placing what it contains.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, openSync, renameSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, openSync, renameSync, type Stats } from 'node:fs';
 import { chmod, cp, link, lchown, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -233,7 +233,7 @@ class Placement {
    */
   async writeEntry(entry: PlannedEntry): Promise<number> {
     const target = await this.safeTarget(entry.path);
-    if (entry.type === 'file' && entry.linkTo === undefined && this.options.consumeStage && !this.acrossFilesystems) return this.moveStaged(entry, target);
+    if (entry.type === 'file' && entry.linkTo === undefined && this.options.consumeStage && !this.acrossFilesystems && !selinuxEnabled()) return this.moveStaged(entry, target);
     const special = entry.type === 'fifo' || entry.type === 'char' || entry.type === 'block';
     const temp = special && fsPath(target) !== target ? tempNameBeside(path.join(this.plan.targetRoot, 'x')) : tempNameBeside(target);
     let bytes = 0;
@@ -452,6 +452,16 @@ async function makeNode(entry: PlannedEntry, file: string): Promise<void> {
     const reason = stderr.replace(/^mknod: /, '') || (error as Error).message;
     throw Object.assign(new Error(reason), { code: /not permitted/i.test(reason) ? 'EPERM' : 'EMKNOD' });
   }
+}
+
+let selinux: boolean | undefined;
+/**
+ * Whether SELinux is on: a file renamed out of the stage would keep the stage's label where
+ * a file created beside its target gets its directory's, so there files are copied.
+ */
+function selinuxEnabled(): boolean {
+  selinux ??= existsSync('/sys/fs/selinux/enforce');
+  return selinux;
 }
 
 /** The path itself if it exists, else its nearest existing ancestor. */
