@@ -1,41 +1,64 @@
 // Rebuild of a host from a master on a loopback sshd, against what an admin would do by
-// hand (issue 2: target pacha ≤ 1.5× the baseline).
-// - The host: 5 tracked paths × 1,000 files (~10 MB each, ~50 MB in all: many small
-//   config-like files, 15 per path of 100 KB-1 MB, half of those incompressible), nested
-//   up to three levels, modes 0600/0640/0644/0755. Pushed once with `pacha watch`.
-// - pacha: rm -rf the tracked paths and the state dir, `pacha rebuild bar --yes`.
-// - baseline: rm -rf the tracked paths, then for each repository `git clone` over the same
-//   sshd with the same OpenSSH options pacha gives git (BatchMode, pinned known_hosts,
-//   ControlMaster …), and `cp -a` of the checkout into place. One after another, as a
-//   shell loop would. It restores contents and the executable bit only (git keeps no other
-//   mode): a lower bound for what pacha does.
-// Rounds alternate which goes first; each starts with no SSH connection open (control
-// masters closed, sockets gone). Median of PACHA_BENCH_ROUNDS (3) is reported.
-//   node --import tsx bench/rebuild.bench.ts      (after `npm run build`)
+// hand. Goal (issue 14, target 4): pacha ≤ 1.0× git clone + cp -a, owners and modes exact.
+// Four cases: 5k and 50k files, on disk ($TMPDIR) and on a tmpfs mounted for the run
+// (pacha refuses to track paths under /dev, so not /dev/shm; needs root).
+//
+// In each case everything (the master's repositories, the host, pacha's state dir, the
+// anchors' scratch) lives on that filesystem.
+// - The host: 5 tracked paths, each with 1/5 of the files (many small config-like files,
+//   15 per path of 100 KB-1 MB, half incompressible), nested up to three levels, then made
+//   server-like (bench/lib/fidelity.ts): 8 owner:group pairs, 0400/0600/0640/0644/0755,
+//   setuid and setgid files, sticky and setgid directories, symlinks (relative, absolute,
+//   dangling), empty directories, hard links, POSIX ACLs. Pushed once with `pacha watch`.
+// - pacha: rm -rf the tracked paths and the state dir, `pacha rebuild bar --yes`. The
+//   rebuilt tree is then compared entry by entry with the original (type, content, mode,
+//   owner, group, link target, hard-link group, xattrs): any difference fails the benchmark.
+// - anchor 1, clone + cp: for each repository (a shell loop) `git clone` over the same sshd
+//   with the OpenSSH options pacha gives git (the ControlMaster connection reused after the
+//   first), then `cp -a` of the checkout into place. Git keeps no owners and no modes but
+//   the executable bit: the anchor gets them wrong, counted and printed beside its figure.
+// - anchor 2, `rsync -aH` of the master's working copies over the same connection (owners
+//   and modes are the master's copy's, wrong too: counted).
+// Rounds rotate the order; each starts with no SSH connection open and dirty pages synced.
+// Goal: pacha's median ≤ 1.0× the clone + cp median in every case.
+//   npm run bench -- rebuild
+//   PACHA_BENCH_CASES=5000:tmpfs,5000:disk PACHA_BENCH_ROUNDS=3 PACHA_BENCH_ROUNDS_LARGE=2 npm run bench -- rebuild
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { shellCommand } from '../src/master/shell-quote.js';
 import { sshArgs, type SshCommandOptions } from '../src/master/ssh-options.js';
 import type { Sshd } from '../test/helpers/sshd.js';
-import { compareManifests, manifestOf, type Manifest } from './lib/manifest.js';
+import { accountOf, addRealism, differences, formatDifferences, isExact, type Account, type Differences } from './lib/fidelity.js';
 import { startMasterSshd } from './lib/master-sshd.js';
-import { CLI, cleanEnv, SELF_RSS_PRELOAD, settle, writeSshConfig } from './lib/pacha.js';
+import { CLI, cleanEnv, settle, writeSshConfig } from './lib/pacha.js';
 import { runOk } from './lib/run-timed.js';
 import { formatBytes, formatMs, median } from './lib/stats.js';
 import { makeTree } from './lib/tree.js';
 
-const ROUNDS = Number(process.env.PACHA_BENCH_ROUNDS ?? 3);
-const PATHS = Number(process.env.PACHA_BENCH_PATHS ?? 5);
-const FILES = Number(process.env.PACHA_BENCH_FILES ?? 1000);
-const TARGET_RATIO = 1.5;
+const PATHS = 5;
 const HOST = 'bar';
+const TARGET_RATIO = 1.0;
+const ROUNDS = Number(process.env.PACHA_BENCH_ROUNDS ?? 3);
+const ROUNDS_LARGE = Number(process.env.PACHA_BENCH_ROUNDS_LARGE ?? 2);
+const CASES = (process.env.PACHA_BENCH_CASES ?? '5000:disk,5000:tmpfs,50000:disk,50000:tmpfs').split(',').map((c) => {
+  const [files, fs] = c.split(':');
+  if (!files || !(fs === 'disk' || fs === 'tmpfs')) throw new Error(`PACHA_BENCH_CASES: '${c}' is not FILES:disk or FILES:tmpfs`);
+  return { files: Number(files), fs };
+});
 
-const work = mkdtempSync(path.join(os.tmpdir(), 'pacha-bench-rebuild-'));
-const hostsPath = path.join(work, 'master');
-const stateDir = path.join(work, 'state');
-const hostRoot = path.join(work, 'host');
-const locations = Array.from({ length: PATHS }, (_, i) => path.join(hostRoot, `srv${i}`, `app${i}.conf.d`));
+function fsType(dir: string): string {
+  return spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** rsync is the second anchor: installed here (as root, Debian) when missing. */
+function ensureRsync(): void {
+  if (spawnSync('rsync', ['--version']).status === 0) return;
+  console.log('installing rsync (apt-get) for the rsync -aH anchor …');
+  const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'rsync'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (r.status !== 0) throw new Error('rsync is missing and apt-get could not install it: as root, apt-get install -y --no-install-recommends rsync');
+}
 
 /** pacha's own OpenSSH options (src/master/ssh-options.ts), for a control socket under `dir`. */
 function sshOptions(sshd: Sshd, dir: string): SshCommandOptions {
@@ -49,60 +72,74 @@ async function closeControlMaster(sshd: Sshd, dir: string): Promise<void> {
   await runOk(ssh!, [...args, '-p', String(sshd.port), '-O', 'exit', `${sshd.user}@127.0.0.1`], { env: cleanEnv() }).catch(() => undefined);
 }
 
-function removeTargets(): void {
-  for (const location of locations) rmSync(location, { recursive: true, force: true });
+interface Case {
+  label: string;
+  work: string;
+  hostsPath: string;
+  stateDir: string;
+  locations: string[];
+  expected: Account[];
+  names: string[];
+  config: string;
 }
 
-function verify(what: string, expected: Manifest[], modes: boolean): void {
-  locations.forEach((location, i) => {
-    const problems = compareManifests(expected[i]!, manifestOf(location, { modes }));
-    if (problems.length) throw new Error(`${what} did not restore ${location}:\n  ${problems.join('\n  ')}`);
-  });
+function removeTargets(c: Case): void {
+  for (const location of c.locations) rmSync(location, { recursive: true, force: true });
+}
+
+function compare(c: Case): Differences[] {
+  return c.locations.map((location, i) => differences(c.expected[i]!, accountOf(location)));
+}
+
+function total(ds: Differences[]): Differences {
+  return ds.reduce(
+    (a, d) => ({
+      content: [...a.content, ...d.content],
+      modes: a.modes + d.modes,
+      owners: a.owners + d.owners,
+      hardLinks: a.hardLinks + d.hardLinks,
+      xattrs: a.xattrs + d.xattrs,
+      examples: [...a.examples, ...d.examples],
+    }),
+    { content: [], modes: 0, owners: 0, hardLinks: 0, xattrs: 0, examples: [] },
+  );
+}
+
+/** pacha must be exact; an anchor must at least put back every file's content and link target. */
+function verify(what: string, c: Case, exact: boolean): Differences {
+  const ds = compare(c);
+  const all = total(ds);
+  if (exact && !isExact(all)) throw new Error(`${what} did not restore the tree exactly (${formatDifferences(all)}):\n  ${all.examples.join('\n  ')}`);
+  const lost = ds.flatMap((d, i) => d.content.filter((p) => c.expected[i]!.get(p)?.type !== 'dir')); // git keeps no empty directory
+  if (lost.length) throw new Error(`${what} lost contents (${lost.length} entries, e.g. ${lost.slice(0, 3).join(', ')}):\n  ${all.examples.join('\n  ')}`);
+  return all;
 }
 
 interface PachaRound {
   ms: number;
-  selfRssKib: number;
-  treeRssKib: number;
-  /** The rebuild report's own step durations (stageMs, planMs, placeMs …, totalMs). */
   steps: Record<string, number>;
 }
 
-async function pachaRound(sshd: Sshd, config: string, expected: Manifest[]): Promise<PachaRound> {
-  await closeControlMaster(sshd, stateDir);
-  rmSync(stateDir, { recursive: true, force: true });
-  removeTargets();
+async function pachaRound(sshd: Sshd, c: Case): Promise<PachaRound> {
+  await closeControlMaster(sshd, c.stateDir);
+  rmSync(c.stateDir, { recursive: true, force: true });
+  removeTargets(c);
   settle();
-  const rssFile = path.join(work, 'pacha-rss');
-  const run = await runOk(process.execPath, ['--import', SELF_RSS_PRELOAD, CLI, '-c', config, 'rebuild', HOST, '--yes'], {
-    env: cleanEnv({ PACHA_BENCH_RSS_FILE: rssFile }),
-    peakRss: true,
-  });
-  const reports = path.join(stateDir, 'reports');
+  const run = await runOk(process.execPath, [CLI, '-c', c.config, 'rebuild', HOST, '--yes'], { env: cleanEnv() });
+  const reports = path.join(c.stateDir, 'reports');
   const report = JSON.parse(readFileSync(path.join(reports, readdirSync(reports)[0]!), 'utf8')) as { durations?: Record<string, number> };
-  await closeControlMaster(sshd, stateDir);
-  verify('pacha rebuild', expected, true);
-  return {
-    ms: run.ms,
-    selfRssKib: Number(readFileSync(rssFile, 'utf8')),
-    treeRssKib: run.maxRssKib ?? 0,
-    steps: report.durations ?? {},
-  };
-}
-
-/** "stage 6.1 s, plan 300 ms, place 5.2 s …" from the report's durations (whatever steps it names). */
-function formatSteps(steps: Record<string, number>): string {
-  const parts = Object.entries(steps).map(([key, ms]) => `${key.replace(/Ms$/, '')} ${formatMs(ms)}`);
-  return parts.length ? `its report: ${parts.join(', ')}` : 'its report gives no step durations';
+  await closeControlMaster(sshd, c.stateDir);
+  verify('pacha rebuild', c, true);
+  return { ms: run.ms, steps: report.durations ?? {} };
 }
 
 /** The shell loop an admin would run: clone each repository, copy its checkout into place. */
-function baselineScript(sshd: Sshd, names: string[], stage: string): string {
+function cloneScript(sshd: Sshd, c: Case, stage: string): string {
   const lines = ['set -e'];
-  names.forEach((name, i) => {
-    const url = `ssh://${sshd.user}@127.0.0.1:${sshd.port}${path.join(hostsPath, HOST, name)}`;
+  c.names.forEach((name, i) => {
+    const url = `ssh://${sshd.user}@127.0.0.1:${sshd.port}${path.join(c.hostsPath, HOST, name)}`;
     const checkout = path.join(stage, name);
-    const target = locations[i]!;
+    const target = c.locations[i]!;
     lines.push(shellCommand(['git', 'clone', '-q', `--separate-git-dir=${checkout}.git`, url, checkout]));
     lines.push(shellCommand(['rm', '-rf', path.join(checkout, '.git'), path.join(checkout, '.pacha')]));
     lines.push(shellCommand(['mkdir', '-p', path.dirname(target)]));
@@ -111,23 +148,34 @@ function baselineScript(sshd: Sshd, names: string[], stage: string): string {
   return lines.join('\n');
 }
 
-async function baselineRound(sshd: Sshd, names: string[], expected: Manifest[]): Promise<number> {
-  const dir = path.join(work, 'baseline');
+function rsyncScript(sshd: Sshd, c: Case, dir: string): string {
+  const lines = ['set -e'];
+  const ssh = shellCommand([...sshArgs(sshOptions(sshd, dir)), '-p', String(sshd.port)]);
+  c.names.forEach((name, i) => {
+    const target = c.locations[i]!;
+    lines.push(shellCommand(['mkdir', '-p', path.dirname(target)]));
+    lines.push(shellCommand(['rsync', '-aH', '-e', ssh, '--exclude=/.git', '--exclude=/.pacha', `${sshd.user}@127.0.0.1:${path.join(c.hostsPath, HOST, name)}/`, `${target}/`]));
+  });
+  return lines.join('\n');
+}
+
+async function anchorRound(sshd: Sshd, c: Case, which: 'clone' | 'rsync'): Promise<{ ms: number; wrong: Differences }> {
+  const dir = path.join(c.work, which);
   await closeControlMaster(sshd, dir);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, 'ssh'), { recursive: true, mode: 0o700 });
   mkdirSync(path.join(dir, 'stage'));
-  removeTargets();
+  removeTargets(c);
   settle();
   const env = cleanEnv({ GIT_SSH_COMMAND: shellCommand(sshArgs(sshOptions(sshd, dir))), GIT_TERMINAL_PROMPT: '0' });
-  const run = await runOk('sh', ['-c', baselineScript(sshd, names, path.join(dir, 'stage'))], { env });
+  const script = which === 'clone' ? cloneScript(sshd, c, path.join(dir, 'stage')) : rsyncScript(sshd, c, dir);
+  const run = await runOk('sh', ['-c', script], { env });
   await closeControlMaster(sshd, dir);
-  verify('baseline', expected, false);
-  return run.ms;
+  return { ms: run.ms, wrong: verify(which === 'clone' ? 'git clone + cp -a' : 'rsync -aH', c, false) };
 }
 
 /** The repositories pacha created on the master, in the order of `locations`. */
-function repositoryNames(): string[] {
+function repositoryNames(hostsPath: string, locations: string[]): string[] {
   const names = readdirSync(path.join(hostsPath, HOST)).filter((n) => existsSync(path.join(hostsPath, HOST, n, '.git')));
   return locations.map((location) => {
     const name = names.find((n) => n === path.basename(location) || n.startsWith(path.basename(location).replace(/\./g, '')));
@@ -136,63 +184,123 @@ function repositoryNames(): string[] {
   });
 }
 
-const sshd = await startMasterSshd();
-try {
+function dropWork(work: string): void {
+  if (fsType(work) === 'tmpfs') spawnSync('umount', [work]);
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function setUp(sshd: Sshd, files: number, fs: 'disk' | 'tmpfs'): Promise<Case> {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'pacha-bench-rebuild-'));
+  // pacha refuses to track paths under /dev (rebuilt at every boot): a tmpfs of its own.
+  if (fs === 'tmpfs') {
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16g,mode=0700', 'pacha-bench', work], { encoding: 'utf8' });
+    if (mount.status !== 0) throw new Error(`cannot mount a tmpfs on ${work} (the tmpfs case runs as root): ${mount.stderr || mount.error?.message}`);
+  }
+  try {
+    return await fill(sshd, work, files, fs);
+  } catch (error) {
+    dropWork(work);
+    throw error;
+  }
+}
+
+async function fill(sshd: Sshd, work: string, files: number, fs: 'disk' | 'tmpfs'): Promise<Case> {
+  const type = fsType(work);
+  if ((fs === 'tmpfs') !== (type === 'tmpfs')) throw new Error(`${work} is ${type}: the ${fs} case needs ${fs === 'tmpfs' ? 'a tmpfs' : 'a disk filesystem'} (set TMPDIR)`);
+  const hostsPath = path.join(work, 'master');
+  const stateDir = path.join(work, 'state');
+  const locations = Array.from({ length: PATHS }, (_, i) => path.join(work, 'host', `srv${i}`, `app${i}.conf.d`));
   let bytes = 0;
   let directories = 0;
+  const realism = { symlinks: 0, hardLinks: 0, emptyDirectories: 0, setuid: 0, acls: 0 };
   locations.forEach((location, i) => {
-    const facts = makeTree(location, { files: FILES, large: 15, largeMin: 100 * 1024, largeMax: 1024 * 1024, smallMin: 200, smallMax: 3200, seed: 1000 + i });
+    const facts = makeTree(location, { files: files / PATHS, large: 15, largeMin: 100 * 1024, largeMax: 1024 * 1024, smallMin: 200, smallMax: 3200, seed: 1000 + i });
     bytes += facts.bytes;
     directories += facts.directories;
+    const r = addRealism(location, 77 + i);
+    for (const k of Object.keys(realism) as Array<keyof typeof realism>) realism[k] += r[k];
   });
-  const expected = locations.map((location) => manifestOf(location));
-  const expectedNoModes = locations.map((location) => manifestOf(location, { modes: false }));
-  mkdirSync(hostsPath); // the master's hosts path exists; pacha creates hosts and repositories in it
+  const expected = locations.map((location) => accountOf(location));
+  mkdirSync(hostsPath);
   const config = writeSshConfig(path.join(work, 'pacha.conf'), { sshd, hostsPath, stateDir, hostname: HOST });
-  console.log(`host: ${PATHS} tracked paths × ${FILES} files = ${PATHS * FILES} files in ${directories} directories, ${formatBytes(bytes)}`);
-  console.log(`master: OpenSSH sshd on 127.0.0.1:${sshd.port} as ${sshd.user}, SetEnv=SHLVL=1 (root's ~/.bashrc is skipped for remote commands)`);
-  console.log(`machine: ${os.cpus().length} CPUs, node ${process.version}`);
-
+  const label = `${files.toLocaleString('en-US')} files, ${fs} (${type} at ${work})`;
+  console.log(`\n--- ${label} ---`);
+  console.log(
+    `host: ${PATHS} tracked paths, ${files} files in ${directories} directories, ${formatBytes(bytes)}; ` +
+      `${realism.symlinks} symlinks, ${realism.hardLinks} hard links, ${realism.emptyDirectories} empty directories, ${realism.setuid} setuid/setgid files, ${realism.acls} ACLs, 8 owner:group pairs`,
+  );
   const watch = await runOk(process.execPath, [CLI, '-c', config, 'watch', ...locations], { env: cleanEnv() });
   console.log(`initial push: pacha watch of the ${PATHS} paths took ${formatMs(watch.ms)}`);
   await closeControlMaster(sshd, stateDir);
-  const names = repositoryNames();
+  return { label, work, hostsPath, stateDir, locations, expected, names: repositoryNames(hostsPath, locations), config };
+}
 
-  const pacha: PachaRound[] = [];
-  const baseline: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? ['pacha', 'baseline'] : ['baseline', 'pacha'];
-    for (const which of order) {
-      if (which === 'pacha') pacha.push(await pachaRound(sshd, config, expected));
-      else baseline.push(await baselineRound(sshd, names, expectedNoModes));
+interface CaseResult {
+  label: string;
+  pacha: number[];
+  clone: number[];
+  rsync: number[];
+  cloneWrong: string;
+  rsyncWrong: string;
+}
+
+const fmt = (values: number[]): string => `min ${formatMs(Math.min(...values))} / median ${formatMs(median(values))}`;
+
+async function runCase(sshd: Sshd, files: number, fs: 'disk' | 'tmpfs'): Promise<CaseResult> {
+  const c = await setUp(sshd, files, fs);
+  try {
+    const rounds = files >= 20_000 ? ROUNDS_LARGE : ROUNDS;
+    const result: CaseResult = { label: c.label, pacha: [], clone: [], rsync: [], cloneWrong: '', rsyncWrong: '' };
+    const kinds = ['pacha', 'clone', 'rsync'] as const;
+    for (let round = 0; round < rounds; round++) {
+      const order = kinds.map((_, i) => kinds[(i + round) % kinds.length]!);
+      const line: string[] = [];
+      for (const which of order) {
+        if (which === 'pacha') {
+          const p = await pachaRound(sshd, c);
+          result.pacha.push(p.ms);
+          line.push(`pacha ${formatMs(p.ms)} (${Object.entries(p.steps).map(([k, ms]) => `${k.replace(/Ms$/, '')} ${formatMs(ms)}`).join(', ')})`);
+        } else {
+          const a = await anchorRound(sshd, c, which);
+          result[which].push(a.ms);
+          result[which === 'clone' ? 'cloneWrong' : 'rsyncWrong'] = formatDifferences(a.wrong);
+          line.push(`${which === 'clone' ? 'clone+cp' : 'rsync'} ${formatMs(a.ms)}`);
+        }
+      }
+      console.log(`round ${round + 1}: ${line.join(', ')}`);
     }
-    const p = pacha.at(-1)!;
-    const b = baseline.at(-1)!;
+    const ratio = median(result.pacha) / median(result.clone);
+    console.log(`pacha rebuild (exact):  ${fmt(result.pacha)} of ${rounds}`);
+    console.log(`git clone + cp -a:      ${fmt(result.clone)}   (${result.cloneWrong})`);
+    console.log(`rsync -aH:              ${fmt(result.rsync)}   (${result.rsyncWrong})`);
     console.log(
-      `round ${round + 1}: pacha ${formatMs(p.ms)} (${formatSteps(p.steps)}), ` +
-        `baseline ${formatMs(b)}, ratio ${(p.ms / b).toFixed(2)}×`,
+      `ratio pacha / clone+cp: ${ratio.toFixed(2)}× of the medians, ${(Math.min(...result.pacha) / Math.min(...result.clone)).toFixed(2)}× of the minima ` +
+        `(goal ≤ ${TARGET_RATIO.toFixed(1)}×: ${ratio <= TARGET_RATIO ? 'met' : 'OVER'}); pacha / rsync ${(median(result.pacha) / median(result.rsync)).toFixed(2)}×`,
     );
+    return result;
+  } finally {
+    await closeControlMaster(sshd, c.stateDir);
+    await closeControlMaster(sshd, path.join(c.work, 'clone'));
+    await closeControlMaster(sshd, path.join(c.work, 'rsync'));
+    dropWork(c.work);
   }
+}
 
-  const pachaMs = median(pacha.map((p) => p.ms));
-  const baselineMs = median(baseline);
-  const ratio = pachaMs / baselineMs;
-  console.log('');
-  console.log(`pacha:    node ${path.relative(process.cwd(), CLI)} -c CONF rebuild ${HOST} --yes   median ${formatMs(pachaMs)} of ${ROUNDS}`);
-  console.log(`baseline: git clone ×${PATHS} over the same sshd + cp -a      median ${formatMs(baselineMs)} of ${ROUNDS}`);
-  // The machine may be shared: a round's own ratio (pacha and baseline run back to back) is
-  // less exposed to load that comes and goes than the ratio of the two medians.
-  const pairedRatio = median(pacha.map((p, i) => p.ms / baseline[i]!));
-  console.log(`ratio:    ${ratio.toFixed(2)}× of the medians, ${pairedRatio.toFixed(2)}× median of the rounds' own ratios (target ≤ ${TARGET_RATIO}×: ${ratio <= TARGET_RATIO ? 'met' : 'OVER'})`);
-  console.log(`load:     ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min) at the end; other work on this machine inflates both sides`);
-  console.log(
-    `peak RSS: pacha's node process ${(Math.max(...pacha.map((p) => p.selfRssKib)) / 1024).toFixed(0)} MiB; ` +
-      `largest process in its tree (GNU time) ${(Math.max(...pacha.map((p) => p.treeRssKib)) / 1024).toFixed(0)} MiB`,
-  );
+ensureRsync();
+const sshd = await startMasterSshd();
+try {
+  console.log(`master: OpenSSH sshd on 127.0.0.1:${sshd.port} as ${sshd.user}, SetEnv=SHLVL=1 (root's ~/.bashrc is skipped for remote commands)`);
+  console.log(`machine: ${os.cpus().length} CPUs, node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the start`);
+  console.log(`goal: pacha rebuild ≤ ${TARGET_RATIO.toFixed(1)}× (git clone over a reused connection + cp -a), every owner and mode exact`);
+  const results: CaseResult[] = [];
+  for (const { files, fs } of CASES) results.push(await runCase(sshd, files, fs as 'disk' | 'tmpfs'));
+  console.log('\n=== rebuild: pacha / (git clone + cp -a), medians ===');
+  for (const r of results) {
+    const ratio = median(r.pacha) / median(r.clone);
+    console.log(`${r.label.padEnd(40)} ${formatMs(median(r.pacha)).padStart(8)} / ${formatMs(median(r.clone)).padStart(8)} = ${ratio.toFixed(2)}× ${ratio <= TARGET_RATIO ? 'met' : 'OVER'}   rsync ${formatMs(median(r.rsync))}; clone+cp: ${r.cloneWrong}`);
+  }
+  console.log(`load: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min) at the end; the machine is shared, other work inflates both sides`);
 } finally {
-  await closeControlMaster(sshd, stateDir);
-  await closeControlMaster(sshd, path.join(work, 'baseline'));
   await sshd.stop();
-  rmSync(work, { recursive: true, force: true });
   rmSync(sshd.dir, { recursive: true, force: true });
 }

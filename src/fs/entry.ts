@@ -1,7 +1,7 @@
 // What is at a path, without following a symlink: its type, its stats or nothing, and whether
 // every directory on the way to it is a real one. The path-safety primitives every module
 // that writes beneath a root (rebuild, rollback) or reads one (capture) shares.
-import type { Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
@@ -38,19 +38,31 @@ export async function lstatOrUndefined(file: string): Promise<Stats | undefined>
 
 export type AncestorProblem = { path: string; problem: 'symlink' | 'not-directory' | 'absent' };
 
+/** lstat, or undefined when nothing is there; synchronous: one system call, no thread-pool hand-off (issue 14). */
+export function lstatOrUndefinedSync(file: string): Stats | undefined {
+  try {
+    return lstatSync(fsPath(file));
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
 /**
  * The first directory strictly between `root` and the entry that is not a real directory,
  * or undefined when all are. `verified` caches relative paths already seen to be real
- * directories (pass the same set for a whole tree).
+ * directories (pass the same set for a whole tree). Synchronous lstat calls: it runs once
+ * per entry of a tree, and most answers come from `verified`.
  */
-export async function ancestorProblem(root: string, entryPath: string, verified: Set<string>): Promise<AncestorProblem | undefined> {
+export function ancestorProblem(root: string, entryPath: string, verified: Set<string>): AncestorProblem | undefined {
   if (entryPath === '.') return undefined;
   const parts = entryPath.split('/');
   let rel = '';
   for (const part of parts.slice(0, -1)) {
     rel = rel ? `${rel}/${part}` : part;
     if (verified.has(rel)) continue;
-    const stats = await lstatOrUndefined(path.join(root, rel));
+    const stats = lstatOrUndefinedSync(path.join(root, rel));
     if (!stats) return { path: rel, problem: 'absent' };
     if (stats.isSymbolicLink()) return { path: rel, problem: 'symlink' };
     if (!stats.isDirectory()) return { path: rel, problem: 'not-directory' };

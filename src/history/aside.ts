@@ -9,7 +9,7 @@ import type { Plan } from '../rebuild/plan.js';
 /** Move one extra of a plan aside; returns where it went, or undefined when it is gone already. */
 export async function moveAside(plan: Plan, entryPath: string, backupDir: string): Promise<string | undefined> {
   // The directories above it were real directories when inspected; make sure they still are.
-  const problem = await ancestorProblem(plan.targetRoot, entryPath, new Set());
+  const problem = ancestorProblem(plan.targetRoot, entryPath, new Set());
   if (problem && problem.problem !== 'absent') {
     throw new OperationError('EUNSAFE', `refused to move ${JSON.stringify(entryPath)} of ${plan.location} aside: "${problem.path}" is a ${problem.problem}`, {
       hint: 'something changed the tracked path during the rollback; look at it and roll back again',

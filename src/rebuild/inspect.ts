@@ -4,7 +4,7 @@
 import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError } from '../errors.js';
-import { ancestorProblem, entryLocation, entryType, lstatOrUndefined, type EntryType } from '../fs/entry.js';
+import { ancestorProblem, entryLocation, entryType, lstatOrUndefined, lstatOrUndefinedSync, type EntryType } from '../fs/entry.js';
 import { decodeName, fsPath } from '../fs/names.js';
 import { sameBytes } from '../fs/same-bytes.js';
 import type { Metadata } from '../store/metadata.js';
@@ -49,23 +49,27 @@ export interface TargetInspection {
   extras: string[];
 }
 
-/** Run `fn` over `items` with at most `limit` in flight, results in order; after a failure nothing new starts. */
+/**
+ * Run `fn` over `items` with at most `limit` in flight, results in order. After a failure
+ * nothing new starts, and the first error is thrown once those in flight have settled (a
+ * clone or a write never goes on behind the caller's back).
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
-  let failed = false;
+  let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length && !failed) {
+    while (next < items.length && !failure) {
       const index = next++;
       try {
         results[index] = await fn(items[index] as T);
       } catch (error) {
-        failed = true;
-        throw error;
+        failure ??= { error };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }
 
@@ -85,14 +89,16 @@ function stageError(repository: string, entryPath: string, why: string): Operati
 export async function inspectStage(stageTree: string, metadata: Metadata, repository: string): Promise<Map<string, StagedFile>> {
   const files = new Map<string, StagedFile>();
   const verified = new Set<string>();
+  // Synchronous lstat calls: one system call per entry (through the promise API, each also
+  // cost a thread-pool hand-off and most of planning).
   for (const entry of metadata.entries) {
     if (entry.type !== 'file' && entry.type !== 'directory') continue;
-    const problem = await ancestorProblem(stageTree, entry.path, verified);
+    const problem = ancestorProblem(stageTree, entry.path, verified);
     if (problem?.problem === 'symlink' || problem?.problem === 'not-directory') {
       throw stageError(repository, entry.path, `in the checkout, "${problem.path}" is not a directory`);
     }
     const source = entryLocation(stageTree, entry.path);
-    const stats = problem ? undefined : await lstatOrUndefined(source);
+    const stats = problem ? undefined : lstatOrUndefinedSync(source);
     if (entry.type === 'directory') {
       if (stats && !stats.isDirectory()) throw stageError(repository, entry.path, 'the checkout has something other than a directory there');
       continue;
@@ -105,7 +111,7 @@ export async function inspectStage(stageTree: string, metadata: Metadata, reposi
 }
 
 async function factsOf(targetRoot: string, entryPath: string, verified: Set<string>, staged: StagedFile | undefined): Promise<TargetFacts> {
-  const problem = await ancestorProblem(targetRoot, entryPath, verified);
+  const problem = ancestorProblem(targetRoot, entryPath, verified);
   if (problem?.problem === 'symlink') return { kind: 'blocked', symlink: problem.path };
   if (problem) return { kind: 'absent' }; // a missing or non-directory ancestor: the entry cannot be there
   const file = entryLocation(targetRoot, entryPath);
@@ -178,7 +184,7 @@ async function findExtras(targetRoot: string, metadata: Metadata, facts: Map<str
     const verified = new Set<string>();
     if (!known) {
       // An implied directory: make sure it is a real directory reached without symlinks.
-      if (await ancestorProblem(targetRoot, `${dir}/x`, verified)) continue;
+      if (ancestorProblem(targetRoot, `${dir}/x`, verified)) continue;
     }
     let names: string[];
     try {

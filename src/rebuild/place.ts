@@ -8,7 +8,7 @@
 // - Directories are created 0700 and given their mode and owner last, deepest first, so a
 //   0555 or foreign-owned directory does not block placing what it contains.
 import { execFile } from 'node:child_process';
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, openSync, renameSync, type Stats } from 'node:fs';
 import { chmod, cp, link, lchown, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,7 +17,7 @@ import { errnoCode, isPachaError, OperationError } from '../errors.js';
 import { fileStamp } from '../fs/file-stamp.js';
 import { fsPath } from '../fs/names.js';
 import { writeXattr } from '../store/xattrs.js';
-import { ancestorProblem, entryLocation, entryType, isInside, lstatOrUndefined } from '../fs/entry.js';
+import { ancestorProblem, entryLocation, entryType, isInside, lstatOrUndefined, lstatOrUndefinedSync } from '../fs/entry.js';
 import { isPachaTemp, tempNameBeside } from '../fs/temp-name.js';
 import { mapLimit } from './inspect.js';
 import type { Plan, PlannedEntry, PlanAction } from './plan.js';
@@ -39,6 +39,11 @@ export interface PlaceOptions {
   onProgress?: (progress: PlaceProgress) => void;
   /** Files written at once (default 8). */
   concurrency?: number;
+  /**
+   * The stage is thrown away after placing (a rebuild): its regular files are moved into
+   * place instead of copied. Otherwise (tests, a stage placed twice) they are copied.
+   */
+  consumeStage?: boolean;
 }
 
 /** What placing did to a repository's entries, counted: per repository and, summed, per rebuild. */
@@ -89,6 +94,8 @@ const NOFOLLOW_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NO
 class Placement {
   readonly verified = new Set<string>();
   readonly result: PlaceResult;
+  /** A rename out of the stage failed with EXDEV: files are copied from then on. */
+  acrossFilesystems = false;
 
   constructor(
     readonly plan: Plan,
@@ -166,7 +173,7 @@ class Placement {
   async safeTarget(entryPath: string): Promise<string> {
     const { targetRoot } = this.plan;
     for (;;) {
-      const problem = await ancestorProblem(targetRoot, entryPath, this.verified);
+      const problem = ancestorProblem(targetRoot, entryPath, this.verified);
       if (!problem) break;
       if (problem.problem !== 'absent') throw unsafe(this.plan, entryPath, `"${problem.path}" is a ${problem.problem === 'symlink' ? 'symlink' : 'non-directory'}`);
       try {
@@ -207,12 +214,13 @@ class Placement {
   /** A directory's owner then mode: phase 3 (deepest first). */
   async finishDirectory(entry: PlannedEntry): Promise<void> {
     const target = await this.safeTarget(entry.path);
-    const handle = await open(fsPath(target), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    // Synchronous, as moveStaged: four system calls and no thread-pool hand-offs.
+    const fd = openSync(fsPath(target), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     try {
-      await handle.chown(entry.uid, entry.gid);
-      await handle.chmod(entry.mode);
+      fchownSync(fd, entry.uid, entry.gid);
+      fchmodSync(fd, entry.mode);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     await this.applyXattrs(entry, target, entry.action === 'create' || entry.action === 'replace');
   }
@@ -221,9 +229,11 @@ class Placement {
    * Write a file, symlink, special file or hard link beside its target (owner then mode),
    * then rename it over. A special file is made by mknod(1), which takes its name as a
    * string: for a name that is not UTF-8 it is made at the target root and renamed across.
+   * A regular file is not written but moved out of the stage (moveStaged).
    */
   async writeEntry(entry: PlannedEntry): Promise<number> {
     const target = await this.safeTarget(entry.path);
+    if (entry.type === 'file' && entry.linkTo === undefined && this.options.consumeStage && !this.acrossFilesystems && !selinuxEnabled()) return this.moveStaged(entry, target);
     const special = entry.type === 'fifo' || entry.type === 'char' || entry.type === 'block';
     const temp = special && fsPath(target) !== target ? tempNameBeside(path.join(this.plan.targetRoot, 'x')) : tempNameBeside(target);
     let bytes = 0;
@@ -252,6 +262,51 @@ class Placement {
       throw error;
     }
     return bytes;
+  }
+
+  /**
+   * A regular file, moved out of the stage: the staged copy is opened without following a
+   * symlink, checked to be a regular file, given its owner then its mode on that handle
+   * (chown clears setuid bits) and its extended attributes, and renamed over its target.
+   * No byte is copied; the stage is pacha's 0700 directory, so nobody sees the file between
+   * its chmod and its rename. Seven system calls, made synchronously: through the promise
+   * API each also costs a thread-pool hand-off (strace -c -f: ~28 futex calls per file).
+   * When the stage is on another filesystem (EXDEV), this file and the rest are copied
+   * beside their target instead, as writeTempFile does.
+   */
+  private async moveStaged(entry: PlannedEntry, target: string): Promise<number> {
+    if (!entry.source) throw unsafe(this.plan, entry.path, 'no staged file');
+    const source = fsPath(entry.source);
+    const fd = openSync(source, NOFOLLOW_READ);
+    let size: number;
+    try {
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) throw unsafe(this.plan, entry.path, 'the staged copy is not a regular file');
+      size = stats.size;
+      fchownSync(fd, entry.uid, entry.gid);
+      fchmodSync(fd, entry.mode);
+    } finally {
+      closeSync(fd);
+    }
+    await this.applyXattrs(entry, entry.source, true);
+    const existing = lstatOrUndefinedSync(target); // fresh: whatever is there now is kept
+    if (existing) await this.keep(entry.path, target, existing, existing.isDirectory());
+    try {
+      renameSync(source, fsPath(target));
+      return size;
+    } catch (error) {
+      if (errnoCode(error) !== 'EXDEV') throw error;
+    }
+    this.acrossFilesystems = true;
+    const temp = tempNameBeside(target);
+    try {
+      const bytes = await this.writeTempFile(entry, temp);
+      await rename(fsPath(temp), fsPath(target));
+      return bytes;
+    } catch (error) {
+      await unlink(fsPath(temp)).catch(() => undefined);
+      throw error;
+    }
   }
 
   private async writeTempFile(entry: PlannedEntry, temp: string): Promise<number> {
@@ -397,6 +452,16 @@ async function makeNode(entry: PlannedEntry, file: string): Promise<void> {
     const reason = stderr.replace(/^mknod: /, '') || (error as Error).message;
     throw Object.assign(new Error(reason), { code: /not permitted/i.test(reason) ? 'EPERM' : 'EMKNOD' });
   }
+}
+
+let selinux: boolean | undefined;
+/**
+ * Whether SELinux is on: a file renamed out of the stage would keep the stage's label where
+ * a file created beside its target gets its directory's, so there files are copied.
+ */
+function selinuxEnabled(): boolean {
+  selinux ??= existsSync('/sys/fs/selinux/enforce');
+  return selinux;
 }
 
 /** The path itself if it exists, else its nearest existing ancestor. */

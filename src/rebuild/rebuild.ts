@@ -11,13 +11,16 @@ import { sanitizeName } from '../store/registry.js';
 import type { Metadata } from '../store/metadata.js';
 import type { Store } from '../store/store.js';
 import { trackableProblem } from '../store/trackable.js';
-import { inspectStage, inspectTarget } from './inspect.js';
+import { inspectStage, inspectTarget, mapLimit } from './inspect.js';
 import { loadTargetAccounts, recordedNames, resolveOwners } from './owners.js';
 import { backupDirFor, placeRepository, type PlaceProgress, type PlaceResult } from './place.js';
 import { hostRootOf, planRepository, targetRootOf, type Plan } from './plan.js';
 import { buildRebuildReport, type HookReport, type NotRestored, type RebuildReport } from './report.js';
 import { scopeRepositories } from './scope.js';
 import { createStage, removeStaleStages, stageRepository, type StagedRepository } from './stage.js';
+
+/** Repositories cloned from the master at once. */
+const PARALLEL_CLONES = 4;
 
 export interface RebuildOptions {
   master: Master;
@@ -106,8 +109,8 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   const staleStages = await removeStaleStages(options.stateDir);
   const stage = await createStage(options.stateDir);
   try {
-    const fetched: StagedRepository[] = [];
-    for (const name of names) fetched.push(await stageRepository(master, host, name, stage.dir));
+    // In parallel: a clone waits on the master, then on index-pack and checkout (one core each).
+    const fetched = await mapLimit(names, PARALLEL_CLONES, (name) => stageRepository(master, host, name, stage.dir));
     const { restore: staged, notRestored } = scopeRepositories(fetched, options.tracked ?? []);
     lap('stageMs');
 
@@ -178,6 +181,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
       const result = await placeRepository(plan, {
         root: options.root,
         backupDir,
+        consumeStage: true, // removed below: its files are moved into place, not copied
         ...(events.placing ? { onProgress: events.placing } : {}),
       });
       placed.push(result);
@@ -258,7 +262,7 @@ async function register(options: RebuildOptions, repository: StagedRepository, e
       outcome = 'kept-local';
     } else {
       // The path's own ignore patterns travel in its metadata: the rebuilt host leaves out what the dead one did.
-      await options.store.adopt({ location, name: repository.name, single, ...(ignore?.length ? { ignore } : {}) }, repository.gitDir);
+      await options.store.adopt({ location, name: repository.name, single, ...(ignore?.length ? { ignore } : {}) }, repository.gitDir, repository.head);
     }
   }
   events.registered?.(repository.name, location, outcome);

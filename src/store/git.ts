@@ -2,7 +2,7 @@
 // with an explicit, minimal environment: nothing of the caller's environment (AWS keys,
 // PACHA_SSH_PRIVATE_KEY, GIT_* …) reaches git or the ssh it starts.
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { minimalEnv } from '../child-env.js';
 import { NEUTRAL_ATTRIBUTES } from '../git-attributes.js';
@@ -116,9 +116,8 @@ export const REPOSITORY_SETTINGS: ReadonlyArray<[string, string]> = [
 ];
 
 /** Give a git dir the settings and info/attributes above (idempotent). */
-export async function neutralizeRepository(gitDir: string): Promise<void> {
-  const git = gitAt({ gitDir });
-  for (const [key, value] of REPOSITORY_SETTINGS) await git.raw(['config', key, value]);
+export async function neutralizeRepository(gitDir: string, settings: ReadonlyArray<readonly [string, string]> = []): Promise<void> {
+  await setConfigValues(gitDir, [...settings, ...REPOSITORY_SETTINGS]);
   await mkdir(path.join(gitDir, 'info'), { recursive: true, mode: 0o755 });
   await writeFile(path.join(gitDir, 'info', 'attributes'), NEUTRAL_ATTRIBUTES, { mode: 0o644 });
 }
@@ -131,4 +130,81 @@ export async function revParse(git: Git, rev: string): Promise<string | undefine
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A git config file's text with `settings` (`section.key` without subsection, value) set:
+ * earlier lines of those keys in their sections are dropped and the values appended in a
+ * block of their own, as `git config KEY VALUE` would leave them (one value each). Pure.
+ * Undefined when a value cannot be written plainly (a newline) or the text has a
+ * continuation line in a section concerned: the caller asks git instead.
+ */
+export function withConfigValues(text: string, settings: ReadonlyArray<readonly [string, string]>): string | undefined {
+  const wanted = new Map<string, Map<string, string>>();
+  for (const [name, value] of settings) {
+    const dot = name.indexOf('.');
+    if (dot <= 0 || name.indexOf('.', dot + 1) !== -1 || /[\n\0]/.test(value)) return undefined;
+    const section = name.slice(0, dot).toLowerCase();
+    if (!wanted.has(section)) wanted.set(section, new Map());
+    wanted.get(section)!.set(name.slice(dot + 1).toLowerCase(), value);
+  }
+  const kept: string[] = [];
+  let section = '';
+  for (const line of text.split('\n')) {
+    const header = /^\s*\[([^\]]*)\](.*)$/.exec(line);
+    if (header) {
+      section = header[1]!.trim().toLowerCase();
+      // A value on the header's line ([core] bare = true) is valid git and rare: let git do it.
+      if (header[2]!.trim() && !header[2]!.trim().startsWith('#') && !header[2]!.trim().startsWith(';') && wanted.has(section)) return undefined;
+      kept.push(line);
+      continue;
+    }
+    const keys = wanted.get(section);
+    if (keys) {
+      if (/\\\s*$/.test(line)) return undefined;
+      const key = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(=|$|[#;])/.exec(line)?.[1]?.toLowerCase();
+      if (key !== undefined && keys.has(key)) continue;
+    }
+    kept.push(line);
+  }
+  // A section header of ours left with nothing under it (a previous call's block) goes.
+  const isHeader = (line: string | undefined): boolean => line !== undefined && /^\s*\[/.test(line);
+  const compact = kept.filter((line, i) => {
+    if (!isHeader(line) || !wanted.has(line.trim().slice(1, -1).trim().toLowerCase())) return true;
+    let next = i + 1;
+    while (next < kept.length && kept[next]!.trim() === '') next++;
+    return next < kept.length && !isHeader(kept[next]);
+  });
+  kept.length = 0;
+  kept.push(...compact);
+  while (kept.length && kept.at(-1) === '') kept.pop();
+  const quote = (v: string): string => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  for (const [name, keys] of wanted) {
+    kept.push(`[${name}]`);
+    for (const [key, value] of keys) kept.push(`\t${key} = ${quote(value)}`);
+  }
+  return `${kept.join('\n')}\n`;
+}
+
+/**
+ * Set several config values of a git dir at once: the file is rewritten beside itself and
+ * renamed over (a reader sees the old or the new one), no git process per value (a
+ * rebuild set 18 per repository, 5 s of a 5-repository rebuild on a loaded machine).
+ */
+export async function setConfigValues(gitDir: string, settings: ReadonlyArray<readonly [string, string]>): Promise<void> {
+  const file = path.join(gitDir, 'config');
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  const next = withConfigValues(text, settings);
+  if (next === undefined) {
+    const git = gitAt({ gitDir });
+    for (const [key, value] of settings) await git.raw(['config', key, value]);
+    return;
+  }
+  if (next === text) return;
+  const temp = `${file}.pacha-${process.pid}`;
+  await writeFile(temp, next, { mode: 0o644 });
+  await rename(temp, file);
 }

@@ -156,3 +156,30 @@ test('a repository outside pacha.watch is NOT restored (exit 4): neither placed 
   const status = JSON.parse((await w.pacha(['--json', 'status'])).stdout) as { paths: Array<{ location: string }> };
   assert.deepEqual(status.paths.map((p) => p.location), [keep]);
 });
+
+// The branch's commit and the metadata are read by one `git cat-file --batch` (issue 14):
+// an empty repository, a missing metadata file and a `.pacha` symlink are still told apart.
+test('a repository without commits is named as such, and nothing is written', async () => {
+  const repo = path.join(world.masterDir, 'empty1', 'foo');
+  mkdirSync(repo, { recursive: true });
+  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+  const r = await world.pacha(['rebuild', 'empty1', '--yes']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /foo of empty1 .*has no commits yet/);
+});
+
+test('a repository without .pacha/metadata.json, or whose .pacha is a symlink, is refused', async () => {
+  forgeRepository(path.join(world.masterDir, 'nometa1', 'foo'), { 'app.conf': 'x\n' });
+  const missing = await world.pacha(['rebuild', 'nometa1', '--yes']);
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stderr, /foo of nometa1 has no readable \.pacha\/metadata\.json/);
+
+  const elsewhere = path.join(world.dir, 'elsewhere-meta');
+  mkdirSync(elsewhere, { recursive: true });
+  writeFileSync(path.join(elsewhere, 'metadata.json'), JSON.stringify({ version: 1, location: path.join(world.root, 'srv/x'), host: 'linkmeta1', single: false, entries: [] }));
+  forgeRepository(path.join(world.masterDir, 'linkmeta1', 'foo'), { 'real/metadata.json': '{}' }, (repo) => symlinkSync('real', path.join(repo, '.pacha')));
+  const linked = await world.pacha(['rebuild', 'linkmeta1', '--yes']);
+  assert.equal(linked.code, 1, linked.stderr);
+  assert.match(linked.stderr, /foo of linkmeta1 has no readable \.pacha\/metadata\.json/);
+  assert.equal(existsSync(path.join(world.root, 'srv/x')), false);
+});

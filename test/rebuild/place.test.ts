@@ -2,7 +2,8 @@
 // exactly; a second run writes nothing; displaced files are kept; symlinked directories
 // and escaping paths are refused with nothing written.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { OperationError } from '../../src/errors.js';
@@ -18,13 +19,13 @@ const account = createTestAccount();
 let clock = Date.UTC(2026, 0, 1);
 
 /** Validate, inspect, plan and place one repository, as a rebuild does. */
-async function rebuild(stageTree: string, metadata: Metadata, root: string, stateDir: string) {
+async function rebuild(stageTree: string, metadata: Metadata, root: string, stateDir: string, consumeStage = false) {
   const validated = validateMetadata(JSON.parse(JSON.stringify(metadata)), 'foo');
   const accounts = await loadTargetAccounts(root, recordedNames(validated.entries));
   const plan = await inspectAndPlan({ repository: 'foo', metadata: validated, stageTree, root, accounts });
   const progress: PlaceProgress[] = [];
   const backupDir = backupDirFor(stateDir, new Date((clock += 1000)));
-  const result = await placeRepository(plan, { root, backupDir, onProgress: (p) => progress.push(p) });
+  const result = await placeRepository(plan, { root, backupDir, consumeStage, onProgress: (p) => progress.push(p) });
   return { plan, result, progress, backupDir };
 }
 
@@ -288,5 +289,56 @@ describe('placeRepository', () => {
     assert.equal(readFileSync(path.join(etc, 'other.conf'), 'utf8'), 'untouched\n');
     assert.equal(readFileSync(path.join(backupDir, etc, 'app.conf'), 'utf8'), 'old\n');
     assert.equal(result.backedUp, 1);
+  });
+});
+
+describe('placeRepository with a stage it may consume (a rebuild)', () => {
+  it('moves the staged files into place, exactly (setuid bits after the owner), leaving none behind in the stage', async () => {
+    const s = setup();
+    const { result } = await rebuild(s.stageTree, s.metadata, '/', s.stateDir, true);
+    assertPlacedExactly(s.location, s.entries);
+    const files = s.entries.filter((e) => e.type === 'file');
+    assert.ok(files.some((e) => (e.mode & 0o6000) !== 0), 'the fixture has a setuid or setgid file');
+    for (const entry of files) assert.equal(existsSync(path.join(s.stageTree, entry.path)), false, `${entry.path} is still in the stage: copied, not moved`);
+    assert.equal(result.bytes, s.entries.reduce((n, e) => n + (e.content?.length ?? 0), 0));
+    assert.deepEqual(readdirSync(s.location).filter((n) => n.startsWith('.pacha-tmp-')), []);
+  });
+
+  it('copies instead when the stage is on another filesystem (EXDEV), still exactly', async () => {
+    const shm = '/dev/shm';
+    assert.equal(execFileSync('stat', ['-f', '-c', '%T', shm], { encoding: 'utf8' }).trim(), 'tmpfs', 'this test needs /dev/shm as a tmpfs');
+    const s = setup();
+    assert.notEqual(lstatSync(shm).dev, lstatSync(s.dir).dev, 'the test dir must not be on /dev/shm');
+    const stageTree = mkdtempSync(path.join(shm, 'pacha-place-stage-'));
+    try {
+      const metadata = stageRepository(stageTree, s.location, s.entries);
+      const { result } = await rebuild(stageTree, metadata, '/', s.stateDir, true);
+      assertPlacedExactly(s.location, s.entries);
+      assert.equal(result.written, s.entries.length);
+      assert.deepEqual(readdirSync(s.location).filter((n) => n.startsWith('.pacha-tmp-')), []);
+    } finally {
+      rmSync(stageTree, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a staged copy that became a symlink after planning, and writes nothing through it', async () => {
+    const s = setup();
+    const validated = validateMetadata(JSON.parse(JSON.stringify(s.metadata)), 'foo');
+    const accounts = await loadTargetAccounts('/', recordedNames(validated.entries));
+    const plan = await inspectAndPlan({ repository: 'foo', metadata: validated, stageTree: s.stageTree, root: '/', accounts });
+    const victim = path.join(s.dir, 'victim');
+    writeFileSync(victim, 'not yours\n');
+    chmodSync(victim, 0o600);
+    const staged = path.join(s.stageTree, 'secret.key');
+    rmSync(staged);
+    symlinkSync(victim, staged);
+    await assert.rejects(placeRepository(plan, { root: '/', backupDir: backupDirFor(s.stateDir), consumeStage: true }), (error: unknown) => {
+      assert.ok(error instanceof OperationError, String(error));
+      assert.ok(error.message.includes('secret.key'), error.message);
+      return true;
+    });
+    const stats = lstatSync(victim);
+    assert.deepEqual([stats.mode & 0o7777, stats.uid, stats.gid], [0o600, process.getuid!(), process.getgid!()], 'the symlink was followed');
+    assert.equal(existsSync(path.join(s.location, 'secret.key')), false);
   });
 });
