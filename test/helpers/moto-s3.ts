@@ -20,18 +20,26 @@ export interface MotoS3 {
 
 export const ADMIN = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
 
-/** The number of setup requests moto runs unauthenticated (bucket + users + policies + keys). */
-export const SETUP_ACTIONS = 40;
+/** Requests the setup makes: one bucket, then three per IAM user (user, policy, key). */
+const setupActions = (users: number): number => 1 + 3 * users;
 
-export async function startMotoS3(options: { bucket?: string; iam?: boolean } = {}): Promise<MotoS3> {
-  const moto = await startMoto(options.iam ? { env: { INITIAL_NO_AUTH_ACTION_COUNT: String(SETUP_ACTIONS) } } : {});
+/**
+ * With `iamUsers`, moto enforces IAM once the setup is done: exactly the setup's requests run
+ * unauthenticated (the admin user, the given users with their policies, the bucket).
+ */
+export async function startMotoS3(options: { bucket?: string; iamUsers?: Record<string, string> } = {}): Promise<MotoS3 & { users: Record<string, { accessKeyId: string; secretAccessKey: string }> }> {
+  const iam = options.iamUsers !== undefined;
+  const moto = await startMoto(iam ? { env: { INITIAL_NO_AUTH_ACTION_COUNT: String(setupActions(Object.keys(options.iamUsers!).length + 1)) } } : {});
   const bucket = options.bucket ?? 'fleet';
   // Under IAM, moto knows only its own users: the admin is one, allowed everything.
-  const adminKey = options.iam ? await iamUser(moto.endpoint, 'admin', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] })) : ADMIN;
+  const adminKey = iam ? await iamUser(moto.endpoint, 'admin', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] })) : ADMIN;
+  const users: Record<string, { accessKeyId: string; secretAccessKey: string }> = {};
+  for (const [name, policy] of Object.entries(options.iamUsers ?? {})) users[name] = await iamUser(moto.endpoint, name, policy);
   const admin = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: adminKey });
   after(() => admin.destroy());
   await admin.send(new CreateBucketCommand({ Bucket: bucket }));
   return {
+    users,
     moto,
     endpoint: moto.endpoint,
     bucket,
@@ -43,9 +51,16 @@ export async function startMotoS3(options: { bucket?: string; iam?: boolean } = 
       AWS_REGION: 'us-east-1',
       AWS_EC2_METADATA_DISABLED: 'true',
     }),
+    // The whole bucket, filtered here: moto's IAM mode rejects a listing whose prefix holds a '/' (iam.test.ts).
     keys: async (prefix) => {
-      const out = await admin.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-      return (out.Contents ?? []).map((o) => o.Key!).sort();
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const out = await admin.send(new ListObjectsV2Command({ Bucket: bucket, ...(token ? { ContinuationToken: token } : {}) }));
+        keys.push(...(out.Contents ?? []).map((o) => o.Key!).filter((k) => k.startsWith(prefix)));
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token);
+      return keys.sort();
     },
     text: async (key) => (await (await admin.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8')),
     putHook: async (key, body, metadata) => {
