@@ -37,6 +37,8 @@ export async function openS3Master(settings: Settings, stateDir: string): Promis
     timeoutSeconds: settings.get('pacha.s3.timeout') ?? DEFAULT_S3_TIMEOUT_SECONDS,
     compactAfter: settings.get('pacha.s3.compact_after') ?? DEFAULT_COMPACT_AFTER,
     instance: process.env.PACHA_INSTANCE_ID || settings.get('pacha.hostname') || '',
+    // The same line git's helper writes for its own retries (remote-helper.ts).
+    onRetry: (what, attempt, _error, delayMs) => void process.stderr.write(`pacha-s3: ${what}: S3 is busy or unavailable; retry ${attempt} in ${delayMs} ms\n`),
   });
   await master.prepare();
   return master;
