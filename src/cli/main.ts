@@ -238,4 +238,9 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv.slice(2));
+// git runs pacha's S3 remote helper through this entry (master/s3/s3-master.ts, HELPER_ARGUMENT).
+if (process.argv[2] === '--git-remote-pacha-s3') {
+  process.exitCode = await (await import('../master/s3/remote-helper.js')).runRemoteHelper(process.argv.slice(3));
+} else {
+  await main(process.argv.slice(2));
+}

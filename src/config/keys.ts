@@ -72,7 +72,7 @@ export const KEYS = {
   'pacha.host': spec({
     kind: 'master',
     default: 'local',
-    help: 'The master: a host name or address reached over SSH. `local` (the default) means the master is the local directory pacha.hosts.path (standalone mode, no SSH).',
+    help: 'The master: a host name or address reached over SSH. `local` (the default) means the master is the local directory pacha.hosts.path (standalone mode, no SSH); `s3://BUCKET/PREFIX` means an S3 bucket (see pacha.s3.*).',
   }),
   'pacha.ssh.user': spec({ kind: 'string', default: 'root', help: 'SSH user on the master.' }),
   'pacha.ssh.port': spec({ kind: 'port', default: 22, help: 'SSH port of the master.' }),
@@ -155,6 +155,27 @@ export const KEYS = {
   'pacha.ssm.region': spec({
     kind: 'string',
     help: "Boot: AWS region of the SSM parameters. Default: AWS_REGION, then the instance's region.",
+  }),
+  'pacha.s3.region': spec({
+    kind: 'string',
+    help: "S3 master (pacha.host = s3://BUCKET/PREFIX): the bucket's region. Default: AWS_REGION, then the instance's region.",
+  }),
+  'pacha.s3.endpoint': spec({
+    kind: 'string',
+    help: 'S3 master: another endpoint than AWS\'s (an S3-compatible store, a test server), addressed path-style. Default: AWS_ENDPOINT_URL_S3.',
+  }),
+  'pacha.s3.timeout': spec({
+    kind: 'integer',
+    default: 60,
+    min: 1,
+    unit: 'seconds',
+    help: 'S3 master: how long one request keeps retrying, with jittered backoff, while S3 throttles (SlowDown, 503) or cannot be reached; then exit 3.',
+  }),
+  'pacha.s3.compact_after': spec({
+    kind: 'integer',
+    default: 64,
+    min: 1,
+    help: "S3 master: when a repository's chain of incremental bundles grows past this, a push replaces it with one full bundle (the old ones are deleted after the pointer is swapped).",
   }),
   'pacha.imds': spec({
     kind: 'boolean',

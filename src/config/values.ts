@@ -1,4 +1,5 @@
 // Parsing and validating one raw (string) value of a key. Pure: no I/O.
+import { isS3Master, s3LocationProblem } from './s3-url.js';
 import { isIPv6 } from 'node:net';
 import path from 'node:path';
 import { keySpec, type KeyName, type KindTypes, type ValueOf } from './keys.js';
@@ -28,6 +29,7 @@ export function checkHostName(value: string): string | undefined {
 
 function checkMaster(value: string): string | undefined {
   if (value === 'local') return undefined;
+  if (isS3Master(value)) return s3LocationProblem(value);
   if (isIPv6(value.replace(/^\[(.*)\]$/, '$1'))) return undefined;
   return checkHostName(value);
 }

@@ -1,6 +1,7 @@
 // The one place that decides which master a command talks to: `pacha.host = local` (or unset)
-// is the local directory pacha.hosts.path; anything else is an SSH master.
+// is the local directory pacha.hosts.path; s3://BUCKET/PREFIX is a bucket; anything else is an SSH master.
 import type { Settings } from '../config/settings.js';
+import { isS3Master } from '../config/s3-url.js';
 import { LocalMaster } from './local-master.js';
 import type { Master } from './master.js';
 
@@ -12,6 +13,7 @@ export async function openMaster(settings: Settings, stateDir: string): Promise<
   const host = settings.get('pacha.host');
   const hostsPath = settings.require('pacha.hosts.path');
   if (isLocalMaster(host)) return new LocalMaster(hostsPath);
+  if (isS3Master(host)) return (await import('./s3/open-s3.js')).openS3Master(settings, stateDir);
   const { SshMaster } = await import('./ssh-master.js');
   return SshMaster.open({
     host: host!.replace(/^\[(.*)\]$/, '$1'),

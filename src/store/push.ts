@@ -14,7 +14,7 @@ const PATTERNS: Array<[PushFailureKind, RegExp]> = [
   // OpenSSH would not use the key: its own words, which name the file and its mode.
   ['key', /Permissions 0\d+ for '.*' are too open|UNPROTECTED PRIVATE KEY FILE|Load key .*: (invalid format|bad permissions|incorrect passphrase)|no such identity/i],
   ['host-key', /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i],
-  ['unreachable', /Connection refused|Connection timed out|Could not resolve hostname|No route to host|Network is unreachable|Connection closed by|Permission denied \(publickey|port \d+: Operation timed out|kex_exchange_identification/i],
+  ['unreachable', /ES3UNAVAILABLE|Connection refused|Connection timed out|Could not resolve hostname|No route to host|Network is unreachable|Connection closed by|Permission denied \(publickey|port \d+: Operation timed out|kex_exchange_identification/i],
   ['non-fast-forward', /\[rejected\].*\((non-fast-forward|fetch first)\)|non-fast-forward|Updates were rejected because the (tip|remote)/i],
   ['rejected', /\[remote rejected\]|! \[rejected\]/],
 ];

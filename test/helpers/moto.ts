@@ -19,11 +19,14 @@ export interface Moto {
 // Credentials moto accepts; set for the SDK's default chain so no test reaches for real ones.
 export const MOTO_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' } as const;
 
-export async function startMoto(options: { port?: number } = {}): Promise<Moto> {
+export async function startMoto(options: { port?: number; env?: Record<string, string> } = {}): Promise<Moto> {
   Object.assign(process.env, MOTO_ENV);
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   let exited = false;

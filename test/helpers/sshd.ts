@@ -25,6 +25,8 @@ export interface Sshd {
   resume(): void;
   /** Kill every established session (sshd's per-connection children), as a dropped network would. */
   dropSessions(): number;
+  /** The listening sshd's PID (its CPU time, with its reaped children's, is the master's cost). */
+  pid(): number | undefined;
 }
 
 export async function freePort(): Promise<number> {
@@ -60,6 +62,8 @@ export interface SshdOptions {
   sftp?: boolean;
   /** Start with an empty authorized_keys (keys are then enrolled with `pacha add-host --key`). */
   noKeys?: boolean;
+  /** sshd's MaxStartups (default here 100; OpenSSH's own default is 10:30:100). */
+  maxStartups?: string;
 }
 
 export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
@@ -84,7 +88,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         '-o', `AuthorizedKeysFile=${path.join(dir, 'authorized_keys')}`,
         '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no',
         '-o', 'UsePAM=no', '-o', 'PermitRootLogin=prohibit-password', '-o', 'StrictModes=no',
-        '-o', 'PidFile=none', '-o', 'MaxStartups=100', '-o', 'MaxSessions=50',
+        '-o', 'PidFile=none', '-o', `MaxStartups=${options.maxStartups ?? '100'}`, '-o', 'MaxSessions=50',
         // Skip root's ~/.bashrc (pyenv) on every remote command: see TESTING.md.
         '-o', 'SetEnv=SHLVL=1',
         // A plain shell account's hook directories are fetched over SFTP.
@@ -143,6 +147,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       child?.kill('SIGCONT');
     },
     dropSessions: () => (child?.pid === undefined ? 0 : killChildren(child.pid)),
+    pid: () => child?.pid,
   };
 }
 
