@@ -57,6 +57,11 @@ export const ERROR_CODES = {
   ESSMNOTFOUND: { exit: usage, meaning: 'no parameters at the SSM path' },
   ESSMCREDENTIALS: { exit: usage, meaning: 'no valid AWS credentials to read SSM with' },
   ESSM: { exit: usage, meaning: 'reading SSM failed for another reason (named in the message)' },
+  ES3NOBUCKET: { exit: usage, meaning: "the S3 bucket named in pacha.host does not exist" },
+  ES3NOREGION: { exit: usage, meaning: 'no AWS region for the S3 master (pacha.s3.region, the environment or the metadata service)' },
+  ES3REGION: { exit: usage, meaning: 'the S3 bucket is in another region than the one pacha used' },
+  ES3CREDENTIALS: { exit: usage, meaning: 'no usable AWS credentials for the S3 master' },
+  ES3DENIED: { exit: usage, meaning: "this host's IAM role (or user) may not do this on the S3 master" },
   EDAEMONLOCKED: { exit: usage, meaning: "another pacha daemon holds this state dir's lock" },
 
   // 3: the master (or a source boot needs) cannot be reached or trusted; nothing was touched.
@@ -71,8 +76,10 @@ export const ERROR_CODES = {
   ESSMTHROTTLED: { exit: unreachable, meaning: 'SSM kept throttling the reads' },
   ESSMUNREACHABLE: { exit: unreachable, meaning: 'the SSM endpoint cannot be reached' },
   ESSMUNAVAILABLE: { exit: unreachable, meaning: "SSM failed on AWS's side (HTTP 5xx)" },
+  ES3UNAVAILABLE: { exit: unreachable, meaning: 'S3 kept throttling (SlowDown, 503) or did not answer until pacha.s3.timeout' },
 
   // 1: the operation failed.
+  ES3: { exit: failed, meaning: 'the S3 master failed a request for another reason (named in the message)' },
   EMASTER: { exit: failed, meaning: 'the master answered but failed the request' },
   EREMOTE: { exit: failed, meaning: 'a command or a file operation on the master failed' },
   ENOGIT: { exit: failed, meaning: 'git is not installed on the master' },

@@ -6,10 +6,10 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3Location } from '../../config/s3-url.js';
-import { compareNamesC } from '../../hooks/order.js';
+import { byteOrder } from '../../fs/byte-order.js';
 import { HOOK_DIRS, isHookDirName, repositoryNameProblem, unsafeComponentReason, type HookPhase } from '../layout.js';
 import type { HookFile, HostListing, Master } from '../master.js';
-import { minimalEnv } from '../minimal-env.js';
+import { minimalEnv } from '../../child-env.js';
 import { Bucket } from './bucket.js';
 import { hookMode } from './hooks.js';
 import { HOST_MARKER, hostPrefix, POINTER, repositoryPrefix } from './pointer.js';
@@ -67,7 +67,7 @@ export class S3Master implements Master {
 
   async listHosts(): Promise<string[]> {
     const listing = await this.bucket.list(this.prefix ? `${this.prefix}/` : '');
-    return listing.folders.filter((name) => !name.startsWith('.') && !unsafeComponentReason(name)).sort(compareNamesC);
+    return listing.folders.filter((name) => !name.startsWith('.') && !unsafeComponentReason(name)).sort(byteOrder);
   }
 
   async describeHost(host: string): Promise<HostListing | undefined> {
@@ -78,7 +78,7 @@ export class S3Master implements Master {
     const withPointer = await Promise.all(names.map(async (name) => ((await this.bucket.head(`${dir}${name}/${POINTER}`)) ? name : undefined)));
     return {
       host,
-      repositories: withPointer.filter((n): n is string => n !== undefined).sort(compareNamesC),
+      repositories: withPointer.filter((n): n is string => n !== undefined).sort(byteOrder),
       hasPreHooks: listing.folders.includes(HOOK_DIRS.pre),
       hasPostHooks: listing.folders.includes(HOOK_DIRS.post),
     };
@@ -112,7 +112,7 @@ export class S3Master implements Master {
       }
       hooks.push(hook);
     }
-    return hooks.sort((a, b) => compareNamesC(a.name, b.name));
+    return hooks.sort((a, b) => byteOrder(a.name, b.name));
   }
 
   repositoryUrl(host: string, name: string): string {
