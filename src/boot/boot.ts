@@ -35,6 +35,8 @@ export interface BootOptions {
   /** false with --no-watch. */
   watch: boolean;
   forceRebuild: boolean;
+  /** --take-over: claim the host name although another instance holds it (claims.ts). */
+  takeOver?: boolean;
   dryRun: boolean;
   out: Output;
   env?: NodeJS.ProcessEnv;
@@ -124,6 +126,21 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
       });
       listing = waited.value;
 
+      // 7b. One live writer per host name (fence.ts): refused (exit 3) or unknown host (exit 2) stop here.
+      const { checkFence, recordClaim } = await import('./claims.js');
+      const fence = await step('fence', master.label, async () => {
+        const d = await checkFence({
+          master,
+          host,
+          listing,
+          me: { instance: gathered.instance },
+          fenceSeconds: context!.settings.require('pacha.boot.fence'),
+          newHost: context!.settings.require('pacha.boot.new_host') as 'allow' | 'refuse',
+          takeOver: options.takeOver ?? false,
+        });
+        return { value: d, status: 'ok', detail: `${d.verdict}: ${d.reason}` };
+      });
+
       // 8. Decide.
       const decision = await step('decide', '', async () => {
         const d = decideBoot({
@@ -143,6 +160,7 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
 
       // Acting.
       result.exitCode = await act(context, decision, host, step, report);
+      await step('claim', master.label, async () => ({ value: undefined, status: 'ok', detail: (await recordClaim(await context!.store(), master, fence)).join('; ') || 'nothing pushed yet to hold' }));
     } finally {
       await probe.dispose();
     }

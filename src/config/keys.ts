@@ -12,7 +12,8 @@ export type Kind =
   | 'path'
   | 'master'
   | 'hostname'
-  | 'level';
+  | 'level'
+  | 'choice';
 
 export interface KindTypes {
   string: string;
@@ -26,6 +27,7 @@ export interface KindTypes {
   master: string;
   hostname: string;
   level: 'error' | 'warn' | 'info' | 'debug';
+  choice: string;
 }
 
 export interface KeySpec<K extends Kind = Kind> {
@@ -35,6 +37,8 @@ export interface KeySpec<K extends Kind = Kind> {
   help: string;
   /** Lower bound for integers. */
   min?: number;
+  /** The values a `choice` key takes. */
+  choices?: readonly string[];
   /** Unit shown in help and in `pacha config`. */
   unit?: 'seconds' | 'ms';
 }
@@ -167,6 +171,21 @@ export const KEYS = {
     min: 1,
     unit: 'seconds',
     help: 'Boot: how long to wait for the master before giving up (exit 3).',
+  }),
+  'pacha.boot.fence': spec({
+    kind: 'integer',
+    default: 7500,
+    min: 1,
+    unit: 'seconds',
+    help:
+      'Boot: a host name has one live writer. If another instance pushed or sent its heartbeat for this name within this time (default: two heartbeats and a margin), ' +
+      'boot is refused (exit 3, naming that instance and its last push) unless `pacha boot --take-over`. A record older than this has aged out; lower pacha.fleet.heartbeat to shorten it.',
+  }),
+  'pacha.boot.new_host': spec({
+    kind: 'choice',
+    choices: ['allow', 'refuse'],
+    default: 'allow',
+    help: 'Boot: what a host name the master does not know means. `allow`: a new host. `refuse`: an error (exit 2) naming the hosts the master has, for fleets with fixed names (a typo must not become a host).',
   }),
   'pacha.fleet.heartbeat': spec({
     kind: 'integer',

@@ -92,6 +92,12 @@ const parsers: { [K in keyof KindTypes]: (raw: string, name: KeyName) => KindTyp
     if (!(LEVELS as readonly string[]).includes(v)) throw new InvalidValue(`'${raw}' is not one of ${LEVELS.join(', ')}`);
     return v as KindTypes['level'];
   },
+  choice: (raw, name) => {
+    const choices = keySpec(name).choices ?? [];
+    const v = raw.toLowerCase();
+    if (!choices.includes(v)) throw new InvalidValue(`'${raw}' is not one of ${choices.join(', ')}`);
+    return v;
+  },
 };
 
 /** Parse a raw string for key `name`; throws InvalidValue saying what is wrong. */
