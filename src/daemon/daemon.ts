@@ -160,7 +160,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     } else if (event.first) {
       const message =
         `DIVERGED: the master's history of ${tracked.location} (${tracked.name}) is not an ancestor of this host's; nothing was forced. ` +
-        `This host's history is saved on the master as ${event.ref}; commits go on locally. Reconcile the two on the master (\`pacha status\` shows how), then pushes resume.`;
+        `This host's history is saved on the master as ${event.ref}; commits go on locally. End it with \`pacha reconcile ${tracked.location} --keep-local\` or \`--keep-master\` (\`pacha status\` shows both), then pushes resume.`;
       log('error', message);
       await status.update(tracked.location, { diverged: { ref: event.ref, time }, lastError: { message, time } });
     } else {

@@ -352,9 +352,9 @@ export class Store {
   /**
    * Divergence is recorded in the path's git dir (its config), whoever saw it: the daemon,
    * `pacha push` from cron, boot. `pacha status` reads it from there; a push that goes
-   * through clears it.
+   * through clears it, and so does `pacha reconcile`.
    */
-  private async recordDivergence(tracked: TrackedPath, divergence: Divergence | undefined): Promise<void> {
+  async recordDivergence(tracked: TrackedPath, divergence: Divergence | undefined): Promise<void> {
     const git = gitAt({ gitDir: tracked.gitDir });
     if (divergence) {
       await git.raw(['config', 'pacha.diverged.ref', divergence.ref]);

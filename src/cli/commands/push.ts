@@ -20,7 +20,7 @@ export async function pushTracked(
   if (result.status === 'diverged') {
     context.out.error(
       `the master's history of ${tracked.location} (${tracked.name}) has diverged from this host's; nothing was forced. ` +
-        `This host's history is saved on the master as ${result.ref}; commits wait here. \`pacha status\` shows how to resolve it.`,
+        `This host's history is saved on the master as ${result.ref}; commits wait here. End it with \`pacha reconcile ${tracked.location} --keep-local\` or \`--keep-master\` (\`pacha status\` shows both).`,
     );
     return { result, exitCode: ExitCode.partial };
   }
