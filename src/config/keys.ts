@@ -76,7 +76,10 @@ export const KEYS = {
   'pacha.host': spec({
     kind: 'master',
     default: 'local',
-    help: 'The master: a host name or address reached over SSH. `local` (the default) means the master is the local directory pacha.hosts.path (standalone mode, no SSH).',
+    help:
+      'The master: a host name or address reached over SSH. `local` (the default) means the master is the local directory pacha.hosts.path (standalone mode, no SSH). ' +
+      'Several masters: a comma-separated list, e.g. `master-a.example.com, ssh://backup@master-b.example.com:2222/srv/pacha/hosts`; an `ssh://[USER@]HOST[:PORT][/HOSTS_PATH]` entry overrides pacha.ssh.user, pacha.ssh.port and pacha.hosts.path for that master. ' +
+      'Every commit goes to every master, each with its own queue and backoff; `pacha status` shows what each acknowledged; rebuild and boot take each path from the reachable master with the newest history. The first is the primary (`pacha hosts`, `pacha fleet`).',
   }),
   'pacha.ssh.user': spec({ kind: 'string', default: 'root', help: 'SSH user on the master.' }),
   'pacha.ssh.port': spec({ kind: 'port', default: 22, help: 'SSH port of the master.' }),
@@ -90,7 +93,7 @@ export const KEYS = {
   }),
   'pacha.ssh.host_key': spec({
     kind: 'string',
-    help: "The master's public host key, pinned (e.g. `ssh-ed25519 AAAA…`). Any other key is refused.",
+    help: "The master's public host key, pinned (e.g. `ssh-ed25519 AAAA…`). Any other key is refused. Several SSH masters: comma-separated, the n-th key for the n-th SSH entry of pacha.host (or one known_hosts file with every master's line in pacha.ssh.known_hosts).",
   }),
   'pacha.ssh.known_hosts': spec({
     kind: 'path',

@@ -1,7 +1,10 @@
 // Parsing and validating one raw (string) value of a key. Pure: no I/O.
-import { isIPv6 } from 'node:net';
 import path from 'node:path';
+import { checkHostName } from './hostname.js';
 import { keySpec, type KeyName, type KindTypes, type ValueOf } from './keys.js';
+import { masterEntries, masterEntryProblem } from './master-list.js';
+
+export { checkHostName } from './hostname.js';
 
 /** Thrown by parseValue; the caller adds where the value came from. */
 export class InvalidValue extends Error {
@@ -9,27 +12,16 @@ export class InvalidValue extends Error {
 }
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-const HOSTNAME_LABEL = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$/;
-
-/** A host name as pacha uses it on the master's disk: <hosts_path>/<host>/. */
-export function checkHostName(value: string): string | undefined {
-  if (value.length === 0) return 'is empty';
-  if (value.length > 253) return 'is longer than 253 characters';
-  if (value.includes('/')) return "contains '/'";
-  if (value.includes('..')) return "contains '..'";
-  if (value.startsWith('.') || value.endsWith('.')) return "starts or ends with '.'";
-  for (const label of value.split('.')) {
-    if (!HOSTNAME_LABEL.test(label)) {
-      return `has an invalid label '${label}' (letters, digits, '-' and '_' only; not starting or ending with '-')`;
-    }
-  }
-  return undefined;
-}
-
+/** pacha.host: one master or a comma-separated list (master-list.ts says what an entry may be). */
 function checkMaster(value: string): string | undefined {
-  if (value === 'local') return undefined;
-  if (isIPv6(value.replace(/^\[(.*)\]$/, '$1'))) return undefined;
-  return checkHostName(value);
+  if (value.trim() === '') return 'is empty';
+  const entries = masterEntries(value);
+  for (const entry of entries) {
+    const problem = masterEntryProblem(entry);
+    if (problem) return entries.length > 1 ? `has a bad entry: ${problem}` : problem.replace(/^'[^']*' /, '');
+  }
+  if (new Set(entries).size !== entries.length) return 'names one master twice';
+  return undefined;
 }
 
 function absolutePath(raw: string): string {
