@@ -20,6 +20,7 @@ import { startHeartbeat, type HeartbeatTimer } from './heartbeat.js';
 import { acquireDaemonLock, type DaemonLock } from './lock.js';
 import { PathWorker } from './path-worker.js';
 import { guardProcess } from './process-guard.js';
+import { OtherMasters, type OtherMaster } from './other-masters.js';
 import { PushQueue, type PushEvent } from './push-queue.js';
 import type { ScheduleOptions } from './schedule.js';
 import { StatusFile } from './status.js';
@@ -28,6 +29,8 @@ export interface DaemonOptions {
   settings: Settings;
   store: Store;
   master: Master;
+  /** The masters after the first (pacha.host as a list): each gets every commit through its own queue. */
+  otherMasters?: readonly OtherMaster[];
   /** SIGHUP: fresh settings (the CLI reloads the config file and the environment). */
   reload?: () => Promise<Settings>;
   log?: (level: Level, message: string) => void;
@@ -144,6 +147,17 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     ...(options.pushBackoff ? { backoff: options.pushBackoff } : {}),
     ...(options.divergedRetryMs !== undefined ? { divergedRetryMs: options.divergedRetryMs } : {}),
   });
+  const others = new OtherMasters({
+    store,
+    masters: options.otherMasters ?? [],
+    log,
+    ...(options.pushBackoff ? { backoff: options.pushBackoff } : {}),
+    ...(options.divergedRetryMs !== undefined ? { divergedRetryMs: options.divergedRetryMs } : {}),
+  });
+  const requestPush = (tracked: TrackedPath): void => {
+    queue.request(tracked);
+    others.request(tracked);
+  };
 
   let heartbeat: HeartbeatTimer | undefined;
 
@@ -177,7 +191,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       void status
         .update(tracked.location, { lastCommit: { sha: result.sha, time: new Date().toISOString(), changed: result.changed } })
         .then(() => recordUnpushed(tracked));
-      queue.request(tracked);
+      requestPush(tracked);
     },
     commitSucceeded: (tracked: TrackedPath) => {
       if (!storage) return;
@@ -223,7 +237,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       log('info', `watching ${tracked.location} (${worker.watcher.watchedDirectories} directories) as ${tracked.name}`);
     }
     await worker.reconcile('start');
-    queue.request(tracked); // commits left unpushed by an earlier run
+    requestPush(tracked); // commits left unpushed by an earlier run
   }
 
   async function trackConfigured(paths: string[]): Promise<void> {
@@ -284,6 +298,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       await worker?.stop();
       workers.delete(tracked.location);
       queue.remove(tracked);
+      others.remove(tracked);
       await store.push(tracked, master).catch((error: unknown) => log('warn', `last push of ${tracked.location} failed: ${describe(error)}`));
       await store.untrack(tracked.location);
       await status.forget(tracked.location);
@@ -327,7 +342,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     await reloading.catch(() => undefined);
     await reconciling?.catch(() => undefined);
     for (const worker of workers.values()) await worker.stop();
-    await queue.drain();
+    await Promise.all([queue.drain(), others.drain()]);
     await heartbeat?.stop();
     for (const worker of workers.values()) await recordUnpushed(worker.tracked);
     await status.markStopped();

@@ -35,8 +35,13 @@ export interface Divergence {
   time: string;
 }
 
-/** The last commit known to be on the master. */
+/** The last commit known to be on the master (the primary, with several). */
 export const PUSHED_REF = 'refs/pacha/pushed';
+
+/** The last commit another master acknowledged (pacha.host as a list; `id`: masterId of its entry). */
+export function pushedRefOf(id: string | undefined): string {
+  return id === undefined ? PUSHED_REF : `refs/pacha/pushed-to/${id}`;
+}
 
 /** Who asks for a commit: the part of pacha, and the person for a CLI command. */
 export interface CommitBy {
@@ -277,7 +282,7 @@ export class Store {
    * at once could make the older one look like a divergence). Git's own locks of the two
    * never overlap (refs/heads/main and the index, against refs/pacha/pushed and the config).
    */
-  private locked<T>(tracked: TrackedEntry, kind: 'commit' | 'push', fn: () => Promise<T>): Promise<T> {
+  private locked<T>(tracked: TrackedEntry, kind: 'commit' | 'push' | `push.${string}`, fn: () => Promise<T>): Promise<T> {
     return withWriterLock(path.join(this.stateDir, 'locks', `${tracked.name}.${kind}.lock`), fn, this.lockOptions);
   }
 
@@ -331,20 +336,20 @@ export class Store {
     return revParse(this.git(tracked), BRANCH);
   }
 
-  /** Commits not yet on the master. */
-  async unpushed(tracked: TrackedPath): Promise<number> {
+  /** Commits not yet on the master (`masterId`: another master of the list than the primary). */
+  async unpushed(tracked: TrackedPath, masterId?: string): Promise<number> {
     const git = this.git(tracked);
     const head = await revParse(git, BRANCH);
     if (!head) return 0;
-    const pushed = await revParse(git, PUSHED_REF);
+    const pushed = await revParse(git, pushedRefOf(masterId));
     const range = pushed ? `${pushed}..${head}` : head;
     return Number((await git.raw(['rev-list', '--count', range])).trim());
   }
 
   /** The first commit of this history the master lacks: the first after the last pushed one, or the root. */
-  private async forkPoint(tracked: TrackedPath, head: string): Promise<string> {
+  private async forkPoint(tracked: TrackedPath, head: string, masterId?: string): Promise<string> {
     const git = this.git(tracked);
-    const pushed = await revParse(git, PUSHED_REF);
+    const pushed = await revParse(git, pushedRefOf(masterId));
     const list = (await git.raw(['rev-list', '--reverse', '--first-parent', pushed ? `${pushed}..${head}` : head])).trim().split('\n');
     return list[0] || head;
   }
@@ -372,20 +377,25 @@ export class Store {
     return ref ? { ref, time: await read('pacha.diverged.time') } : undefined;
   }
 
-  /** Push main to the master. Never forces: a rejected push saves the history on a side ref. */
-  push(tracked: TrackedPath, master: Master): Promise<PushResult> {
-    return this.locked(tracked, 'push', () => this.pushUnlocked(tracked, master));
+  /**
+   * Push main to the master. Never forces: a rejected push saves the history on a side ref.
+   * `masterId`: another master of the list than the primary, with its own acknowledged ref
+   * and its own lock (a hung master never holds up the pushes to the others).
+   */
+  push(tracked: TrackedPath, master: Master, masterId?: string): Promise<PushResult> {
+    return this.locked(tracked, masterId === undefined ? 'push' : `push.${masterId}`, () => this.pushUnlocked(tracked, master, masterId));
   }
 
-  private async pushUnlocked(tracked: TrackedPath, master: Master): Promise<PushResult> {
+  private async pushUnlocked(tracked: TrackedPath, master: Master, masterId: string | undefined): Promise<PushResult> {
     const git = this.git(tracked, master.gitEnv());
     const head = await revParse(git, BRANCH);
     if (!head) return { status: 'up-to-date' };
-    const pending = await this.unpushed(tracked);
+    const pending = await this.unpushed(tracked, masterId);
     if (pending === 0) return { status: 'up-to-date' };
-    if (!this.ensured.has(tracked.name)) {
+    const ensured = `${masterId ?? ''}/${tracked.name}`;
+    if (!this.ensured.has(ensured)) {
       await master.ensureRepository(this.host, tracked.name);
-      this.ensured.add(tracked.name);
+      this.ensured.add(ensured);
     }
     const url = master.repositoryUrl(this.host, tracked.name);
     const push = ['push', '--porcelain', '--quiet', ...(await master.pushOptions()), url];
@@ -394,9 +404,9 @@ export class Store {
     } catch (error) {
       const failure = classifyPushFailure(String((error as Error).message));
       if (failure.kind === 'non-fast-forward') {
-        const ref = divergedRef(this.host, await this.forkPoint(tracked, head));
+        const ref = divergedRef(this.host, await this.forkPoint(tracked, head, masterId));
         await git.raw([...push, `${BRANCH}:${ref}`]);
-        await this.recordDivergence(tracked, { ref, time: new Date().toISOString() });
+        if (masterId === undefined) await this.recordDivergence(tracked, { ref, time: new Date().toISOString() });
         return { status: 'diverged', ref };
       }
       const where = `${master.label} (${tracked.name})`;
@@ -417,8 +427,8 @@ export class Store {
         cause: error,
       });
     }
-    await git.raw(['update-ref', PUSHED_REF, head]);
-    await this.recordDivergence(tracked, undefined);
+    await git.raw(['update-ref', pushedRefOf(masterId), head]);
+    if (masterId === undefined) await this.recordDivergence(tracked, undefined);
     return { status: 'pushed', sha: head, commits: pending };
   }
 }

@@ -1,6 +1,7 @@
 // `pacha push` (alias --daemon-run-once): commit every tracked path that changed, push it.
 import { ExitCode, isPachaError } from '../../errors.js';
 import type { Master } from '../../master/master.js';
+import { pushToOtherMasters, type OtherPush } from '../../daemon/other-masters.js';
 import { currentUser } from '../../store/provenance.js';
 import type { CommitBy, PushResult, Store, TrackedPath } from '../../store/store.js';
 import type { Context } from '../context.js';
@@ -33,6 +34,8 @@ export interface PathOutcome {
   commit?: string | null;
   changed?: string[];
   push?: PushResult;
+  /** The other masters of pacha.host, each its own answer. */
+  masters?: Array<{ master: string; push?: PushResult; error?: Record<string, unknown> }>;
   error?: Record<string, unknown>;
 }
 
@@ -49,13 +52,21 @@ export async function commitAndPushAll(
 ): Promise<{ exitCode: number; paths: PathOutcome[] }> {
   let worst: number = ExitCode.ok;
   const paths: PathOutcome[] = [];
+  const others = await context.otherMasters();
   for (const item of items) {
     try {
       const commit = await store.commit(item, { by });
       if (commit) context.out.say(`committed ${item.location}: ${commit.changed.join(', ')}`);
-      const push = await pushTracked(context, store, master, item);
-      worst = Math.max(worst, push.exitCode);
-      paths.push({ location: item.location, name: item.name, commit: commit?.sha ?? null, changed: commit?.changed ?? [], push: push.result });
+      // Every master at once: a dead one answers for itself and holds up none of the others.
+      const [push, elsewhere] = await Promise.all([
+        pushTracked(context, store, master, item).then((p) => ({ p }), (error: unknown) => ({ error })),
+        pushToOtherMasters(store, others, item),
+      ]);
+      const masters = elsewhere.map((o) => reportOther(context, item, o));
+      if (masters.some((m) => m.error || m.push?.status === 'diverged')) worst = Math.max(worst, ExitCode.partial);
+      if ('error' in push) throw push.error;
+      worst = Math.max(worst, push.p.exitCode);
+      paths.push({ location: item.location, name: item.name, commit: commit?.sha ?? null, changed: commit?.changed ?? [], push: push.p.result, ...(masters.length ? { masters } : {}) });
     } catch (error) {
       if (!isPachaError(error) || error.exitCode === ExitCode.unreachable) throw error;
       context.out.error(`${item.location}: ${error.message}`);
@@ -64,6 +75,17 @@ export async function commitAndPushAll(
     }
   }
   return { exitCode: worst, paths };
+}
+
+/** What one other master answered, said once. */
+function reportOther(context: Context, item: TrackedPath, o: OtherPush): NonNullable<PathOutcome['masters']>[number] {
+  if (o.error !== undefined) {
+    context.out.error(`push of ${item.location} to ${o.master} failed: ${isPachaError(o.error) ? o.error.message : String(o.error)}; the other masters are not held up`);
+    return { master: o.master, error: isPachaError(o.error) ? o.error.toJSON() : { message: String(o.error) } };
+  }
+  if (o.result?.status === 'pushed') context.out.say(`pushed ${item.location} to ${o.master}: ${o.result.commits} commit${o.result.commits === 1 ? '' : 's'} (${o.result.sha.slice(0, 12)})`);
+  if (o.result?.status === 'diverged') context.out.error(`${o.master}'s history of ${item.location} has diverged from this host's; nothing was forced (this host's history is there as ${o.result.ref})`);
+  return { master: o.master, ...(o.result ? { push: o.result } : {}) };
 }
 
 export async function pushCommand(context: Context): Promise<number> {

@@ -3,7 +3,9 @@
 import { readDaemonState, stateDirHealth, type PathStatus } from '../../daemon/status.js';
 import { isPachaError } from '../../errors.js';
 import { repositoryDir } from '../../master/layout.js';
+import { revParse } from '../../store/git.js';
 import { divergenceSteps } from '../../store/push.js';
+import { pushedRefOf } from '../../store/store.js';
 import type { Context } from '../context.js';
 
 export async function statusCommand(context: Context): Promise<number> {
@@ -21,6 +23,8 @@ export async function statusCommand(context: Context): Promise<number> {
       masterError = error.message;
     }
   }
+  // Every master's acknowledged commit, from the local refs: no connection needed.
+  const masters = tracked.length > 0 ? await acknowledgingMasters(context) : [];
   const hostsPath = context.settings.require('pacha.hosts.path');
   const divergenceOf = (d: { ref: string; time: string } | undefined, item: { location: string; name: string }) =>
     d ? { ...d, steps: divergenceSteps({ masterDir: repositoryDir(hostsPath, host, item.name), ref: d.ref, location: item.location, name: item.name }) } : null;
@@ -40,6 +44,9 @@ export async function statusCommand(context: Context): Promise<number> {
       single: item.single,
       lastCommit: last ? { sha: last[0], time: last[1], subject: last[2] } : null,
       unpushed: await store.unpushed(item),
+      masters: await Promise.all(
+        masters.map(async (m) => ({ master: m.label, acknowledged: (await revParse(git, pushedRefOf(m.id))) ?? null, unpushed: await store.unpushed(item, m.id) })),
+      ),
       onMaster: onMaster ? onMaster.has(item.name) : null,
       lastPush: seen?.lastPush ?? null,
       lastError: seen?.lastError ?? null,
@@ -70,6 +77,7 @@ export async function statusCommand(context: Context): Promise<number> {
     const commit = p.lastCommit ? `${p.lastCommit.sha?.slice(0, 12)} ${p.lastCommit.time} ${p.lastCommit.subject}` : 'no commit yet';
     const master = p.onMaster === null ? '' : p.onMaster ? ', on the master' : ', NOT on the master';
     context.out.say(`${p.location} (${p.name}): ${commit}; ${p.unpushed} waiting${master}`);
+    if (p.masters.length > 1) for (const m of p.masters) context.out.say(`  ${m.master}: ${m.acknowledged ? `has ${m.acknowledged.slice(0, 12)}` : 'has nothing yet'}${m.unpushed ? `, ${m.unpushed} waiting` : ''}`);
     if (p.lastPush) context.out.say(`  last push ${p.lastPush.time} (${p.lastPush.sha.slice(0, 12)})${p.watching ? `, ${p.watching}` : ''}`);
     if (p.lastError) context.out.say(`  last error ${p.lastError.time}: ${p.lastError.message}`);
     if (p.ignore.length) context.out.say(`  ignoring (this path): ${p.ignore.join(' ')}`);
@@ -88,6 +96,18 @@ export async function statusCommand(context: Context): Promise<number> {
     paths,
   });
   return 0;
+}
+
+/** The masters of pacha.host (opening one does not connect), with the id their acknowledged ref is named by. */
+async function acknowledgingMasters(context: Context): Promise<Array<{ label: string; id: string | undefined }>> {
+  try {
+    const primary = await context.master();
+    const others = await context.otherMasters();
+    return [{ label: primary.label, id: undefined }, ...others.map((o) => ({ label: o.master.label, id: o.id }))];
+  } catch (error) {
+    if (!isPachaError(error)) throw error;
+    return [];
+  }
 }
 
 function formatUptime(ms: number): string {
