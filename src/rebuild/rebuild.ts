@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { MasterError, OperationError, UsageError } from '../errors.js';
 import { orderHooks, runHooks, type HookResult, type OutputStream } from '../hooks/index.js';
-import type { Master } from '../master/master.js';
+import type { HostListing, Master } from '../master/master.js';
 import { sanitizeName } from '../store/registry.js';
 import type { Store } from '../store/store.js';
 import { trackableProblem } from '../store/trackable.js';
@@ -31,6 +31,8 @@ export interface RebuildOptions {
   dryRun?: boolean;
   hooksTimeoutSeconds: number;
   events?: RebuildEvents;
+  /** Several masters (choose-master.ts): the host's listing across them, and the master each repository comes from. */
+  choice?: { listing: HostListing | undefined; byRepository: ReadonlyMap<string, Master> };
 }
 
 export interface RebuildEvents {
@@ -90,7 +92,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   };
 
   // 1. The host on the master.
-  const listing = await master.describeHost(host);
+  const listing = options.choice ? options.choice.listing : await master.describeHost(host);
   if (!listing) {
     const hosts = await master.listHosts();
     throw new MasterError(`${master.label} has no host '${host}'`, {
@@ -105,7 +107,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   const stage = await createStage(options.stateDir);
   try {
     const fetched: StagedRepository[] = [];
-    for (const name of names) fetched.push(await stageRepository(master, host, name, stage.dir));
+    for (const name of names) fetched.push(await stageRepository(options.choice?.byRepository.get(name) ?? master, host, name, stage.dir));
     const { restore: staged, notRestored } = scopeRepositories(fetched, options.tracked ?? []);
     lap('stageMs');
 

@@ -109,3 +109,31 @@ describe('pacha.boot.new_host = refuse', () => {
     assert.equal(ok.code, 0, ok.stderr);
   });
 });
+
+describe('through the gate (an enrolled key: upload-pack and receive-pack only)', { concurrency: false }, () => {
+  test('the holder is read, the claim and the take-over are written, with no new verb', async () => {
+    const gated = await makeWorld({ ssh: true, gate: true });
+    const gatedApp = path.join(gated.root, 'etc/app');
+    mkdirSync(gatedApp, { recursive: true });
+    writeFileSync(path.join(gatedApp, 'app.ini'), 'port = 2\n');
+    const on = (id: string): Instance => {
+      const i = makeInstance({ sshd: gated.sshd!, hostsPath: gated.masterDir, extra: [`pacha.watch = ${gatedApp}`] });
+      const key = readFileSync(gated.sshd!.clientKey, 'utf8').trim().split('\n').map((l) => `  ${l}`).join('\n');
+      i.writeUserData(`hostname: bar\n${configBlock(i.masterLines)}\nssh_key: |\n${key}\nmaster_host_key: ${gated.sshd!.hostKey}`);
+      writeFileSync(i.instanceData, JSON.stringify({ v1: { instance_id: id, local_hostname: `ip-${id}` } }));
+      return i;
+    };
+    const repo = path.join(gated.masterDir, 'bar', 'app');
+    const first = await on('i-0gated1').boot(['--no-watch']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(execFileSync('git', ['-C', repo, 'log', '-1', '--format=%B', 'refs/pacha/heartbeat'], { encoding: 'utf8' }), /^Pacha-Instance: i-0gated1$/m);
+    const second = on('i-0gated2');
+    const refused = await second.boot(['--no-watch']);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /held by instance i-0gated1/);
+    const taken = await second.boot(['--no-watch', '--take-over']);
+    assert.equal(taken.code, 0, taken.stderr);
+    assert.match(execFileSync('git', ['-C', repo, 'log', '-1', '--format=%B', 'main'], { encoding: 'utf8' }), /^Pacha-Take-Over: i-0gated1$/m);
+    assert.doesNotMatch(readFileSync(path.join(gated.dir, 'serve.log'), 'utf8'), /refused/, 'the gate refused nothing');
+  });
+});

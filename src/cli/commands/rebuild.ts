@@ -5,6 +5,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import { redactDeep } from '../../config/redact.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import type { Master } from '../../master/master.js';
+import { chooseMasters, forgetPrimaryAcknowledgement } from '../../rebuild/choose-master.js';
 import { rebuild, type RebuildEvents } from '../../rebuild/rebuild.js';
 import { formatBytes, formatPlan, formatReport, formatRepositoryLine, notRestoredLine, planToJSON, repositoryReport } from '../../rebuild/report.js';
 import type { Context } from '../context.js';
@@ -70,11 +71,17 @@ function events(context: Context, dryRun: boolean): RebuildEvents {
 
 export async function rebuildCommand(context: Context, hostArgument: string | undefined, options: RebuildCommandOptions): Promise<number> {
   const host = hostArgument ?? context.hostName();
-  const master = await context.master();
-  if (!options.dryRun && !options.yes) await confirm(context, master, host);
+  const primary = await context.master();
+  if (!options.dryRun && !options.yes) await confirm(context, primary, host);
+  // Several masters: each path from the reachable one with the newest history, said.
+  const others = (await context.otherMasters()).map((o) => o.master);
+  const choice = others.length > 0 ? await chooseMasters([primary, ...others], host) : undefined;
+  for (const line of choice?.lines ?? []) context.out.say(line);
+  const store = await context.store();
   const outcome = await rebuild({
-    master,
-    store: await context.store(),
+    master: choice?.first ?? primary,
+    ...(choice ? { choice } : {}),
+    store,
     host,
     stateDir: context.stateDir,
     root: context.root,
@@ -91,10 +98,11 @@ export async function rebuildCommand(context: Context, hostArgument: string | un
     return outcome.notRestored.length ? ExitCode.partial : 0;
   }
   const { report, registered, skippedHooks } = outcome;
+  if (choice && path.resolve(context.root) === '/') await forgetPrimaryAcknowledgement(store, choice, primary, registered.filter((r) => r.outcome === 'tracked').map((r) => r.name));
   context.out.say(formatReport(report));
   const file = path.join(context.stateDir, 'reports', `rebuild-${report.startedAt.replace(/[:.]/g, '-')}.json`);
   await writeFileAtomic(file, `${JSON.stringify(redactDeep({ ...report, registered, skippedHooks }), null, 2)}\n`, 0o600);
   context.out.debug(`report written to ${file}`);
-  context.out.result({ ok: report.exitCode === 0, ...report, registered, skippedHooks });
+  context.out.result({ ok: report.exitCode === 0, ...report, registered, skippedHooks, ...(choice ? { masters: choice.lines } : {}) });
   return report.exitCode;
 }
