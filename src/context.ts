@@ -20,6 +20,7 @@ export interface GlobalOptions {
 
 export class Context {
   private masterPromise: Promise<Master> | undefined;
+  private othersPromise: Promise<Array<{ id: string; master: Master }>> | undefined;
   private storePromise: Promise<Store> | undefined;
 
   constructor(
@@ -79,7 +80,14 @@ export class Context {
     return this.masterPromise;
   }
 
+  /** The masters after the first of pacha.host (each gets every commit); [] with one master. */
+  otherMasters(): Promise<Array<{ id: string; master: Master }>> {
+    this.othersPromise ??= import('./master/open.js').then(({ openOtherMasters }) => openOtherMasters(this.settings, this.stateDir));
+    return this.othersPromise;
+  }
+
   async close(): Promise<void> {
+    if (this.othersPromise) for (const { master } of (await this.othersPromise.catch(() => [])) ?? []) await master.close().catch(() => undefined);
     if (this.masterPromise) await (await this.masterPromise.catch(() => undefined))?.close();
   }
 }

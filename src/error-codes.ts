@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   ES3REGION: { exit: usage, meaning: 'the S3 bucket is in another region than the one pacha used' },
   ES3CREDENTIALS: { exit: usage, meaning: 'no usable AWS credentials for the S3 master' },
   ES3DENIED: { exit: usage, meaning: "this host's IAM role (or user) may not do this on the S3 master" },
+  EUNKNOWNHOST: { exit: usage, meaning: 'pacha.boot.new_host = refuse, and the master has no host of this name (a typo must not become a host)' },
   EDAEMONLOCKED: { exit: usage, meaning: "another pacha daemon holds this state dir's lock" },
 
   // 3: the master (or a source boot needs) cannot be reached or trusted; nothing was touched.
@@ -76,6 +77,8 @@ export const ERROR_CODES = {
   ESSMTHROTTLED: { exit: unreachable, meaning: 'SSM kept throttling the reads' },
   ESSMUNREACHABLE: { exit: unreachable, meaning: 'the SSM endpoint cannot be reached' },
   ESSMUNAVAILABLE: { exit: unreachable, meaning: "SSM failed on AWS's side (HTTP 5xx)" },
+  EFENCED: { exit: unreachable, meaning: 'boot refused: another instance holds this host name (it pushed or sent its heartbeat within pacha.boot.fence); `pacha boot --take-over` takes it' },
+  EFENCEREAD: { exit: unreachable, meaning: 'who holds this host name could not be read from the master' },
   ES3UNAVAILABLE: { exit: unreachable, meaning: 'S3 kept throttling (SlowDown, 503) or did not answer until pacha.s3.timeout' },
 
   // 1: the operation failed.
@@ -96,6 +99,7 @@ export const ERROR_CODES = {
   EPLACE: { exit: failed, meaning: 'an entry could not be placed' },
   EBACKUP: { exit: failed, meaning: 'a displaced entry could not be kept' },
   EHOOK: { exit: failed, meaning: 'a hook failed (a pre hook stops the rebuild before any file is touched)' },
+  EDIVERGED: { exit: failed, meaning: "the master's history moved again while reconciling; nothing was forced (run `pacha reconcile` again)" },
   EPUSH: { exit: failed, meaning: 'the master rejected a push' },
   EGATE: { exit: failed, meaning: "the master's gate refused the request" },
   EGATEANSWER: { exit: failed, meaning: "the gate's answer is not valid" },

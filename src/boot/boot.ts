@@ -26,6 +26,7 @@ import { gatherBootSettings, type GatherOptions } from '../sources/gather.js';
 import { describeStep, stepRecorder, type BootStep, type StepRun } from '../sources/steps.js';
 import { readRegistry } from '../store/registry.js';
 import type { Store, TrackedPath } from '../store/store.js';
+import { forgetPrimaryAcknowledgement, type MasterChoice } from '../rebuild/choose-master.js';
 import { decideBoot, type Decision } from './decide.js';
 import { summarizeBoot, writeBootReport, type BootReport, type RebuildSummary } from './report.js';
 import { waitForMaster } from './wait.js';
@@ -38,6 +39,8 @@ export interface BootOptions {
   /** false with --no-watch. */
   watch: boolean;
   forceRebuild: boolean;
+  /** --take-over: claim the host name although another instance holds it (claims.ts). */
+  takeOver?: boolean;
   dryRun: boolean;
   out: Output;
   env?: NodeJS.ProcessEnv;
@@ -97,10 +100,28 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
     // 7. The master: waited for (a dry run asks once, with what it would use).
     const tracked = (await readRegistry(stateDir)).paths.map((p) => p.location);
     const probe = dryRun ? await dryRunMaster(gathered.settings) : { master: await context.master(), dispose: async () => undefined };
+    // Several masters: the host across all of them, each path from the newest history (choose-master.ts).
+    const others = dryRun ? [] : (await context.otherMasters()).map((o) => o.master);
     try {
       const master = probe.master;
       const timeoutMs = context.settings.require('pacha.boot.timeout') * 1000;
-      const listing = await waitStep(step, master, host, { timeoutMs, dryRun, out });
+      const choice = await waitStep(step, master, others, host, { timeoutMs, dryRun, out });
+      const listing = choice.listing;
+
+      // 7b. One live writer per host name (fence.ts): refused (exit 3) or unknown host (exit 2) stop here.
+      const { checkFence, recordClaim } = await import('./claims.js');
+      const fence = await step('fence', master.label, async () => {
+        const d = await checkFence({
+          master: choice.first,
+          host,
+          listing,
+          me: { instance: gathered.instance },
+          fenceSeconds: context!.settings.require('pacha.boot.fence'),
+          newHost: context!.settings.require('pacha.boot.new_host') as 'allow' | 'refuse',
+          takeOver: options.takeOver ?? false,
+        });
+        return { value: d, status: 'ok', detail: `${d.verdict}: ${d.reason}` };
+      });
 
       // 8. Decide.
       const decision = await step('decide', '', async () => {
@@ -120,7 +141,8 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
       out.info(`boot: ${host}: ${decision.action}: ${decision.reason}`);
 
       // Acting.
-      result.exitCode = await act(context, decision, host, step, report);
+      result.exitCode = await act(context, decision, host, step, report, others.length > 0 ? choice : undefined);
+      await step('claim', master.label, async () => ({ value: undefined, status: 'ok', detail: (await recordClaim(await context!.store(), master, fence)).join('; ') || 'nothing pushed yet to hold' }));
     } finally {
       await probe.dispose();
     }
@@ -156,18 +178,26 @@ function emptyBootReport(startedAt: Date, dryRun: boolean, steps: BootStep[]): B
 }
 
 /** Step 7: the master, waited for within pacha.boot.timeout (a dry run asks once). What it has of this host, if anything. */
-async function waitStep(step: StepRun, master: Master, host: string, options: { timeoutMs: number; dryRun: boolean; out: Output }): Promise<HostListing | undefined> {
+async function waitStep(
+  step: StepRun,
+  master: Master,
+  others: readonly Master[],
+  host: string,
+  options: { timeoutMs: number; dryRun: boolean; out: Output },
+): Promise<MasterChoice> {
   const { out } = options;
+  const { describeAcross } = await import('../rebuild/choose-master.js');
   const waited = await step('master', master.label, async () => {
     const w = await waitForMaster({
-      probe: () => master.describeHost(host),
+      probe: () => describeAcross(master, others, host),
       timeoutMs: options.timeoutMs,
       label: master.label,
       ...(options.dryRun ? { maxAttempts: 1 } : {}),
       onRetry: (attempt, error, delayMs) =>
         out.info(`boot: master ${master.label} not answering (attempt ${attempt}: ${isPachaError(error) ? error.message : 'no answer in time'}); next try in ${(delayMs / 1000).toFixed(1)} s`),
     });
-    const detail = `answered after ${w.attempts} attempt${w.attempts === 1 ? '' : 's'}; ${w.value ? `has ${host}: ${w.value.repositories.join(', ') || 'no tracked paths'}` : `has no host '${host}'`}`;
+    const l = w.value.listing;
+    const detail = `answered after ${w.attempts} attempt${w.attempts === 1 ? '' : 's'}; ${l ? `has ${host}: ${l.repositories.join(', ') || 'no tracked paths'}` : `has no host '${host}'`}${w.value.lines.map((line) => `; ${line}`).join('')}`;
     return { value: w, status: 'ok', detail };
   });
   return waited.value;
@@ -241,9 +271,10 @@ async function dryRunMaster(settings: Settings): Promise<{ master: Master; dispo
 }
 
 /** Step 8's action, then the pacha.watch paths not yet tracked. Returns the exit code. */
-async function act(context: Context, decision: Decision, host: string, step: StepRun, report: BootReport): Promise<number> {
+async function act(context: Context, decision: Decision, host: string, step: StepRun, report: BootReport, choice?: MasterChoice): Promise<number> {
   const store = await context.store();
-  const master = await context.master();
+  const primary = await context.master();
+  const master = choice?.first ?? primary;
   let worst: number = ExitCode.ok;
 
   if (decision.action === 'rebuild') {
@@ -258,8 +289,10 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
         tracked: context.settings.get('pacha.watch') ?? [],
         hooksTimeoutSeconds: context.settings.require('pacha.hooks.timeout'),
         events: rebuildLog(context.out),
+        ...(choice ? { choice } : {}),
       });
       if (outcome.dryRun) throw new Error('a rebuild without dryRun returned a dry run');
+      if (choice) await forgetPrimaryAcknowledgement(store, choice, primary, outcome.registered.filter((r) => r.outcome === 'tracked').map((r) => r.name));
       const r = outcome.report;
       report.rebuild = summarizeRebuild(r);
       const { formatReport } = await import('../rebuild/report.js');
@@ -272,11 +305,11 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
     });
     worst = Math.max(worst, rebuilt.exitCode);
   } else if (decision.action === 'new-host') {
-    await step('new-host', master.label, async () => ({ value: undefined, status: 'ok', detail: `${host}: ${await master.addHost(host)}` }));
+    await step('new-host', primary.label, async () => ({ value: undefined, status: 'ok', detail: `${host}: ${await primary.addHost(host)}` }));
   } else {
     const tracked = await store.list();
     const pushed = await step('push', master.label, async () => {
-      const outcome = await commitAndPush(context, store, master, tracked);
+      const outcome = await commitAndPush(context, store, primary, tracked);
       return { value: outcome, status: outcome.exitCode === 0 ? 'ok' : 'error', detail: outcome.lines.join('; ') || 'nothing changed' };
     });
     worst = Math.max(worst, pushed.exitCode);
@@ -297,7 +330,7 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
           problems.push(`${location}: ${error.message}`);
         }
       }
-      const outcome = await commitAndPush(context, store, master, items);
+      const outcome = await commitAndPush(context, store, primary, items);
       const exitCode = problems.length > 0 ? Math.max(ExitCode.partial, outcome.exitCode) : outcome.exitCode;
       return { value: { exitCode }, status: exitCode === 0 ? 'ok' : 'error', detail: [...outcome.lines, ...problems].join('; ') };
     });
@@ -309,7 +342,7 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
 /** Commit each path and push it (store/commit-and-push.ts); the boot report keeps one line per path. */
 async function commitAndPush(context: Context, store: Store, master: Master, items: TrackedPath[]): Promise<{ exitCode: number; lines: string[] }> {
   const { commitAndPushAll, sayCommitAndPush } = await import('../store/commit-and-push.js');
-  const { exitCode, paths } = await commitAndPushAll(store, master, items, { origin: 'boot' }, sayCommitAndPush(context.out));
+  const { exitCode, paths } = await commitAndPushAll(store, master, items, { origin: 'boot' }, sayCommitAndPush(context.out), await context.otherMasters());
   const lines = paths.map((p) =>
     p.error ? `${p.location}: ${String(p.error.message)}` : `${p.location}: ${p.commit ? `committed ${p.changed?.length ?? 0} change(s), ` : ''}${p.push?.status}`,
   );
@@ -340,6 +373,7 @@ async function watch(context: Context, gatherOptions: GatherOptions): Promise<vo
     settings: context.settings,
     store: await context.store(),
     master: await context.master(),
+    otherMasters: await context.otherMasters(),
     log: (level, message) => context.out.log(level, message),
     reload: async (): Promise<Settings> => (await gatherBootSettings({ ...gatherOptions, report: [] })).settings,
   });

@@ -161,6 +161,14 @@ export function buildProgram(): Command {
     .action(run(async () => (await import('./commands/rebuild.js')).rebuildCommand));
 
   program
+    .command('reconcile')
+    .description("end a divergence: keep this host's files on top of the master's history, or adopt the master's (nothing forced, nothing lost)")
+    .argument('<path>', 'a tracked path')
+    .option('--keep-local', "a merge commit: this host's tree on top of the master's history, pushed normally")
+    .option('--keep-master', "adopt the master's history; this host's files and history are kept in backups and listed")
+    .action(run(async () => (await import('./commands/reconcile.js')).reconcileCommand));
+
+  program
     .command('log')
     .description('the commits that touched a tracked path, or a file or directory in one, newest first')
     .argument('<path>', 'a tracked path, or a file or directory inside one')
@@ -203,6 +211,7 @@ export function buildProgram(): Command {
     .option('--hostname <name>', 'become this host (over every other source)')
     .option('--no-watch', 'stop after the rebuild or push instead of continuing as the daemon')
     .option('--force-rebuild', 'rebuild from the master even if this instance has local state')
+    .option('--take-over', 'claim the host name although another instance pushed as it within pacha.boot.fence (recorded in the history)')
     .option('--dry-run', 'print what was read, the decision and the plan; change nothing')
     // Not run(): boot builds its settings from its own sources (user data, SSM …).
     .action(async (options: import('./commands/boot.js').BootCommandOptions, command: Command) => {

@@ -12,7 +12,8 @@ export type Kind =
   | 'path'
   | 'master'
   | 'hostname'
-  | 'level';
+  | 'level'
+  | 'choice';
 
 export interface KindTypes {
   string: string;
@@ -26,6 +27,7 @@ export interface KindTypes {
   master: string;
   hostname: string;
   level: 'error' | 'warn' | 'info' | 'debug';
+  choice: string;
 }
 
 export interface KeySpec<K extends Kind = Kind> {
@@ -35,6 +37,8 @@ export interface KeySpec<K extends Kind = Kind> {
   help: string;
   /** Lower bound for integers. */
   min?: number;
+  /** The values a `choice` key takes. */
+  choices?: readonly string[];
   /** Unit shown in help and in `pacha config`. */
   unit?: 'seconds' | 'ms';
 }
@@ -72,7 +76,10 @@ export const KEYS = {
   'pacha.host': spec({
     kind: 'master',
     default: 'local',
-    help: 'The master: a host name or address reached over SSH. `local` (the default) means the master is the local directory pacha.hosts.path (standalone mode, no SSH); `s3://BUCKET/PREFIX` means an S3 bucket (see pacha.s3.*).',
+    help:
+      'The master: a host name or address reached over SSH. `local` (the default) means the master is the local directory pacha.hosts.path (standalone mode, no SSH); `s3://BUCKET/PREFIX` means an S3 bucket (see pacha.s3.*). ' +
+      'Several masters: a comma-separated list, e.g. `master-a.example.com, ssh://backup@master-b.example.com:2222/srv/pacha/hosts, s3://fleet-bucket/hosts`; an `ssh://[USER@]HOST[:PORT][/HOSTS_PATH]` entry overrides pacha.ssh.user, pacha.ssh.port and pacha.hosts.path for that master. ' +
+      'Every commit goes to every master, each with its own queue and backoff; `pacha status` shows what each acknowledged; rebuild and boot take each path from the reachable master with the newest history. The first is the primary (`pacha hosts`, `pacha fleet`).',
   }),
   'pacha.ssh.user': spec({ kind: 'string', default: 'root', help: 'SSH user on the master.' }),
   'pacha.ssh.port': spec({ kind: 'port', default: 22, help: 'SSH port of the master.' }),
@@ -86,7 +93,7 @@ export const KEYS = {
   }),
   'pacha.ssh.host_key': spec({
     kind: 'string',
-    help: "The master's public host key, pinned (e.g. `ssh-ed25519 AAAA…`). Any other key is refused.",
+    help: "The master's public host key, pinned (e.g. `ssh-ed25519 AAAA…`). Any other key is refused. Several SSH masters: comma-separated, the n-th key for the n-th SSH entry of pacha.host (or one known_hosts file with every master's line in pacha.ssh.known_hosts).",
   }),
   'pacha.ssh.known_hosts': spec({
     kind: 'path',
@@ -188,6 +195,21 @@ export const KEYS = {
     min: 1,
     unit: 'seconds',
     help: 'Boot: how long to wait for the master before giving up (exit 3).',
+  }),
+  'pacha.boot.fence': spec({
+    kind: 'integer',
+    default: 7500,
+    min: 1,
+    unit: 'seconds',
+    help:
+      'Boot: a host name has one live writer. If another instance pushed or sent its heartbeat for this name within this time (default: two heartbeats and a margin), ' +
+      'boot is refused (exit 3, naming that instance and its last push) unless `pacha boot --take-over`. A record older than this has aged out; lower pacha.fleet.heartbeat to shorten it.',
+  }),
+  'pacha.boot.new_host': spec({
+    kind: 'choice',
+    choices: ['allow', 'refuse'],
+    default: 'allow',
+    help: 'Boot: what a host name the master does not know means. `allow`: a new host. `refuse`: an error (exit 2) naming the hosts the master has, for fleets with fixed names (a typo must not become a host).',
   }),
   'pacha.fleet.heartbeat': spec({
     kind: 'integer',

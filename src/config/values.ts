@@ -1,8 +1,10 @@
 // Parsing and validating one raw (string) value of a key. Pure: no I/O.
-import { isS3Master, s3LocationProblem } from './s3-url.js';
-import { isIPv6 } from 'node:net';
 import path from 'node:path';
+import { checkHostName } from './hostname.js';
 import { keySpec, type KeyName, type KindTypes, type ValueOf } from './keys.js';
+import { masterEntries, masterEntryProblem } from './master-list.js';
+
+export { checkHostName } from './hostname.js';
 
 /** Thrown by parseValue; the caller adds where the value came from. */
 export class InvalidValue extends Error {
@@ -10,28 +12,16 @@ export class InvalidValue extends Error {
 }
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-const HOSTNAME_LABEL = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$/;
-
-/** A host name as pacha uses it on the master's disk: <hosts_path>/<host>/. */
-export function checkHostName(value: string): string | undefined {
-  if (value.length === 0) return 'is empty';
-  if (value.length > 253) return 'is longer than 253 characters';
-  if (value.includes('/')) return "contains '/'";
-  if (value.includes('..')) return "contains '..'";
-  if (value.startsWith('.') || value.endsWith('.')) return "starts or ends with '.'";
-  for (const label of value.split('.')) {
-    if (!HOSTNAME_LABEL.test(label)) {
-      return `has an invalid label '${label}' (letters, digits, '-' and '_' only; not starting or ending with '-')`;
-    }
-  }
-  return undefined;
-}
-
+/** pacha.host: one master or a comma-separated list (master-list.ts says what an entry may be). */
 function checkMaster(value: string): string | undefined {
-  if (value === 'local') return undefined;
-  if (isS3Master(value)) return s3LocationProblem(value);
-  if (isIPv6(value.replace(/^\[(.*)\]$/, '$1'))) return undefined;
-  return checkHostName(value);
+  if (value.trim() === '') return 'is empty';
+  const entries = masterEntries(value);
+  for (const entry of entries) {
+    const problem = masterEntryProblem(entry);
+    if (problem) return entries.length > 1 ? `has a bad entry: ${problem}` : problem.replace(/^'[^']*' /, '');
+  }
+  if (new Set(entries).size !== entries.length) return 'names one master twice';
+  return undefined;
 }
 
 function absolutePath(raw: string): string {
@@ -93,6 +83,12 @@ const parsers: { [K in keyof KindTypes]: (raw: string, name: KeyName) => KindTyp
     const v = raw.toLowerCase();
     if (!(LEVELS as readonly string[]).includes(v)) throw new InvalidValue(`'${raw}' is not one of ${LEVELS.join(', ')}`);
     return v as KindTypes['level'];
+  },
+  choice: (raw, name) => {
+    const choices = keySpec(name).choices ?? [];
+    const v = raw.toLowerCase();
+    if (!choices.includes(v)) throw new InvalidValue(`'${raw}' is not one of ${choices.join(', ')}`);
+    return v;
   },
 };
 

@@ -20,6 +20,7 @@ import { startHeartbeat, type HeartbeatTimer } from './heartbeat.js';
 import { acquireDaemonLock, type DaemonLock } from './lock.js';
 import { PathWorker, type PathWorkerHooks } from './path-worker.js';
 import { guardProcess } from './process-guard.js';
+import { OtherMasters, type OtherMaster } from './other-masters.js';
 import { PushQueue, type PushEvent } from './push-queue.js';
 import type { ScheduleOptions } from './schedule.js';
 import { StatusFile } from './status.js';
@@ -28,6 +29,8 @@ export interface DaemonOptions {
   settings: Settings;
   store: Store;
   master: Master;
+  /** The masters after the first (pacha.host as a list): each gets every commit through its own queue. */
+  otherMasters?: readonly OtherMaster[];
   /** SIGHUP: fresh settings (the CLI reloads the config file and the environment). */
   reload?: () => Promise<Settings>;
   log?: (level: Level, message: string) => void;
@@ -100,6 +103,8 @@ export class Daemon {
   private readonly workers = new Map<string, PathWorker>();
   private readonly degraded = new Set<string>();
   private readonly queue: PushQueue;
+  /** The masters after the first: each its own queue and backoff, so a dead one holds up none. */
+  private readonly others: OtherMasters;
   private readonly storageRetry: BackoffOptions;
   private storage: StorageTrouble | undefined;
   private heartbeat: HeartbeatTimer | undefined;
@@ -120,6 +125,13 @@ export class Daemon {
     this.queue = new PushQueue({
       push: (tracked) => this.store.push(tracked, this.master),
       onEvent: (event) => void this.onPushEvent(event),
+      ...(options.pushBackoff ? { backoff: options.pushBackoff } : {}),
+      ...(options.divergedRetryMs !== undefined ? { divergedRetryMs: options.divergedRetryMs } : {}),
+    });
+    this.others = new OtherMasters({
+      store: this.store,
+      masters: options.otherMasters ?? [],
+      log: this.log,
       ...(options.pushBackoff ? { backoff: options.pushBackoff } : {}),
       ...(options.divergedRetryMs !== undefined ? { divergedRetryMs: options.divergedRetryMs } : {}),
     });
@@ -153,6 +165,7 @@ export class Daemon {
     const lock = await lockWaitingForDisk(store.stateDir, log);
     store.keepSnapshots = true;
     master.keepConnection?.();
+    for (const other of options.otherMasters ?? []) other.master.keepConnection?.();
     const stopped = new Promise<void>((resolve) => (this.stopRequested = resolve));
     const onTerm = () => this.stopRequested();
     const onHup = () => {
@@ -185,7 +198,7 @@ export class Daemon {
       await this.reloading.catch(() => undefined);
       await this.reconciling?.catch(() => undefined);
       for (const worker of this.workers.values()) await worker.stop();
-      await this.queue.drain();
+      await Promise.all([this.queue.drain(), this.others.drain()]);
       await this.heartbeat?.stop();
       for (const worker of this.workers.values()) await this.recordUnpushed(worker.tracked);
       await this.status.markStopped();
@@ -260,7 +273,7 @@ export class Daemon {
     } else if (event.first) {
       const message =
         `DIVERGED: the master's history of ${tracked.location} (${tracked.name}) is not an ancestor of this host's; nothing was forced. ` +
-        `This host's history is saved on the master as ${event.ref}; commits go on locally. Reconcile the two on the master (\`pacha status\` shows how), then pushes resume.`;
+        `This host's history is saved on the master as ${event.ref}; commits go on locally. End it with \`pacha reconcile ${tracked.location} --keep-local\` or \`--keep-master\` (\`pacha status\` shows both), then pushes resume.`;
       log('error', message);
       await status.update(tracked.location, { diverged: { ref: event.ref, time }, lastError: { message, time } });
     } else {
@@ -275,7 +288,13 @@ export class Daemon {
     void this.status
       .update(tracked.location, { lastCommit: { sha: result.sha, time: new Date().toISOString(), changed: result.changed } })
       .then(() => this.recordUnpushed(tracked));
+    this.requestPush(tracked);
+  }
+
+  /** Every master gets every commit, each through its own queue. */
+  private requestPush(tracked: TrackedPath): void {
     this.queue.request(tracked);
+    this.others.request(tracked);
   }
 
   private commitFailed(tracked: TrackedPath, error: unknown): void {
@@ -311,7 +330,7 @@ export class Daemon {
       this.log('info', `watching ${tracked.location} (${worker.watcher.watchedDirectories} directories) as ${tracked.name}`);
     }
     await worker.reconcile('start');
-    this.queue.request(tracked); // commits left unpushed by an earlier run
+    this.requestPush(tracked); // commits left unpushed by an earlier run
   }
 
   private async trackConfigured(paths: string[]): Promise<void> {
@@ -371,6 +390,7 @@ export class Daemon {
       await worker?.stop();
       this.workers.delete(tracked.location);
       this.queue.remove(tracked);
+      this.others.remove(tracked);
       await store.push(tracked, this.master).catch((error: unknown) => log('warn', `last push of ${tracked.location} failed: ${describe(error)}`));
       await store.untrack(tracked.location);
       await this.status.forget(tracked.location);

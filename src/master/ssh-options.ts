@@ -105,12 +105,17 @@ export function pinnedKnownHostsText(host: string, port: number, hostKey: string
   return `${knownHostsName(host, port)} ${key.keyType} ${key.keyBase64}\n`;
 }
 
-/** Make <state>/ssh (0700) and atomically (re)write the pinned known_hosts (0600) when its content changed. */
+/** Make <state>/ssh (0700) and atomically (re)write this master's line of the pinned known_hosts (0600) when it changed. */
 export async function writePinnedKnownHosts(stateDir: string, host: string, port: number, hostKey: string): Promise<string> {
   await ensureSshStateDir(stateDir);
   const file = pinnedKnownHostsPath(stateDir);
-  const text = pinnedKnownHostsText(host, port, hostKey);
-  if ((await readIfPresent(file)) !== text) await writeFileAtomic(file, text, 0o600);
+  const line = pinnedKnownHostsText(host, port, hostKey);
+  // Several masters (pacha.host as a list) share the file: each one's line replaces only its own.
+  const current = await readIfPresent(file);
+  const name = `${knownHostsName(host, port)} `;
+  const others = (current ?? '').split('\n').filter((l) => l.trim() !== '' && !l.startsWith(name));
+  const text = [...others, line.trimEnd()].join('\n') + '\n';
+  if (current !== text) await writeFileAtomic(file, text, 0o600);
   return file;
 }
 

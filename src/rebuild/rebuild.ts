@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Accounts } from '../accounts.js';
 import { MasterError, OperationError, UsageError } from '../errors.js';
 import { orderHooks, runHooks, type HookPhase, type HookResult, type OutputStream } from '../hooks/index.js';
-import type { Master } from '../master/master.js';
+import type { HostListing, Master } from '../master/master.js';
 import { sanitizeName } from '../store/registry.js';
 import type { Metadata } from '../store/metadata.js';
 import type { Store } from '../store/store.js';
@@ -36,6 +36,8 @@ export interface RebuildOptions {
   dryRun?: boolean;
   hooksTimeoutSeconds: number;
   events?: RebuildEvents;
+  /** Several masters (choose-master.ts): the host's listing across them, and the master each repository comes from. */
+  choice?: { listing: HostListing | undefined; byRepository: ReadonlyMap<string, Master> };
 }
 
 export interface RebuildEvents {
@@ -95,7 +97,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   };
 
   // 1. The host on the master.
-  const listing = await master.describeHost(host);
+  const listing = options.choice ? options.choice.listing : await master.describeHost(host);
   if (!listing) {
     const hosts = await master.listHosts();
     throw new MasterError(`${master.label} has no host '${host}'`, {
@@ -110,7 +112,8 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   const stage = await createStage(options.stateDir);
   try {
     // In parallel: a clone waits on the master, then on index-pack and checkout (one core each).
-    const fetched = await mapLimit(names, PARALLEL_CLONES, (name) => stageRepository(master, host, name, stage.dir));
+    // With several masters, each repository comes from the one with its newest history (choose-master.ts).
+    const fetched = await mapLimit(names, PARALLEL_CLONES, (name) => stageRepository(options.choice?.byRepository.get(name) ?? master, host, name, stage.dir));
     const { restore: staged, notRestored } = scopeRepositories(fetched, options.tracked ?? []);
     lap('stageMs');
 

@@ -19,6 +19,7 @@ import { loadSettings, type LoadOptions } from '../config/load.js';
 import { bootSourceLayers, keyFileLayers, type KeyFileSetting } from '../config/precedence.js';
 import type { Layer, Origin, Settings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
+import { parseMasterList, pinnedKeyFor } from '../config/master-list.js';
 import { chooseIdentity, type Identity, type IdentityKind } from '../identity.js';
 import { imdsDisabledReason, imdsEndpoint, readImds, type ImdsResult } from './imds.js';
 import { DEFAULT_INSTANCE_DATA_PATH, loadInstanceData, type InstanceData } from './instance-data.js';
@@ -254,14 +255,18 @@ async function writeKeyMaterial(settings: Settings): Promise<WrittenKey[]> {
     const origin = settings.origin('pacha.ssh.private_key');
     written.push({ key: 'pacha.ssh.key', file: await writePrivateKey(state, privateKey, origin), origin });
   }
-  const hostKey = settings.get('pacha.ssh.host_key');
-  const master = settings.require('pacha.host');
-  // A local master (the default) has no host key to pin.
-  if (hostKey !== undefined && master !== 'local') {
-    const origin = settings.origin('pacha.ssh.host_key');
-    const port = settings.require('pacha.ssh.port');
-    written.push({ key: 'pacha.ssh.known_hosts', file: await writeKnownHosts(state, { host: master, port, hostKey, source: origin }), origin });
+  const hostKeys = settings.get('pacha.ssh.host_key');
+  // A local master (the default) has no host key to pin; with several masters, the n-th key is the n-th SSH master's.
+  const ssh = parseMasterList(settings.require('pacha.host')).flatMap((s) => (s.kind === 'ssh' ? [s] : []));
+  const origin = settings.origin('pacha.ssh.host_key');
+  let file: string | undefined;
+  for (const [index, master] of ssh.entries()) {
+    const hostKey = pinnedKeyFor(hostKeys, index);
+    if (hostKey === undefined) continue;
+    const port = master.port ?? settings.require('pacha.ssh.port');
+    file = await writeKnownHosts(state, { host: master.host, port, hostKey, source: origin });
   }
+  if (file) written.push({ key: 'pacha.ssh.known_hosts', file, origin });
   return written;
 }
 

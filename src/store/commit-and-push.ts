@@ -13,13 +13,31 @@ export interface PathOutcome {
   commit?: string | null;
   changed?: string[];
   push?: PushResult;
+  /** The other masters of pacha.host, each its own answer. */
+  masters?: Array<{ master: string; push?: PushResult; error?: Record<string, unknown> }>;
   error?: Record<string, unknown>;
+}
+
+/** A master after the first of pacha.host. */
+export interface OtherMaster {
+  /** masterId of its pacha.host entry: names its acknowledged ref. */
+  id: string;
+  master: Master;
+}
+
+/** What one other master answered to a push. */
+export interface OtherPush {
+  master: string;
+  result?: PushResult;
+  error?: unknown;
 }
 
 export interface CommitAndPushEvents {
   committed?(item: TrackedPath, commit: CommitResult): void;
   pushed?(item: TrackedPath, result: PushResult): void;
   failed?(item: TrackedPath, error: PachaError): void;
+  /** Another master of the list answered (pushed, diverged or failed). */
+  pushedElsewhere?(item: TrackedPath, other: OtherPush): void;
 }
 
 /** A divergence is exit 4 (nothing was forced; the commits wait); anything else pushed is 0. Pure. */
@@ -39,9 +57,27 @@ export async function pushTracked(
   return { result, exitCode: pushExitCode(result) };
 }
 
+/** One push of a path to every other master, all at once: each answers for itself. */
+export async function pushToOtherMasters(store: Store, masters: readonly OtherMaster[], tracked: TrackedPath): Promise<OtherPush[]> {
+  return Promise.all(
+    masters.map(({ id, master }) =>
+      store.push(tracked, master, id).then(
+        (result): OtherPush => ({ master: master.label, result }),
+        (error: unknown): OtherPush => ({ master: master.label, error }),
+      ),
+    ),
+  );
+}
+
+function otherOutcome(o: OtherPush): NonNullable<PathOutcome['masters']>[number] {
+  if (o.error !== undefined) return { master: o.master, error: isPachaError(o.error) ? o.error.toJSON() : { message: String(o.error) } };
+  return { master: o.master, ...(o.result ? { push: o.result } : {}) };
+}
+
 /**
- * Commit each tracked path that changed and push it. One path's failure does not stop the
- * others (exit 4); an unreachable master stops them all (exit 3, thrown).
+ * Commit each tracked path that changed and push it, to the primary and to every other
+ * master at once (a dead one holds up none of the others; its failure is exit 4). One path's
+ * failure does not stop the others (exit 4); an unreachable primary stops them all (exit 3, thrown).
  */
 export async function commitAndPushAll(
   store: Store,
@@ -49,6 +85,7 @@ export async function commitAndPushAll(
   items: readonly TrackedPath[],
   by: CommitBy,
   events: CommitAndPushEvents = {},
+  others: readonly OtherMaster[] = [],
 ): Promise<{ exitCode: number; paths: PathOutcome[] }> {
   let worst: number = ExitCode.ok;
   const paths: PathOutcome[] = [];
@@ -56,9 +93,16 @@ export async function commitAndPushAll(
     try {
       const commit = await store.commit(item, { by });
       if (commit) events.committed?.(item, commit);
-      const push = await pushTracked(store, master, item, events);
-      worst = Math.max(worst, push.exitCode);
-      paths.push({ location: item.location, name: item.name, commit: commit?.sha ?? null, changed: commit?.changed ?? [], push: push.result });
+      const [push, elsewhere] = await Promise.all([
+        pushTracked(store, master, item, events).then((p) => ({ p }), (error: unknown) => ({ error })),
+        pushToOtherMasters(store, others, item),
+      ]);
+      for (const o of elsewhere) events.pushedElsewhere?.(item, o);
+      if (elsewhere.some((o) => o.error !== undefined || o.result?.status === 'diverged')) worst = Math.max(worst, ExitCode.partial);
+      if ('error' in push) throw push.error;
+      worst = Math.max(worst, push.p.exitCode);
+      const masters = elsewhere.map(otherOutcome);
+      paths.push({ location: item.location, name: item.name, commit: commit?.sha ?? null, changed: commit?.changed ?? [], push: push.p.result, ...(masters.length ? { masters } : {}) });
     } catch (error) {
       if (!isPachaError(error) || error.exitCode === ExitCode.unreachable) throw error;
       events.failed?.(item, error);
@@ -79,10 +123,19 @@ export function sayCommitAndPush(out: Output): Required<CommitAndPushEvents> {
       } else if (result.status === 'diverged') {
         out.error(
           `the master's history of ${tracked.location} (${tracked.name}) has diverged from this host's; nothing was forced. ` +
-            `This host's history is saved on the master as ${result.ref}; commits wait here. \`pacha status\` shows how to resolve it.`,
+            `This host's history is saved on the master as ${result.ref}; commits wait here. End it with \`pacha reconcile ${tracked.location} --keep-local\` or \`--keep-master\` (\`pacha status\` shows both).`,
         );
       }
     },
     failed: (item, error) => out.error(`${item.location}: ${error.message}`),
+    pushedElsewhere: (item, o) => {
+      if (o.error !== undefined) {
+        out.error(`push of ${item.location} to ${o.master} failed: ${isPachaError(o.error) ? o.error.message : String(o.error)}; the other masters are not held up`);
+      } else if (o.result?.status === 'pushed') {
+        out.say(`pushed ${item.location} to ${o.master}: ${o.result.commits} commit${o.result.commits === 1 ? '' : 's'} (${o.result.sha.slice(0, 12)})`);
+      } else if (o.result?.status === 'diverged') {
+        out.error(`${o.master}'s history of ${item.location} has diverged from this host's; nothing was forced (this host's history is there as ${o.result.ref})`);
+      }
+    },
   };
 }

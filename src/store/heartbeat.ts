@@ -33,8 +33,8 @@ export function heartbeatDue(last: Heartbeat | undefined, now: Date, facts: Host
 }
 
 /** Pure: the heartbeat commit's message. */
-export function heartbeatMessage(host: string, facts: HostFacts): string {
-  return withTrailers(`pacha heartbeat of ${host}`, { ...facts, origin: 'daemon' });
+export function heartbeatMessage(host: string, facts: HostFacts, origin: 'daemon' | 'boot' = 'daemon'): string {
+  return withTrailers(`pacha heartbeat of ${host}`, { ...facts, origin });
 }
 
 /** The last heartbeat this host sent for a path (its local copy of the ref), if any. */
@@ -50,14 +50,14 @@ export async function lastHeartbeat(store: Store, tracked: TrackedPath): Promise
  * Send one heartbeat for a path now. Skipped ('not-pushed') until the path's branch is on the
  * master: a heartbeat alone must not make a repository there.
  */
-export async function sendHeartbeat(store: Store, tracked: TrackedPath, master: Master, now: Date): Promise<'sent' | 'not-pushed'> {
+export async function sendHeartbeat(store: Store, tracked: TrackedPath, master: Master, now: Date, origin: 'daemon' | 'boot' = 'daemon'): Promise<'sent' | 'not-pushed'> {
   if (!(await revParse(store.git(tracked), PUSHED_REF))) return 'not-pushed';
   const date = `@${Math.floor(now.getTime() / 1000)} +0000`;
   const git = store.git(tracked, { ...master.gitEnv(), GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date });
   // git knows the empty tree without storing it; a commit naming it must have it stored, or
   // `git fsck` (here and on the master) reports it missing.
   await git.raw(['hash-object', '-w', '-t', 'tree', '/dev/null']);
-  const sha = (await git.raw(['commit-tree', EMPTY_TREE, '-m', heartbeatMessage(store.host, await store.hostFacts())])).trim();
+  const sha = (await git.raw(['commit-tree', EMPTY_TREE, '-m', heartbeatMessage(store.host, await store.hostFacts(), origin)])).trim();
   try {
     await git.raw(['push', '--porcelain', '--quiet', master.repositoryUrl(store.host, tracked.name), `+${sha}:${HEARTBEAT_REF}`]);
   } catch (error) {

@@ -2,15 +2,16 @@
 // which boot of it, which part of pacha, and for commands run by a person, which user.
 //   Pacha-Instance: i-0abc…          (the instance id `pacha boot` read, when there was one)
 //   Pacha-Boot: 6f1c…                (/proc/sys/kernel/random/boot_id)
-//   Pacha-Origin: daemon             (daemon, push, watch, rollback, rebuild, boot)
+//   Pacha-Origin: daemon             (daemon, push, watch, rollback, rebuild, boot, reconcile)
 //   Pacha-User: alice                (CLI commands: SUDO_USER, else the login user)
+//   Pacha-Take-Over: i-0old…         (boot --take-over: the instance this one took the name from)
 // Formatting and parsing are pure; readHostFacts reads the two files.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { readBootInstance } from '../config/boot-settings.js';
 
 /** What made a commit. `rebuild` is reserved: a rebuild places the master's commits and makes none of its own. */
-export const ORIGINS = ['daemon', 'push', 'watch', 'rollback', 'rebuild', 'boot'] as const;
+export const ORIGINS = ['daemon', 'push', 'watch', 'rollback', 'rebuild', 'boot', 'reconcile'] as const;
 export type CommitOrigin = (typeof ORIGINS)[number];
 
 export interface Provenance {
@@ -18,6 +19,7 @@ export interface Provenance {
   boot?: string | undefined;
   origin?: CommitOrigin | undefined;
   user?: string | undefined;
+  takeOver?: string | undefined;
 }
 
 /** The same host facts for every commit of a process: the instance and this boot. */
@@ -28,6 +30,7 @@ export const TRAILER_KEYS: Readonly<Record<keyof Provenance, string>> = {
   boot: 'Pacha-Boot',
   origin: 'Pacha-Origin',
   user: 'Pacha-User',
+  takeOver: 'Pacha-Take-Over',
 };
 
 const FIELDS = Object.keys(TRAILER_KEYS) as Array<keyof Provenance>;
@@ -83,6 +86,7 @@ export function describeProvenance(p: Provenance): string {
     p.instance && `instance ${p.instance}`,
     p.boot && `boot ${p.boot.slice(0, 8)}`,
     p.user && `user ${p.user}`,
+    p.takeOver && `took over from ${p.takeOver}`,
   ]
     .filter(Boolean)
     .join(', ');

@@ -45,8 +45,8 @@ export function divergenceSteps(options: { masterDir: string; ref: string; locat
   const { masterDir, ref, location, name } = options;
   return [
     `on the master, in ${masterDir}: compare the two histories: git log --oneline main..${ref} (this host's) and git log --oneline ${ref}..main (the master's)`,
-    `to keep this host's history: git branch saved-main main && git reset --keep ${ref} (there), then \`pacha push\` here; pushes resume`,
-    `to keep the master's instead: here, \`pacha unwatch ${location}\` then \`pacha rebuild --directory ${name}\``,
-    `when done, on the master: git update-ref -d ${ref}`,
+    `to keep this host's files on top of the master's history: \`pacha reconcile ${location} --keep-local\` (a merge commit, pushed normally)`,
+    `to keep the master's instead: \`pacha reconcile ${location} --keep-master\` (this host's files and history are kept in backups and listed)`,
+    `either removes ${ref} from the master. By hand instead: there, git branch saved-main main && git reset --keep ${ref}, then \`pacha push\` here, then git update-ref -d ${ref} (or \`pacha unwatch ${location}\` and \`pacha rebuild --directory ${name}\` here)`,
   ];
 }

@@ -39,8 +39,13 @@ export interface Divergence {
   time: string;
 }
 
-/** The last commit known to be on the master. */
+/** The last commit known to be on the master (the primary, with several). */
 export const PUSHED_REF = 'refs/pacha/pushed';
+
+/** The last commit another master acknowledged (pacha.host as a list; `id`: masterId of its entry). */
+export function pushedRefOf(id: string | undefined): string {
+  return id === undefined ? PUSHED_REF : `refs/pacha/pushed-to/${id}`;
+}
 
 /** Who asks for a commit: the part of pacha, and the person for a CLI command. */
 export interface CommitBy {
@@ -289,7 +294,7 @@ export class Store {
    * at once could make the older one look like a divergence). Git's own locks of the two
    * never overlap (refs/heads/main and the index, against refs/pacha/pushed and the config).
    */
-  private locked<T>(tracked: TrackedEntry, kind: 'commit' | 'push', fn: () => Promise<T>): Promise<T> {
+  private locked<T>(tracked: TrackedEntry, kind: 'commit' | 'push' | `push.${string}`, fn: () => Promise<T>): Promise<T> {
     return withWriterLock(path.join(this.stateDir, 'locks', `${tracked.name}.${kind}.lock`), fn, this.lockOptions);
   }
 
@@ -419,15 +424,18 @@ export class Store {
   }
 
   /** The last commit the master acknowledged (a push that went through), read without a git process. */
-  pushedHead(tracked: TrackedPath): Promise<string | undefined> {
-    return readRef(tracked.gitDir, PUSHED_REF);
+  pushedHead(tracked: TrackedPath, masterId?: string): Promise<string | undefined> {
+    return readRef(tracked.gitDir, pushedRefOf(masterId));
   }
 
-  /** Commits not yet on the master (counted without a git process while they are loose). */
-  async unpushed(tracked: TrackedPath): Promise<number> {
+  /**
+   * Commits not yet on the master (`masterId`: another master of the list than the primary),
+   * counted without a git process while they are loose.
+   */
+  async unpushed(tracked: TrackedPath, masterId?: string): Promise<number> {
     const head = await readRef(tracked.gitDir, BRANCH);
     if (!head) return 0;
-    const pushed = await readRef(tracked.gitDir, PUSHED_REF);
+    const pushed = await readRef(tracked.gitDir, pushedRefOf(masterId));
     if (pushed === head) return 0;
     const counted = await countLooseCommits(tracked.gitDir, head, pushed);
     if (counted !== undefined) return counted;
@@ -436,9 +444,9 @@ export class Store {
   }
 
   /** The first commit of this history the master lacks: the first after the last pushed one, or the root. */
-  private async forkPoint(tracked: TrackedPath, head: string): Promise<string> {
+  private async forkPoint(tracked: TrackedPath, head: string, masterId?: string): Promise<string> {
     const git = this.git(tracked);
-    const pushed = await revParse(git, PUSHED_REF);
+    const pushed = await revParse(git, pushedRefOf(masterId));
     const list = (await git.raw(['rev-list', '--reverse', '--first-parent', pushed ? `${pushed}..${head}` : head])).trim().split('\n');
     return list[0] || head;
   }
@@ -446,9 +454,9 @@ export class Store {
   /**
    * Divergence is recorded in the path's git dir (its config), whoever saw it: the daemon,
    * `pacha push` from cron, boot. `pacha status` reads it from there; a push that goes
-   * through clears it.
+   * through clears it, and so does `pacha reconcile`.
    */
-  private async recordDivergence(tracked: TrackedPath, divergence: Divergence | undefined): Promise<void> {
+  async recordDivergence(tracked: TrackedPath, divergence: Divergence | undefined): Promise<void> {
     const git = gitAt({ gitDir: tracked.gitDir });
     if (divergence) {
       await git.raw(['config', 'pacha.diverged.ref', divergence.ref]);
@@ -471,22 +479,27 @@ export class Store {
     return ref ? { ref, time: await read('pacha.diverged.time') } : undefined;
   }
 
-  /** Push main to the master. Never forces: a rejected push saves the history on a side ref. */
-  push(tracked: TrackedPath, master: Master): Promise<PushResult> {
-    return this.locked(tracked, 'push', () => this.pushUnlocked(tracked, master));
+  /**
+   * Push main to the master. Never forces: a rejected push saves the history on a side ref.
+   * `masterId`: another master of the list than the primary, with its own acknowledged ref
+   * and its own lock (a hung master never holds up the pushes to the others).
+   */
+  push(tracked: TrackedPath, master: Master, masterId?: string): Promise<PushResult> {
+    return this.locked(tracked, masterId === undefined ? 'push' : `push.${masterId}`, () => this.pushUnlocked(tracked, master, masterId));
   }
 
-  private async pushUnlocked(tracked: TrackedPath, master: Master): Promise<PushResult> {
+  private async pushUnlocked(tracked: TrackedPath, master: Master, masterId: string | undefined): Promise<PushResult> {
     const git = this.git(tracked, master.gitEnv());
     const head = await readRef(tracked.gitDir, BRANCH);
     if (!head) return { status: 'up-to-date' };
-    const pushed = await readRef(tracked.gitDir, PUSHED_REF);
+    const pushed = await readRef(tracked.gitDir, pushedRefOf(masterId));
     if (pushed === head) return { status: 'up-to-date' };
-    const pending = await this.unpushed(tracked);
+    const pending = await this.unpushed(tracked, masterId);
     if (pending === 0) return { status: 'up-to-date' };
-    if (!this.ensured.has(tracked.name)) {
+    const ensured = `${masterId ?? ''}/${tracked.name}`;
+    if (!this.ensured.has(ensured)) {
       await master.ensureRepository(this.host, tracked.name);
-      this.ensured.add(tracked.name);
+      this.ensured.add(ensured);
     }
     const url = master.repositoryUrl(this.host, tracked.name);
     const push = ['push', '--porcelain', '--quiet', ...(await master.pushOptions()), url];
@@ -495,9 +508,9 @@ export class Store {
     } catch (error) {
       const failure = classifyPushFailure(String((error as Error).message));
       if (failure.kind === 'non-fast-forward') {
-        const ref = divergedRef(this.host, await this.forkPoint(tracked, head));
+        const ref = divergedRef(this.host, await this.forkPoint(tracked, head, masterId));
         await git.raw([...push, `${BRANCH}:${ref}`]);
-        await this.recordDivergence(tracked, { ref, time: new Date().toISOString() });
+        if (masterId === undefined) await this.recordDivergence(tracked, { ref, time: new Date().toISOString() });
         return { status: 'diverged', ref };
       }
       const where = `${master.label} (${tracked.name})`;
@@ -519,8 +532,8 @@ export class Store {
       });
     }
     // What the master acknowledged, remembered without a git process (refs.ts; no reflog, as git keeps none for it).
-    await updateRef(tracked.gitDir, PUSHED_REF, head, pushed);
-    await this.recordDivergence(tracked, undefined);
+    await updateRef(tracked.gitDir, pushedRefOf(masterId), head, pushed);
+    if (masterId === undefined) await this.recordDivergence(tracked, undefined);
     return { status: 'pushed', sha: head, commits: pending };
   }
 }

@@ -24,6 +24,7 @@ const KIND_TESTED: Record<Kind, KeyName> = {
   master: 'pacha.host',
   hostname: 'pacha.hostname',
   level: 'pacha.log.level',
+  choice: 'pacha.boot.new_host',
 };
 
 test('every kind in the key table has a test here', () => {
@@ -48,6 +49,13 @@ test('integer: whole numbers at or above the key minimum', () => {
   rejects('pacha.frequency', 'twelve', /not a whole number/);
   rejects('pacha.frequency', '', /not a whole number/);
   rejects('pacha.frequency', '1e3', /not a whole number/);
+});
+
+test('choice: one of the listed values, any case', () => {
+  assert.equal(parseValue('pacha.boot.new_host', 'refuse'), 'refuse');
+  assert.equal(parseValue('pacha.boot.new_host', ' ALLOW '), 'allow');
+  rejects('pacha.boot.new_host', 'deny', /'deny' is not one of allow, refuse/);
+  rejects('pacha.boot.new_host', '', /is not one of/);
 });
 
 test('port: 1 to 65535', () => {

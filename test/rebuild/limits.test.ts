@@ -33,6 +33,8 @@ test('one diverged ref per diverging history, named by its fork; the steps name 
   const steps = divergenceSteps({ masterDir: '/pacha/hosts/bar/foo', ref: 'refs/pacha/diverged/bar/0123456789ab', location: '/opt/foo', name: 'foo' });
   assert.equal(steps.length, 4);
   assert.match(steps[0]!, /\/pacha\/hosts\/bar\/foo/);
-  assert.match(steps[1]!, /git reset --keep refs\/pacha\/diverged\/bar\/0123456789ab/);
-  assert.match(steps[2]!, /pacha unwatch \/opt\/foo.*pacha rebuild --directory foo/);
+  assert.match(steps[1]!, /`pacha reconcile \/opt\/foo --keep-local`/);
+  assert.match(steps[2]!, /`pacha reconcile \/opt\/foo --keep-master`/);
+  assert.match(steps[3]!, /git reset --keep refs\/pacha\/diverged\/bar\/0123456789ab/);
+  assert.match(steps[3]!, /pacha unwatch \/opt\/foo.*pacha rebuild --directory foo/);
 });

@@ -14,6 +14,7 @@ export interface BootCommandOptions {
   /** false with --no-watch (commander's negated option). */
   watch: boolean;
   forceRebuild?: boolean;
+  takeOver?: boolean;
   dryRun?: boolean;
 }
 
@@ -37,6 +38,7 @@ async function bootAndWatch(globals: GlobalOptions, options: BootCommandOptions,
     hostname: options.hostname,
     watch: options.watch,
     forceRebuild: Boolean(options.forceRebuild),
+    takeOver: Boolean(options.takeOver),
     dryRun,
     out,
   });

@@ -8,6 +8,7 @@ export async function daemonCommand(context: Context): Promise<number> {
     settings: context.settings,
     store: await context.store(),
     master: await context.master(),
+    otherMasters: await context.otherMasters(),
     log: (level, message) => context.out.log(level, message),
     reload: async () => (await Context.create(context.options)).settings,
   });

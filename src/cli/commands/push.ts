@@ -19,7 +19,7 @@ export async function pushCommand(context: Context): Promise<number> {
     return 0;
   }
   const by = { origin: 'push', user: currentUser() } as const;
-  const { exitCode, paths } = await commitAndPushAll(store, await context.master(), tracked, by, sayCommitAndPush(context.out));
+  const { exitCode, paths } = await commitAndPushAll(store, await context.master(), tracked, by, sayCommitAndPush(context.out), await context.otherMasters());
   context.out.result({ ok: exitCode === 0, paths });
   return exitCode;
 }

@@ -1,7 +1,9 @@
 // `pacha rebuild [HOST]` (alias --rebuild HOST): confirmation, progress and the summary.
+import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { Master } from '../../master/master.js';
+import { chooseMasters, forgetPrimaryAcknowledgement } from '../../rebuild/choose-master.js';
 import { rebuild, type RebuildEvents } from '../../rebuild/rebuild.js';
 import { writeRebuildReport, rebuildRecordJSON } from '../../rebuild/report-file.js';
 import {
@@ -77,11 +79,17 @@ function events(context: Context, dryRun: boolean): RebuildEvents {
 
 export async function rebuildCommand(context: Context, hostArgument: string | undefined, options: RebuildCommandOptions): Promise<number> {
   const host = hostArgument ?? context.hostName();
-  const master = await context.master();
-  if (!options.dryRun && !options.yes) await confirm(context, master, host);
+  const primary = await context.master();
+  if (!options.dryRun && !options.yes) await confirm(context, primary, host);
+  // Several masters: each path from the reachable one with the newest history, said.
+  const others = (await context.otherMasters()).map((o) => o.master);
+  const choice = others.length > 0 ? await chooseMasters([primary, ...others], host) : undefined;
+  for (const line of choice?.lines ?? []) context.out.say(line);
+  const store = await context.store();
   const outcome = await rebuild({
-    master,
-    store: await context.store(),
+    master: choice?.first ?? primary,
+    ...(choice ? { choice } : {}),
+    store,
     host,
     stateDir: context.stateDir,
     root: context.root,
@@ -97,10 +105,11 @@ export async function rebuildCommand(context: Context, hostArgument: string | un
     context.out.result({ ok: true, dryRun: true, host, plans: planToJSON(outcome.plans), notRestored: outcome.notRestored });
     return outcome.notRestored.length ? ExitCode.partial : 0;
   }
-  const { report } = outcome;
+  const { report, registered } = outcome;
+  if (choice && path.resolve(context.root) === '/') await forgetPrimaryAcknowledgement(store, choice, primary, registered.filter((r) => r.outcome === 'tracked').map((r) => r.name));
   context.out.say(formatReport(report));
   const file = await writeRebuildReport(context.stateDir, outcome);
   context.out.debug(`report written to ${file}`);
-  context.out.result({ ok: report.exitCode === 0, ...rebuildRecordJSON(outcome) });
+  context.out.result({ ok: report.exitCode === 0, ...rebuildRecordJSON(outcome), ...(choice ? { masters: choice.lines } : {}) });
   return report.exitCode;
 }

@@ -5,6 +5,7 @@
 import { readDaemonState, stateDirHealth, type PathStatus } from '../../daemon/status.js';
 import { isPachaError } from '../../errors.js';
 import { repositoryDir } from '../../master/layout.js';
+import { masterId, parseMasterList } from '../../config/master-list.js';
 import { divergenceSteps } from '../../store/push.js';
 import type { Context } from '../../context.js';
 
@@ -26,6 +27,8 @@ export async function statusCommand(context: Context, options: { remote?: boolea
       masterError = error.message;
     }
   }
+  // Every master's acknowledged commit, from the local refs: no connection needed.
+  const masters = tracked.length > 0 ? acknowledgingMasters(context) : [];
   const hostsPath = context.settings.require('pacha.hosts.path');
   const divergenceOf = (d: { ref: string; time: string } | undefined, item: { location: string; name: string }) =>
     d ? { ...d, steps: divergenceSteps({ masterDir: repositoryDir(hostsPath, host, item.name), ref: d.ref, location: item.location, name: item.name }) } : null;
@@ -45,6 +48,9 @@ export async function statusCommand(context: Context, options: { remote?: boolea
       single: item.single,
       lastCommit: last ? { sha: last[0], time: last[1], subject: last[2] } : null,
       unpushed: await store.unpushed(item),
+      masters: await Promise.all(
+        masters.map(async (m) => ({ master: m.label, acknowledged: (await store.pushedHead(item, m.id)) ?? null, unpushed: await store.unpushed(item, m.id) })),
+      ),
       onMaster: onMaster ? onMaster.has(item.name) : null,
       lastPush: seen?.lastPush ?? null,
       lastError: seen?.lastError ?? null,
@@ -76,6 +82,7 @@ export async function statusCommand(context: Context, options: { remote?: boolea
     const commit = p.lastCommit ? `${p.lastCommit.sha?.slice(0, 12)} ${p.lastCommit.time} ${p.lastCommit.subject}` : 'no commit yet';
     const master = p.onMaster === null ? '' : p.onMaster ? ', on the master' : ', NOT on the master';
     context.out.say(`${p.location} (${p.name}): ${commit}; ${p.unpushed} waiting${master}`);
+    if (p.masters.length > 1) for (const m of p.masters) context.out.say(`  ${m.master}: ${m.acknowledged ? `has ${m.acknowledged.slice(0, 12)}` : 'has nothing yet'}${m.unpushed ? `, ${m.unpushed} waiting` : ''}`);
     if (p.lastPush) context.out.say(`  last push ${p.lastPush.time} (${p.lastPush.sha.slice(0, 12)})${p.watching ? `, ${p.watching}` : ''}`);
     if (p.lastError) context.out.say(`  last error ${p.lastError.time}: ${p.lastError.message}`);
     if (p.ignore.length) context.out.say(`  ignoring (this path): ${p.ignore.join(' ')}`);
@@ -94,6 +101,18 @@ export async function statusCommand(context: Context, options: { remote?: boolea
     paths,
   });
   return 0;
+}
+
+/** The masters of pacha.host as their labels read, with the id their acknowledged ref is named by (nothing opened). */
+function acknowledgingMasters(context: Context): Array<{ label: string; id: string | undefined }> {
+  const { settings } = context;
+  return parseMasterList(settings.get('pacha.host')).map((spec, index) => ({
+    label:
+      spec.kind === 'ssh'
+        ? `${spec.user ?? settings.require('pacha.ssh.user')}@${spec.host}:${spec.port ?? settings.require('pacha.ssh.port')}` // as SshMaster labels it (ssh2 not loaded for status)
+        : spec.entry,
+    id: index === 0 ? undefined : masterId(spec.entry),
+  }));
 }
 
 function formatUptime(ms: number): string {

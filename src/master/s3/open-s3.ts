@@ -1,4 +1,4 @@
-// Opening an S3 master from the settings: the bucket and prefix from pacha.host, the region
+// Opening an S3 master from the settings: the bucket and prefix from its pacha.host entry, the region
 // from pacha.s3.region, else AWS_REGION / AWS_DEFAULT_REGION, else the instance's region
 // (the metadata service), the endpoint from pacha.s3.endpoint or AWS_ENDPOINT_URL_S3.
 import { parseS3Location } from '../../config/s3-url.js';
@@ -19,8 +19,8 @@ async function instanceRegion(settings: Settings): Promise<string | undefined> {
   return result.status === 'found' ? result.region : undefined;
 }
 
-export async function openS3Master(settings: Settings, stateDir: string): Promise<S3Master> {
-  const host = settings.require('pacha.host');
+/** Open the S3 master named by `host` (one entry of pacha.host). */
+export async function openS3Master(host: string, settings: Settings, stateDir: string): Promise<S3Master> {
   const endpoint = settings.get('pacha.s3.endpoint') || process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
   const region = chooseS3Region(settings.get('pacha.s3.region'), process.env) ?? (await instanceRegion(settings)) ?? (endpoint ? 'us-east-1' : undefined);
   if (!region) {

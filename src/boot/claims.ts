@@ -1,0 +1,133 @@
+// Identity fencing, the acting half (fence.ts decides). Reading: each of the host's
+// repositories on the master gives two signals, its branch's last commit and its heartbeat
+// (refs/pacha/heartbeat), each with the instance its trailers name. They are fetched with
+// plain git (ls-remote, then a depth-1 fetch into a private scratch repository), so this
+// works alike on a local master, a plain SSH account and through the gate (upload-pack only).
+// Recording: boot sends its heartbeat at once (the record of which instance holds the name),
+// and a take-over adds a commit to each path's branch, pushed normally, so the history says
+// who took the name from whom.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, MasterUnreachableError, isPachaError } from '../errors.js';
+import { nearest } from '../config/suggest.js';
+import type { HostListing, Master } from '../master/master.js';
+import { BRANCH } from '../store/commit.js';
+import { gitAt, revParse } from '../store/git.js';
+import { HEARTBEAT_REF, sendHeartbeat } from '../store/heartbeat.js';
+import { parseTrailers, withTrailers } from '../store/provenance.js';
+import type { Store } from '../store/store.js';
+import { decideFence, takeOverMessage, type Claimant, type FenceDecision, type Signal } from './fence.js';
+
+const SIGNAL_REFS: ReadonlyArray<[Signal['kind'], string]> = [
+  ['push', BRANCH],
+  ['heartbeat', HEARTBEAT_REF],
+];
+
+/** Every signal the master holds for a host's repositories (none for a repository never pushed). */
+export async function readSignals(master: Master, host: string, repositories: readonly string[]): Promise<Signal[]> {
+  if (repositories.length === 0) return [];
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'pacha-fence-'));
+  try {
+    const git = gitAt({ gitDir: scratch, env: master.gitEnv() });
+    await git.raw(['init', '-q', '--bare']);
+    const signals: Signal[] = [];
+    for (const [index, repository] of repositories.entries()) {
+      const url = master.repositoryUrl(host, repository);
+      const present = new Set(
+        (await git.raw(['ls-remote', url, ...SIGNAL_REFS.map(([, ref]) => ref)]))
+          .split('\n')
+          .map((line) => line.split('\t')[1])
+          .filter(Boolean),
+      );
+      const wanted = SIGNAL_REFS.filter(([, ref]) => present.has(ref));
+      if (wanted.length === 0) continue;
+      const local = (kind: string) => `refs/fence/${index}/${kind}`;
+      await git.raw(['fetch', '-q', '--no-tags', '--depth=1', url, ...wanted.map(([kind, ref]) => `+${ref}:${local(kind)}`)]);
+      for (const [kind] of wanted) {
+        const [seconds, ...message] = (await git.raw(['log', '-1', '--format=%ct%n%B', local(kind)])).split('\n');
+        const { instance, boot } = parseTrailers(message.join('\n'));
+        signals.push({ repository, kind, instance, boot, time: new Date(Number(seconds) * 1000) });
+      }
+    }
+    return signals;
+  } catch (error) {
+    if (isPachaError(error)) throw error;
+    throw new MasterUnreachableError(`could not read who holds ${host} on ${master.label}: ${(error as Error).message.split('\n')[0]}`, {
+      code: 'EFENCEREAD',
+      hint: 'boot reads each repository\'s last commit and heartbeat before it claims the name; check the master, then boot again',
+      cause: error,
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+export interface FenceOptions {
+  master: Master;
+  host: string;
+  listing: HostListing | undefined;
+  me: Claimant;
+  fenceSeconds: number;
+  newHost: 'allow' | 'refuse';
+  takeOver: boolean;
+  now?: Date;
+}
+
+/** Boot's fence step: the decision, or the error that stops the boot (refused: exit 3; unknown host: exit 2). */
+export async function checkFence(options: FenceOptions): Promise<FenceDecision> {
+  const { master, host, listing } = options;
+  const now = options.now ?? new Date();
+  const signals = listing ? await readSignals(master, host, listing.repositories) : undefined;
+  const decision = decideFence({ host, me: options.me, signals, now, fenceMs: options.fenceSeconds * 1000, takeOver: options.takeOver, newHost: options.newHost });
+  if (decision.verdict === 'refused') {
+    throw new MasterUnreachableError(`boot refused: ${decision.reason}`, {
+      code: 'EFENCED',
+      hint:
+        `another instance (${decision.holder!.instance}) is writing as ${host}: check the host name in the user data; ` +
+        'if that instance is gone for good, boot again with `pacha boot --take-over` (recorded in the history)',
+      details: { holder: decision.holder!.instance, lastSeen: decision.holder!.time.toISOString(), kind: decision.holder!.kind },
+    });
+  }
+  if (decision.verdict === 'unknown-host') {
+    const hosts = await master.listHosts();
+    const close = nearest(host, hosts);
+    throw new ConfigError(`${master.label} has no host '${host}', and pacha.boot.new_host = refuse: not starting a new host`, {
+      code: 'EUNKNOWNHOST',
+      hint: `${close ? `did you mean '${close}'? ` : ''}${hosts.length ? `the master has: ${hosts.join(', ')}` : `the master has no hosts under ${master.hostsPath}`}. Fix the host name, or set pacha.boot.new_host = allow to start this one`,
+    });
+  }
+  return decision;
+}
+
+/**
+ * After boot acted: on a take-over, one commit on each tracked path's branch saying so (its
+ * tree unchanged), pushed normally; then this instance's heartbeat for every path, which
+ * names it as the holder. Returns one line per path for the boot report.
+ */
+export async function recordClaim(store: Store, master: Master, decision: FenceDecision, now = new Date()): Promise<string[]> {
+  const facts = await store.hostFacts();
+  const lines: string[] = [];
+  for (const tracked of await store.list()) {
+    if (decision.verdict === 'take-over' && decision.holder) {
+      const message = withTrailers(takeOverMessage(store.host, facts, decision.holder), { ...facts, origin: 'boot', takeOver: decision.holder.instance });
+      const made = await store.writing(tracked, async () => {
+        const git = store.git(tracked);
+        const head = await revParse(git, BRANCH);
+        if (!head) return false;
+        const sha = (await git.raw(['commit-tree', `${head}^{tree}`, '-p', head, '-m', message])).trim();
+        await git.raw(['update-ref', '-m', 'pacha take-over', BRANCH, sha, head]);
+        return true;
+      });
+      if (made) {
+        const pushed = await store.push(tracked, master);
+        lines.push(`${tracked.location}: take-over recorded (${pushed.status})`);
+      }
+    }
+    // The daemon beats again at its start; a beat lost here only delays the record.
+    const beat = await sendHeartbeat(store, tracked, master, now, 'boot').catch((error: unknown) => (error as Error).message);
+    if (beat === 'sent') lines.push(`${tracked.location}: held by ${facts.instance ?? 'this instance'}`);
+    else if (beat !== 'not-pushed') lines.push(`${tracked.location}: heartbeat not sent (${beat})`);
+  }
+  return lines;
+}
