@@ -20,7 +20,7 @@ test('entries: local, a host, an address, an ssh:// URL with user, port and host
     hostsPath: '/srv/pacha/hosts',
   });
   assert.deepEqual(parseMasterEntry('ssh://[fe80::1]:22'), { kind: 'ssh', entry: 'ssh://[fe80::1]:22', host: 'fe80::1', port: 22 });
-  assert.equal(parseMasterEntry('s3://bucket/prefix').kind, 'other');
+  assert.deepEqual(parseMasterEntry('s3://bucket/prefix'), { kind: 's3', entry: 's3://bucket/prefix' });
   assert.equal(parseMasterList('a, local').length, 2);
 });
 
@@ -28,6 +28,8 @@ test('bad entries are named; the key refuses them, and a master named twice', ()
   assert.throws(() => parseMasterEntry('ftp://x'), /ftp:\/\/ is not a kind of master/);
   assert.throws(() => parseMasterEntry('ssh://a:99999'), /99999 is not a port number/);
   assert.throws(() => parseMasterEntry('ssh://a/srv/../etc'), /not a plain absolute path/);
+  assert.throws(() => parseMasterEntry('s3://Not_A_Bucket/p'), /not an S3 bucket name/);
+  assert.throws(() => parseMasterEntry('s3://bucket/a/../b'), /prefix segment '\.\.'/);
   assert.throws(() => parseMasterEntry('ssh://user;rm@a'), /is not ssh:\/\//);
   assert.throws(() => parseMasterEntry('bad..host'), /contains '\.\.'/);
   assert.equal(parseValue('pacha.host', 'a, ssh://b:2222'), 'a, ssh://b:2222');
