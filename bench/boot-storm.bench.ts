@@ -70,13 +70,15 @@ async function storm(masterLines: (i: number) => string[], env: NodeJS.ProcessEn
           const t0 = performance.now();
           const child: ChildProcess = spawn(process.execPath, [CLI, '--root', inst.root, '-c', image, 'boot', '--no-watch', '--user-data', inst.userData, '--instance-data', path.join(inst.dir, 'none')], {
             env: { ...env, PACHA_STATE_PATH: inst.state, NODE_NO_WARNINGS: '1' },
-            stdio: ['ignore', 'ignore', 'pipe'],
+            stdio: ['ignore', 'pipe', 'pipe'],
           });
           let stderr = '';
+          // Boot's progress (its master wait's retries) is on stdout, S3's and git's on stderr.
+          child.stdout!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
           child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
           child.once('close', (code) => {
             const ms = performance.now() - t0;
-            const retries = stderr.split('\n').filter((l) => /retry|retrying|trying again|attempt \d+ failed|is busy or unavailable/i.test(l)).length;
+            const retries = stderr.split('\n').filter((l) => /next try in|is busy or unavailable|retry \d+ in/i.test(l)).length;
             let verified = false;
             try {
               const restored = path.join(inst.root, source);
