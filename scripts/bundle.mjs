@@ -69,7 +69,9 @@ const inlineFilesReadBeside = {
         }
         return JSON.stringify(readFileSync(target, 'utf8'));
       });
-      if (/import\.meta\.url/.test(contents.replace(/createRequire\(import\.meta\.url\)/g, ''))) {
+      // `/* own location */ import.meta.url` is a module that wants the file it runs from (the
+      // S3 remote helper re-runs pacha's entry): in the bundle, the bundle itself is right.
+      if (/import\.meta\.url/.test(contents.replace(/createRequire\(import\.meta\.url\)|\/\* own location \*\/ import\.meta\.url/g, ''))) {
         errors.push({ text: 'uses import.meta.url: in the bundle it is the bundle\'s own location, so files beside the source are not found' });
       }
       return errors.length ? { errors } : { contents, loader: 'ts' };

@@ -30,7 +30,7 @@ export interface S3MasterOptions extends S3Settings {
  * node running pacha now. From dist/ it is dist/cli/main.js; from the single-file bundle
  * the bundle itself; from the sources (tests under tsx) the built dist/cli/main.js.
  */
-export function pachaEntry(moduleUrl: string = import.meta.url): string {
+export function pachaEntry(moduleUrl: string = /* own location */ import.meta.url): string {
   const file = fileURLToPath(moduleUrl);
   if (!file.endsWith(path.join('master', 's3', 's3-master.js')) && !file.endsWith(path.join('master', 's3', 's3-master.ts'))) return file;
   const root = path.resolve(path.dirname(file), '..', '..', '..');
