@@ -1,0 +1,185 @@
+// Rebuild against the standalone (local) master: --directory, two tracked paths with one
+// basename, --root, and repositories or targets that would make pacha write where it must not.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { forgeRepository } from '../../helpers/forge.js';
+import { makeWorld, type World } from '../../helpers/world.js';
+
+let world: World;
+let optFoo: string;
+let etcFoo: string;
+
+before(async () => {
+  world = await makeWorld({ ssh: false });
+  optFoo = path.join(world.root, 'opt/foo');
+  etcFoo = path.join(world.root, 'etc/foo');
+  for (const [dir, text] of [[optFoo, 'opt'], [etcFoo, 'etc']] as const) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'which'), `${text}\n`);
+  }
+  const r = await world.pacha(['watch', optFoo, etcFoo]);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('two tracked paths with the same basename both survive on the master', () => {
+  const names = readdirSync(path.join(world.masterDir, 'bar')).sort();
+  assert.equal(names.length, 2);
+  assert.ok(names.includes('foo'));
+  const texts = names.map((n) => readFileSync(path.join(world.masterDir, 'bar', n, 'which'), 'utf8')).sort();
+  assert.deepEqual(texts, ['etc\n', 'opt\n']);
+});
+
+test('--directory rebuilds one tracked path only', async () => {
+  rmSync(optFoo, { recursive: true });
+  rmSync(etcFoo, { recursive: true });
+  const r = await world.pacha(['--rebuild', 'bar', '--directory', 'foo', '--yes']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(path.join(optFoo, 'which'), 'utf8'), 'opt\n');
+  assert.equal(existsSync(etcFoo), false);
+  const all = await world.pacha(['rebuild', 'bar', '--yes']);
+  assert.equal(all.code, 0, all.stderr);
+  assert.equal(readFileSync(path.join(etcFoo, 'which'), 'utf8'), 'etc\n');
+});
+
+test('--directory naming a path the master does not have lists the ones it has', async () => {
+  const r = await world.pacha(['rebuild', 'bar', '--directory', 'nope', '--yes']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /foo/);
+});
+
+test('--root places everything under another directory and leaves the host alone', async () => {
+  const image = path.join(world.dir, 'image');
+  // An image has its own accounts: owners are resolved by name against them.
+  mkdirSync(path.join(image, 'etc'), { recursive: true });
+  writeFileSync(path.join(image, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(path.join(image, 'etc/group'), 'root:x:0:\n');
+  writeFileSync(path.join(optFoo, 'which'), 'changed on the host\n');
+  const r = await world.pacha(['--root', image, 'rebuild', 'bar', '--yes', '--state', path.join(world.dir, 'image-state')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(path.join(image, optFoo, 'which'), 'utf8'), 'opt\n');
+  assert.equal(readFileSync(path.join(optFoo, 'which'), 'utf8'), 'changed on the host\n');
+});
+
+/** A repository on the master as a hostile or broken master could hold it. */
+function forgeOnMaster(host: string, metadata: unknown, files: Record<string, string>): void {
+  forgeRepository(path.join(world.masterDir, host, 'foo'), { ...files, '.pacha/metadata.json': JSON.stringify(metadata) });
+}
+
+const owner = { user: { name: 'root', id: 0 }, group: { name: 'root', id: 0 } };
+
+test("a repository whose metadata names a path with '..' is refused and nothing is written", async () => {
+  const outside = path.join(world.dir, 'outside-dotdot');
+  forgeOnMaster('evil1', {
+    version: 1,
+    location: path.join(world.root, 'srv/app'),
+    host: 'evil1',
+    single: false,
+    entries: [
+      { path: '.', type: 'directory', mode: 0o755, ...owner },
+      { path: '../../outside-dotdot', type: 'file', mode: 0o644, ...owner },
+    ],
+  }, { x: 'x\n' });
+  const r = await world.pacha(['rebuild', 'evil1', '--yes']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /\.\./);
+  assert.equal(existsSync(outside), false);
+  assert.equal(existsSync(path.join(world.root, 'srv/app')), false);
+});
+
+test('a repository that would write through a symlinked directory is refused', async () => {
+  const outside = path.join(world.dir, 'outside-link');
+  mkdirSync(outside);
+  forgeOnMaster('evil2', {
+    version: 1,
+    location: path.join(world.root, 'srv/app2'),
+    host: 'evil2',
+    single: false,
+    entries: [
+      { path: '.', type: 'directory', mode: 0o755, ...owner },
+      { path: 'link', type: 'symlink', mode: 0o777, target: outside, ...owner },
+      { path: 'link/pwned', type: 'file', mode: 0o644, ...owner },
+    ],
+  }, { pwned: 'x\n' });
+  const r = await world.pacha(['rebuild', 'evil2', '--yes']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /symlink/);
+  assert.deepEqual(readdirSync(outside), []);
+  assert.equal(existsSync(path.join(world.root, 'srv/app2')), false);
+});
+
+test('a target whose subdirectory is a symlink pointing outside is refused before anything is written', async () => {
+  const outside = path.join(world.dir, 'outside-target');
+  mkdirSync(outside);
+  const dir = path.join(world.root, 'opt/deep');
+  mkdirSync(path.join(dir, 'sub'), { recursive: true });
+  writeFileSync(path.join(dir, 'sub/conf'), 'v1\n');
+  writeFileSync(path.join(dir, 'top'), 'top\n');
+  assert.equal((await world.pacha(['watch', dir])).code, 0);
+  rmSync(path.join(dir, 'sub'), { recursive: true });
+  rmSync(path.join(dir, 'top'));
+  symlinkSync(outside, path.join(dir, 'sub'));
+  const r = await world.pacha(['rebuild', 'bar', '--directory', 'deep', '--yes']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /symlink/);
+  assert.deepEqual(readdirSync(outside), []);
+  assert.equal(existsSync(path.join(dir, 'top')), false, 'nothing placed when any entry is refused');
+});
+
+test('a repository outside pacha.watch is NOT restored (exit 4): neither placed nor tracked; the local master keeps copies private', async () => {
+  const w = await makeWorld({ ssh: false });
+  const keep = path.join(w.root, 'etc/app');
+  const foreign = path.join(w.root, 'root/.ssh');
+  mkdirSync(keep, { recursive: true });
+  mkdirSync(foreign, { recursive: true });
+  writeFileSync(path.join(keep, 'app.conf'), 'app\n');
+  writeFileSync(path.join(foreign, 'id_ed25519'), 'not really a key\n', { mode: 0o600 });
+  assert.equal((await w.pacha(['watch', keep, foreign])).code, 0);
+  assert.equal(execFileSync('find', [path.join(w.masterDir, 'bar'), '!', '-type', 'l', '-perm', '/077'], { encoding: 'utf8' }), '');
+  rmSync(path.join(w.root, 'etc'), { recursive: true });
+  rmSync(path.join(w.root, 'root'), { recursive: true });
+  rmSync(w.stateDir, { recursive: true });
+  w.writeConfig([`pacha.watch = ${keep}`]);
+  const dry = await w.pacha(['rebuild', '--dry-run']);
+  assert.equal(dry.code, 4, dry.stderr);
+  assert.match(dry.stdout, new RegExp(`Would NOT restore:\\n  \\S+ → ${foreign.replace(/[/.]/g, '\\$&')}: its metadata places it at`));
+  const r = await w.pacha(['rebuild', '--yes', '--json']);
+  assert.equal(r.code, 4, r.stderr);
+  const report = JSON.parse(r.stdout) as { notRestored: Array<{ location: string; reason: string }>; repositories: Array<{ location: string }> };
+  assert.deepEqual(report.notRestored.map((n) => n.location), [foreign]);
+  assert.match(report.notRestored[0]!.reason, /outside what this host tracks \(pacha\.watch = /);
+  assert.deepEqual(report.repositories.map((x) => x.location), [keep]);
+  assert.equal(readFileSync(path.join(keep, 'app.conf'), 'utf8'), 'app\n');
+  assert.equal(existsSync(foreign), false);
+  const status = JSON.parse((await w.pacha(['--json', 'status'])).stdout) as { paths: Array<{ location: string }> };
+  assert.deepEqual(status.paths.map((p) => p.location), [keep]);
+});
+
+// The branch's commit and the metadata are read by one `git cat-file --batch` (issue 14):
+// an empty repository, a missing metadata file and a `.pacha` symlink are still told apart.
+test('a repository without commits is named as such, and nothing is written', async () => {
+  const repo = path.join(world.masterDir, 'empty1', 'foo');
+  mkdirSync(repo, { recursive: true });
+  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+  const r = await world.pacha(['rebuild', 'empty1', '--yes']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /foo of empty1 .*has no commits yet/);
+});
+
+test('a repository without .pacha/metadata.json, or whose .pacha is a symlink, is refused', async () => {
+  forgeRepository(path.join(world.masterDir, 'nometa1', 'foo'), { 'app.conf': 'x\n' });
+  const missing = await world.pacha(['rebuild', 'nometa1', '--yes']);
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stderr, /foo of nometa1 has no readable \.pacha\/metadata\.json/);
+
+  const elsewhere = path.join(world.dir, 'elsewhere-meta');
+  mkdirSync(elsewhere, { recursive: true });
+  writeFileSync(path.join(elsewhere, 'metadata.json'), JSON.stringify({ version: 1, location: path.join(world.root, 'srv/x'), host: 'linkmeta1', single: false, entries: [] }));
+  forgeRepository(path.join(world.masterDir, 'linkmeta1', 'foo'), { 'real/metadata.json': '{}' }, (repo) => symlinkSync('real', path.join(repo, '.pacha')));
+  const linked = await world.pacha(['rebuild', 'linkmeta1', '--yes']);
+  assert.equal(linked.code, 1, linked.stderr);
+  assert.match(linked.stderr, /foo of linkmeta1 has no readable \.pacha\/metadata\.json/);
+  assert.equal(existsSync(path.join(world.root, 'srv/x')), false);
+});

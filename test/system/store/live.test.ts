@@ -1,0 +1,142 @@
+// The daemon's commit of a few changed paths (store/live.ts) records exactly what a full
+// capture records: after every step the branch's tree is the one a full commit of the same
+// directory makes, metadata byte for byte (owners, modes, hard links, xattrs, ignore rules).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, linkSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Store } from '../../../src/store/store.js';
+import { pathsToRead } from '../../../src/store/live.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const git = (gitDir: string, ...args: string[]) => execFileSync('git', ['--git-dir', gitDir, ...args]).toString();
+
+/** The tree a full commit makes of `location` now, in a fresh store. */
+async function fullTree(location: string, ignore: string[] = []): Promise<{ tree: string; metadata: string }> {
+  const store = await Store.open(tempDir(), 'bar');
+  const { tracked } = await store.track(location, { ignore });
+  await store.commit(tracked);
+  return { tree: git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), metadata: git(tracked.gitDir, 'show', 'main:.pacha/metadata.json') };
+}
+
+test('pathsToRead: each path and its directory, parents first', () => {
+  assert.deepEqual(pathsToRead(['a/b/c', 'x']), ['.', 'a/b', 'a/b/c', 'x']);
+  assert.deepEqual(pathsToRead(['.']), ['.']);
+});
+
+test('a commit of the reported paths equals a full commit, step after step', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(path.join(app, 'sub/deep'), { recursive: true });
+  writeFileSync(path.join(app, 'a.conf'), 'a=1\n');
+  writeFileSync(path.join(app, 'sub/deep/b.conf'), 'b=1\n');
+  writeFileSync(path.join(app, 'skip.swp'), 'x');
+  linkSync(path.join(app, 'a.conf'), path.join(app, 'sub/a-link'));
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app, { ignore: ['*.swp'] });
+  assert.ok(await store.commit(tracked), 'the first commit is a full one');
+
+  const steps: Array<{ what: string; act: () => void; changed: string[]; kinds?: string[] }> = [
+    { what: 'an edit', act: () => writeFileSync(path.join(app, 'sub/deep/b.conf'), 'b=2\n'), changed: ['sub/deep/b.conf'], kinds: ['M'] },
+    { what: 'a chmod', act: () => chmodSync(path.join(app, 'sub/deep/b.conf'), 0o600), changed: ['sub/deep/b.conf'], kinds: ['P'] },
+    { what: 'a chown', act: () => chownSync(path.join(app, 'a.conf'), 1, 1), changed: ['a.conf'] },
+    { what: 'an xattr', act: () => execFileSync('setfattr', ['-n', 'user.pacha', '-v', 'yes', path.join(app, 'sub/deep/b.conf')]), changed: ['sub/deep/b.conf'] },
+    { what: 'an ACL on a directory', act: () => execFileSync('setfacl', ['-m', 'u:1:rx', path.join(app, 'sub')]), changed: ['sub'] },
+    { what: "the root's own mode", act: () => chmodSync(app, 0o750), changed: ['app'] },
+    { what: 'a new file', act: () => writeFileSync(path.join(app, 'new.conf'), 'n\n'), changed: ['new.conf'], kinds: ['A'] },
+    { what: 'an ignored file', act: () => writeFileSync(path.join(app, 'other.swp'), 'y'), changed: ['other.swp'] },
+    { what: 'a rename', act: () => renameSync(path.join(app, 'new.conf'), path.join(app, 'sub/moved.conf')), changed: ['new.conf', 'sub/moved.conf'], kinds: ['R'] },
+    {
+      what: 'a tree moved in',
+      act: () => {
+        const outside = path.join(root, 'outside');
+        mkdirSync(path.join(outside, 'x/y'), { recursive: true });
+        writeFileSync(path.join(outside, 'x/y/z.conf'), 'z\n');
+        mkdirSync(path.join(outside, 'x/empty'));
+        renameSync(outside, path.join(app, 'tree'));
+      },
+      changed: ['tree'],
+    },
+    { what: 'a hard link made', act: () => linkSync(path.join(app, 'tree/x/y/z.conf'), path.join(app, '0-first')), changed: ['0-first'] },
+    { what: 'the leader of a link group removed', act: () => unlinkSync(path.join(app, '0-first')), changed: ['0-first'] },
+    { what: 'a linked file edited through one name', act: () => writeFileSync(path.join(app, 'a.conf'), 'a=2\n'), changed: ['a.conf'] },
+    { what: 'a symlink retargeted', act: () => symlinkSync('/etc/hosts', path.join(app, 'link')), changed: ['link'] },
+    {
+      what: 'a file replaced by a directory',
+      act: () => {
+        unlinkSync(path.join(app, 'sub/moved.conf'));
+        mkdirSync(path.join(app, 'sub/moved.conf'));
+        writeFileSync(path.join(app, 'sub/moved.conf/inner'), 'i\n');
+      },
+      changed: ['sub/moved.conf', 'sub/moved.conf/inner'],
+    },
+    { what: 'a directory removed', act: () => rmSync(path.join(app, 'tree'), { recursive: true }), changed: ['tree'] },
+    { what: 'a FIFO', act: () => execFileSync('mkfifo', [path.join(app, 'pipe')]), changed: ['pipe'] },
+  ];
+  let head = git(tracked.gitDir, 'rev-parse', 'main').trim();
+  for (const step of steps) {
+    step.act();
+    const result = await store.commit(tracked, { by: { origin: 'daemon' }, changed: step.changed });
+    assert.equal(store.lastCommitRead, 'changed', `${step.what}: only the reported paths were read (${store.lastFullReason})`);
+    const expected = await fullTree(app, ['*.swp']);
+    const metadata = git(tracked.gitDir, 'show', 'main:.pacha/metadata.json');
+    assert.equal(metadata, expected.metadata, `${step.what}: the metadata a full capture records`);
+    assert.equal(git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), expected.tree, `${step.what}: the tree a full commit makes`);
+    if (step.what === 'an ignored file') assert.equal(result, null, 'an ignored file changes nothing');
+    else assert.ok(result, `${step.what}: committed`);
+    if (step.kinds) assert.deepEqual(result!.changes.map((c) => c.kind), step.kinds, `${step.what}: ${JSON.stringify(result!.changes)}`);
+    const now = git(tracked.gitDir, 'rev-parse', 'main').trim();
+    if (result) assert.equal(git(tracked.gitDir, 'rev-parse', 'main~1').trim(), head, `${step.what}: one commit on the last`);
+    head = now;
+  }
+  execFileSync('git', ['--git-dir', tracked.gitDir, 'fsck', '--strict', '--no-progress'], { stdio: 'pipe' });
+  assert.match(git(tracked.gitDir, 'log', '-1', '--format=%an <%ae>%n%B', 'main'), /^pacha <pacha@bar>\n.*Pacha-Origin: daemon/s);
+});
+
+test('a commit another process made is seen: the next commit is a full one, nothing is lost', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'a'), '1');
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  const other = await Store.open(path.join(root, 'state'), 'bar');
+  writeFileSync(path.join(app, 'b'), '2');
+  assert.ok(await other.commit(tracked), 'the other process commits b');
+  writeFileSync(path.join(app, 'c'), '3');
+  // Told only about c: the kept snapshot is stale (the branch moved), so everything is read.
+  const result = await store.commit(tracked, { changed: ['c'] });
+  assert.equal(store.lastCommitRead, 'full');
+  assert.deepEqual(result?.changes, [{ kind: 'A', path: 'c' }]);
+  assert.equal((await fullTree(app)).tree, git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim());
+});
+
+test('a change the watcher did not report is committed by the next full commit (the periodic reconcile)', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'a'), '1');
+  writeFileSync(path.join(app, 'b'), '1');
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  // The watcher was blind to this one (an overflowed queue, a directory not yet watched).
+  writeFileSync(path.join(app, 'b'), '2');
+  assert.equal(await store.commit(tracked, { changed: ['a'] }), null, 'told only about a, which did not change');
+  assert.equal(store.lastCommitRead, 'changed');
+  assert.equal(git(tracked.gitDir, 'show', 'main:b'), '1');
+  const reconcile = await store.commit(tracked, { by: { origin: 'daemon' } });
+  assert.deepEqual(reconcile?.changes, [{ kind: 'M', path: 'b' }]);
+  assert.equal(git(tracked.gitDir, 'show', 'main:b'), '2');
+  // And the kept snapshot follows: the next reported edit commits on top of it.
+  writeFileSync(path.join(app, 'a'), '3');
+  const next = await store.commit(tracked, { changed: ['a'] });
+  assert.equal(store.lastCommitRead, 'changed');
+  assert.deepEqual(next?.changes, [{ kind: 'M', path: 'a' }]);
+  assert.equal((await fullTree(app)).tree, git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim());
+});

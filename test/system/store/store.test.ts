@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Store } from '../../../src/store/store.js';
+import type { Metadata } from '../../../src/store/metadata.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+function showMetadata(gitDir: string, rev = 'main'): Metadata {
+  return JSON.parse(execFileSync('git', ['--git-dir', gitDir, 'show', `${rev}:.pacha/metadata.json`]).toString()) as Metadata;
+}
+
+function lsTree(gitDir: string): string[] {
+  return execFileSync('git', ['--git-dir', gitDir, 'ls-tree', '-r', '--name-only', 'main']).toString().trim().split('\n');
+}
+
+test('a tracked directory is committed with content and metadata, and only changes make commits', async () => {
+  const root = tempDir();
+  const foo = path.join(root, 'opt/foo');
+  mkdirSync(path.join(foo, 'sub/deep'), { recursive: true });
+  writeFileSync(path.join(foo, 'a.conf'), 'a=1\n');
+  writeFileSync(path.join(foo, 'sub/deep/b.conf'), 'b=1\n');
+  writeFileSync(path.join(foo, '.gitignore'), '*.conf\n');
+  mkdirSync(path.join(foo, 'empty'));
+  symlinkSync('/nonexistent/target', path.join(foo, 'dangling'));
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  const { tracked, created } = await store.track(foo);
+  assert.equal(created, true);
+  assert.equal(tracked.name, 'foo');
+  assert.equal(existsSync(path.join(foo, '.git')), false, 'nothing is written inside the tracked path');
+
+  const first = await store.commit(tracked);
+  assert.ok(first);
+  assert.match(first.message, /^track /);
+  assert.deepEqual(lsTree(tracked.gitDir).sort(), ['.gitignore', '.pacha/metadata.json', 'a.conf', 'dangling', 'sub/deep/b.conf']);
+  const meta = showMetadata(tracked.gitDir);
+  assert.equal(meta.location, foo);
+  assert.deepEqual(meta.entries.map((e) => e.path), ['.', '.gitignore', 'a.conf', 'dangling', 'empty', 'sub', 'sub/deep', 'sub/deep/b.conf']);
+  assert.equal(meta.entries.find((e) => e.path === 'dangling')?.target, '/nonexistent/target');
+
+  assert.equal(await store.commit(tracked), null, 'no change, no commit');
+
+  writeFileSync(path.join(foo, 'sub/deep/b.conf'), 'b=2\n');
+  const edit = await store.commit(tracked);
+  assert.deepEqual(edit?.changes, [{ kind: 'M', path: 'sub/deep/b.conf' }]);
+
+  chmodSync(path.join(foo, 'a.conf'), 0o600);
+  const mode = await store.commit(tracked);
+  assert.deepEqual(mode?.changes, [{ kind: 'P', path: 'a.conf', detail: 'mode 0644→0600' }]);
+
+  renameSync(path.join(foo, 'a.conf'), path.join(foo, 'renamed.conf'));
+  const moved = await store.commit(tracked);
+  assert.deepEqual(moved?.changes, [{ kind: 'R', path: 'renamed.conf', detail: 'a.conf' }]);
+
+  unlinkSync(path.join(foo, 'dangling'));
+  symlinkSync('/elsewhere', path.join(foo, 'dangling'));
+  const retarget = await store.commit(tracked);
+  assert.equal(retarget?.changes[0]?.path, 'dangling');
+
+  mkdirSync(path.join(foo, 'newdir'));
+  const dir = await store.commit(tracked);
+  assert.deepEqual(dir?.changes, [{ kind: 'A', path: 'newdir/' }]);
+  assert.equal(await store.unpushed(tracked), 6);
+});
+
+test('single-file tracking ignores the files beside it', async () => {
+  const root = tempDir();
+  mkdirSync(path.join(root, 'etc'));
+  writeFileSync(path.join(root, 'etc/app.conf'), 'x\n');
+  writeFileSync(path.join(root, 'etc/other.conf'), 'y\n');
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  const { tracked } = await store.track(path.join(root, 'etc/app.conf'), { single: true });
+  await store.commit(tracked);
+  assert.deepEqual(lsTree(tracked.gitDir).sort(), ['.pacha/metadata.json', 'app.conf']);
+  writeFileSync(path.join(root, 'etc/other.conf'), 'changed\n');
+  assert.equal(await store.commit(tracked), null);
+  assert.deepEqual(showMetadata(tracked.gitDir).entries.map((e) => e.path), ['app.conf']);
+});
+
+test('a missing path records nothing; watching twice is a no-op; same basenames get distinct names', async () => {
+  const root = tempDir();
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  await assert.rejects(store.track(path.join(root, 'nope')), /does not exist/);
+  assert.deepEqual(await store.list(), []);
+  mkdirSync(path.join(root, 'opt/foo'), { recursive: true });
+  mkdirSync(path.join(root, 'etc/foo'), { recursive: true });
+  const a = await store.track(path.join(root, 'opt/foo'));
+  const again = await store.track(path.join(root, 'opt/foo'));
+  assert.equal(again.created, false);
+  const b = await store.track(path.join(root, 'etc/foo'));
+  assert.notEqual(a.tracked.name, b.tracked.name);
+  assert.equal((await store.list()).length, 2);
+  assert.equal(readFileSync(path.join(root, 'state/tracked.json'), 'utf8').includes(b.tracked.name), true);
+});
