@@ -6,6 +6,7 @@ import { loadSettings, requireMasterSettings } from './config/load.js';
 import type { KeyName } from './config/keys.js';
 import type { Settings } from './config/settings.js';
 import { chooseIdentity } from './identity.js';
+import type { DaemonOptions } from './daemon/daemon.js';
 import type { Master } from './master/master.js';
 import type { Store } from './store/store.js';
 import { Output } from './log.js';
@@ -84,6 +85,18 @@ export class Context {
   otherMasters(): Promise<Array<{ id: string; master: Master }>> {
     this.othersPromise ??= import('./master/open.js').then(({ openOtherMasters }) => openOtherMasters(this.settings, this.stateDir));
     return this.othersPromise;
+  }
+
+  /** What the daemon runs on: these settings, the store, every master and this output's log; `reload` answers SIGHUP. */
+  async daemonOptions(reload: () => Promise<Settings>): Promise<DaemonOptions> {
+    return {
+      settings: this.settings,
+      store: await this.store(),
+      master: await this.master(),
+      otherMasters: await this.otherMasters(),
+      log: (level, message) => this.out.log(level, message),
+      reload,
+    };
   }
 
   async close(): Promise<void> {

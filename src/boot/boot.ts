@@ -369,12 +369,5 @@ export function summarizeRebuild(r: RebuildReport): RebuildSummary {
 /** Step 9: the daemon, in this process, until SIGTERM. SIGHUP gathers the sources again. */
 async function watch(context: Context, gatherOptions: GatherOptions): Promise<void> {
   const { runDaemon } = await import('../daemon/daemon.js');
-  await runDaemon({
-    settings: context.settings,
-    store: await context.store(),
-    master: await context.master(),
-    otherMasters: await context.otherMasters(),
-    log: (level, message) => context.out.log(level, message),
-    reload: async (): Promise<Settings> => (await gatherBootSettings({ ...gatherOptions, report: [] })).settings,
-  });
+  await runDaemon(await context.daemonOptions(async () => (await gatherBootSettings({ ...gatherOptions, report: [] })).settings));
 }

@@ -4,13 +4,6 @@ import { runDaemon } from '../../daemon/daemon.js';
 import { Context } from '../../context.js';
 
 export async function daemonCommand(context: Context): Promise<number> {
-  await runDaemon({
-    settings: context.settings,
-    store: await context.store(),
-    master: await context.master(),
-    otherMasters: await context.otherMasters(),
-    log: (level, message) => context.out.log(level, message),
-    reload: async () => (await Context.create(context.options)).settings,
-  });
+  await runDaemon(await context.daemonOptions(async () => (await Context.create(context.options)).settings));
   return 0;
 }
