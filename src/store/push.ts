@@ -1,6 +1,6 @@
 // What a failed `git push` means, from git's and ssh's own words. Pure.
 
-export type PushFailureKind = 'refused' | 'key' | 'non-fast-forward' | 'unreachable' | 'host-key' | 'rejected' | 'other';
+export type PushFailureKind = 'refused' | 'key' | 'non-fast-forward' | 'unreachable' | 'host-key' | 'rejected' | 'dropped' | 'other';
 
 export interface PushFailure {
   kind: PushFailureKind;
@@ -17,6 +17,9 @@ const PATTERNS: Array<[PushFailureKind, RegExp]> = [
   ['unreachable', /ES3UNAVAILABLE|Connection refused|Connection timed out|Could not resolve hostname|No route to host|Network is unreachable|Connection closed by|Permission denied \(publickey|port \d+: Operation timed out|kex_exchange_identification/i],
   ['non-fast-forward', /\[rejected\].*\((non-fast-forward|fetch first)\)|non-fast-forward|Updates were rejected because the (tip|remote)/i],
   ['rejected', /\[remote rejected\]|! \[rejected\]/],
+  // The connection died under the push (a kept OpenSSH connection whose server was restarted,
+  // a dropped session): nothing is wrong with the master's repository; a new connection may work.
+  ['dropped', /error in sideband demultiplexer|the remote end hung up unexpectedly|mux_client_|Connection reset by peer|Broken pipe/i],
 ];
 
 export function classifyPushFailure(output: string): PushFailure {

@@ -1,0 +1,15 @@
+// classifyPushFailure (pure): a connection that died under a push is told apart from a master
+// that refuses, rejects or cannot be reached, so the push is tried again at once on a new one.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { classifyPushFailure } from '../../src/store/push.js';
+
+test('a dead shared connection is "dropped"; refusals, rejections and unreachable masters keep their kind', () => {
+  assert.equal(classifyPushFailure('error: error in sideband demultiplexer\n').kind, 'dropped');
+  assert.equal(classifyPushFailure('fatal: the remote end hung up unexpectedly\n').kind, 'dropped');
+  assert.equal(classifyPushFailure('mux_client_request_session: read from master failed: Broken pipe\nfatal: Could not read from remote repository.').kind, 'dropped');
+  assert.equal(classifyPushFailure('pacha serve: refused: this key is enrolled for web1\nfatal: the remote end hung up unexpectedly').kind, 'refused');
+  assert.equal(classifyPushFailure('ssh: connect to host 127.0.0.1 port 22: Connection refused\nfatal: the remote end hung up unexpectedly').kind, 'unreachable');
+  assert.equal(classifyPushFailure(' ! [remote rejected] main -> main (pre-receive hook declined)\nerror: failed to push some refs').kind, 'rejected');
+  assert.equal(classifyPushFailure('fatal: repository not found').kind, 'other');
+});
