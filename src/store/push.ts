@@ -19,7 +19,8 @@ const PATTERNS: Array<[PushFailureKind, RegExp]> = [
   ['rejected', /\[remote rejected\]|! \[rejected\]/],
   // The connection died under the push (a kept OpenSSH connection whose server was restarted,
   // a dropped session): nothing is wrong with the master's repository; a new connection may work.
-  ['dropped', /error in sideband demultiplexer|the remote end hung up unexpectedly|mux_client_|Connection reset by peer|Broken pipe/i],
+  // (Not "the remote end hung up unexpectedly" alone: git says it too when receive-pack is missing.)
+  ['dropped', /error in sideband demultiplexer|mux_client_|Connection reset by peer|Broken pipe/i],
 ];
 
 export function classifyPushFailure(output: string): PushFailure {

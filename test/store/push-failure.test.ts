@@ -6,7 +6,9 @@ import { classifyPushFailure } from '../../src/store/push.js';
 
 test('a dead shared connection is "dropped"; refusals, rejections and unreachable masters keep their kind', () => {
   assert.equal(classifyPushFailure('error: error in sideband demultiplexer\n').kind, 'dropped');
-  assert.equal(classifyPushFailure('fatal: the remote end hung up unexpectedly\n').kind, 'dropped');
+  assert.equal(classifyPushFailure('Read from remote host 127.0.0.1: Connection reset by peer\nfatal: the remote end hung up unexpectedly\n').kind, 'dropped');
+  // receive-pack missing on the master is not a dropped connection (it would fail again).
+  assert.equal(classifyPushFailure('bash: line 1: git-receive-pack: command not found\nfatal: the remote end hung up unexpectedly\n').kind, 'other');
   assert.equal(classifyPushFailure('mux_client_request_session: read from master failed: Broken pipe\nfatal: Could not read from remote repository.').kind, 'dropped');
   assert.equal(classifyPushFailure('pacha serve: refused: this key is enrolled for web1\nfatal: the remote end hung up unexpectedly').kind, 'refused');
   assert.equal(classifyPushFailure('ssh: connect to host 127.0.0.1 port 22: Connection refused\nfatal: the remote end hung up unexpectedly').kind, 'unreachable');
