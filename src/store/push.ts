@@ -23,6 +23,17 @@ const PATTERNS: Array<[PushFailureKind, RegExp]> = [
   ['dropped', /error in sideband demultiplexer|mux_client_|Connection reset by peer|Broken pipe/i],
 ];
 
+/**
+ * Whether a failed push is worth one more try at once, on a new connection: a connection that
+ * died ('dropped'), or git's bare "the remote end hung up unexpectedly" with nothing more telling
+ * (a kept connection whose session died says only that; a missing receive-pack fails again, and
+ * is then reported as before).
+ */
+export function worthRetryingAtOnce(output: string): boolean {
+  const { kind } = classifyPushFailure(output);
+  return kind === 'dropped' || (kind === 'other' && /the remote end hung up unexpectedly/i.test(output));
+}
+
 export function classifyPushFailure(output: string): PushFailure {
   const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
   for (const [kind, pattern] of PATTERNS) {

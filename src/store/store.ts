@@ -14,7 +14,7 @@ import { checkPattern, effectivePatterns, ignoreMatcher, literalPattern, NO_IGNO
 import type { Metadata } from './metadata.js';
 import { chooseName, readRegistry, writeRegistry, type TrackedEntry } from './registry.js';
 import { trackableProblem } from './trackable.js';
-import { classifyPushFailure, divergedRef } from './push.js';
+import { classifyPushFailure, divergedRef, worthRetryingAtOnce } from './push.js';
 import { readHostFacts, type CommitOrigin, type HostFacts } from './provenance.js';
 import { withWriterLock } from './writer-lock.js';
 import { commitLive, differingPaths, FULL_RECONCILE_MS, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot } from './live.js';
@@ -564,7 +564,7 @@ async function pushOnce<T>(push: () => Promise<T>): Promise<T> {
   try {
     return await push();
   } catch (error) {
-    if (classifyPushFailure(String((error as Error).message)).kind !== 'dropped') throw error;
+    if (!worthRetryingAtOnce(String((error as Error).message))) throw error;
     return push();
   }
 }

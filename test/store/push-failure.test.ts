@@ -2,7 +2,7 @@
 // that refuses, rejects or cannot be reached, so the push is tried again at once on a new one.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyPushFailure } from '../../src/store/push.js';
+import { classifyPushFailure, worthRetryingAtOnce } from '../../src/store/push.js';
 
 test('a dead shared connection is "dropped"; refusals, rejections and unreachable masters keep their kind', () => {
   assert.equal(classifyPushFailure('error: error in sideband demultiplexer\n').kind, 'dropped');
@@ -14,4 +14,10 @@ test('a dead shared connection is "dropped"; refusals, rejections and unreachabl
   assert.equal(classifyPushFailure('ssh: connect to host 127.0.0.1 port 22: Connection refused\nfatal: the remote end hung up unexpectedly').kind, 'unreachable');
   assert.equal(classifyPushFailure(' ! [remote rejected] main -> main (pre-receive hook declined)\nerror: failed to push some refs').kind, 'rejected');
   assert.equal(classifyPushFailure('fatal: repository not found').kind, 'other');
+  // Tried again at once: a dead connection, or git's bare "hung up" (all a dying session says).
+  assert.equal(worthRetryingAtOnce('error: error in sideband demultiplexer\n'), true);
+  assert.equal(worthRetryingAtOnce('fatal: the remote end hung up unexpectedly\n'), true);
+  assert.equal(worthRetryingAtOnce('ssh: connect to host 127.0.0.1 port 22: Connection refused\nfatal: the remote end hung up unexpectedly'), false);
+  assert.equal(worthRetryingAtOnce('pacha serve: refused: this key is enrolled for web1\nfatal: the remote end hung up unexpectedly'), false);
+  assert.equal(worthRetryingAtOnce(' ! [rejected] main -> main (non-fast-forward)'), false);
 });
