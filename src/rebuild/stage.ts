@@ -99,7 +99,7 @@ export async function stageRepository(master: Master, host: string, name: string
     await gitAt({ gitDir: stageDir, env: master.gitEnv() }).raw(['clone', '--bare', '--quiet', '--no-hardlinks', url, gitDir]);
   } catch (error) {
     const failure = classifyPushFailure((error as Error).message);
-    const reason = failure.kind === 'other' ? lastLine((error as Error).message) : failure.summary;
+    const reason = failure.kind === 'other' || failure.kind === 'dropped' ? lastLine((error as Error).message) : failure.summary;
     throw new MasterError(`cannot clone ${name} of ${host} from ${master.label}: ${reason}`, {
       code: 'ECLONE',
       cause: error,

@@ -90,3 +90,40 @@ export async function countLooseCommits(gitDir: string, head: string, base: stri
   }
   return count;
 }
+
+/** A commit's sha, committer time (as `git log --format=%cI` prints it) and subject (%s). */
+export interface CommitSummary {
+  sha: string;
+  time: string;
+  subject: string;
+}
+
+/**
+ * `git log -1 --format=%H%x00%cI%x00%s` of a loose commit, read without a git process
+ * (`pacha status` on every path); undefined when the commit is not loose (ask git then).
+ */
+export async function readCommitSummary(gitDir: string, id: string): Promise<CommitSummary | undefined> {
+  const object = await readLooseObject(gitDir, id);
+  if (object?.type !== 'commit') return undefined;
+  return parseCommitSummary(id, object.content.toString('utf8'));
+}
+
+/** Pure: the summary of a commit object's text; undefined when it has no committer line. */
+export function parseCommitSummary(sha: string, text: string): CommitSummary | undefined {
+  const end = text.indexOf('\n\n');
+  const headers = (end === -1 ? text : text.slice(0, end)).split('\n');
+  const committer = headers.find((l) => l.startsWith('committer '))?.match(/ (\d+) ([+-])(\d\d)(\d\d)$/);
+  if (!committer) return undefined;
+  const [, seconds, sign, hours, minutes] = committer;
+  const offsetMinutes = (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes));
+  const local = new Date((Number(seconds) + offsetMinutes * 60) * 1000).toISOString().slice(0, 19);
+  const body = end === -1 ? '' : text.slice(end + 2);
+  // As git's %s: the first paragraph (after blank lines), its lines' ends trimmed, joined by spaces.
+  const lines = body.split('\n');
+  const blank = (l: string) => l.trim() === '';
+  const start = lines.findIndex((l) => !blank(l));
+  const paragraph = start === -1 ? [] : lines.slice(start);
+  const stop = paragraph.findIndex(blank);
+  const subject = (stop === -1 ? paragraph : paragraph.slice(0, stop)).map((l) => l.trimEnd()).join(' ');
+  return { sha, time: `${local}${sign}${hours}:${minutes}`, subject };
+}

@@ -1,6 +1,6 @@
 // What a failed `git push` means, from git's and ssh's own words. Pure.
 
-export type PushFailureKind = 'refused' | 'key' | 'non-fast-forward' | 'unreachable' | 'host-key' | 'rejected' | 'other';
+export type PushFailureKind = 'refused' | 'key' | 'non-fast-forward' | 'unreachable' | 'host-key' | 'rejected' | 'dropped' | 'other';
 
 export interface PushFailure {
   kind: PushFailureKind;
@@ -17,7 +17,22 @@ const PATTERNS: Array<[PushFailureKind, RegExp]> = [
   ['unreachable', /ES3UNAVAILABLE|Connection refused|Connection timed out|Could not resolve hostname|No route to host|Network is unreachable|Connection closed by|Permission denied \(publickey|port \d+: Operation timed out|kex_exchange_identification/i],
   ['non-fast-forward', /\[rejected\].*\((non-fast-forward|fetch first)\)|non-fast-forward|Updates were rejected because the (tip|remote)/i],
   ['rejected', /\[remote rejected\]|! \[rejected\]/],
+  // The connection died under the push (a kept OpenSSH connection whose server was restarted,
+  // a dropped session): nothing is wrong with the master's repository; a new connection may work.
+  // (Not "the remote end hung up unexpectedly" alone: git says it too when receive-pack is missing.)
+  ['dropped', /error in sideband demultiplexer|mux_client_|Connection reset by peer|Broken pipe/i],
 ];
+
+/**
+ * Whether a failed push is worth one more try at once, on a new connection: a connection that
+ * died ('dropped'), or git's bare "the remote end hung up unexpectedly" with nothing more telling
+ * (a kept connection whose session died says only that; a missing receive-pack fails again, and
+ * is then reported as before).
+ */
+export function worthRetryingAtOnce(output: string): boolean {
+  const { kind } = classifyPushFailure(output);
+  return kind === 'dropped' || (kind === 'other' && /the remote end hung up unexpectedly/i.test(output));
+}
 
 export function classifyPushFailure(output: string): PushFailure {
   const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);

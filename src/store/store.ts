@@ -1,7 +1,7 @@
 // The local versioned store: one git dir per tracked path under <state>/repos/, whose work
 // tree is the tracked path itself. Nothing is ever written inside a tracked path.
 import { statSync } from 'node:fs';
-import { lstat, mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadAccounts, type Accounts } from '../accounts.js';
 import { MasterError, MasterUnreachableError, OperationError, UsageError, errnoCode } from '../errors.js';
@@ -14,12 +14,12 @@ import { checkPattern, effectivePatterns, ignoreMatcher, literalPattern, NO_IGNO
 import type { Metadata } from './metadata.js';
 import { chooseName, readRegistry, writeRegistry, type TrackedEntry } from './registry.js';
 import { trackableProblem } from './trackable.js';
-import { classifyPushFailure, divergedRef } from './push.js';
+import { classifyPushFailure, divergedRef, worthRetryingAtOnce } from './push.js';
 import { readHostFacts, type CommitOrigin, type HostFacts } from './provenance.js';
 import { withWriterLock } from './writer-lock.js';
 import { commitLive, differingPaths, FULL_RECONCILE_MS, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot } from './live.js';
 import { readRef, updateRef } from './refs.js';
-import { countLooseCommits } from './objects.js';
+import { countLooseCommits, readCommitSummary, type CommitSummary } from './objects.js';
 
 export type { CommitResult } from './commit.js';
 
@@ -471,8 +471,25 @@ export class Store {
   /** Git dirs whose config (as stamped) holds no divergence: a push that goes through need not ask git again. */
   private readonly notDiverged = new Map<string, string | undefined>();
 
+  /**
+   * The last commit's sha, time and subject (`pacha status`): the branch read from its ref
+   * file and the commit from its loose object, without a git process; else from git.
+   */
+  async lastCommit(tracked: TrackedPath): Promise<CommitSummary | undefined> {
+    const ref = await readRef(tracked.gitDir, BRANCH);
+    const read = ref ? await readCommitSummary(tracked.gitDir, ref) : undefined;
+    if (read) return read;
+    const head = await this.head(tracked);
+    if (!head) return undefined;
+    const [sha, time, subject] = (await this.git(tracked).raw(['log', '-1', '--format=%H%x00%cI%x00%s', head])).trim().split('\0');
+    return { sha: sha!, time: time!, subject: subject ?? '' };
+  }
+
   /** The divergence last seen for this path (and not resolved since), if any. */
   async divergence(tracked: TrackedPath): Promise<Divergence | undefined> {
+    // A config that never names a divergence (nor includes another file) holds none: no git process.
+    const text = await readFile(path.join(tracked.gitDir, 'config'), 'utf8').catch(() => undefined);
+    if (text !== undefined && !/diverged|include/i.test(text)) return undefined;
     const git = gitAt({ gitDir: tracked.gitDir });
     const read = (key: string) => git.raw(['config', '--get', key]).then((v) => v.trim(), () => '');
     const ref = await read('pacha.diverged.ref');
@@ -504,7 +521,7 @@ export class Store {
     const url = master.repositoryUrl(this.host, tracked.name);
     const push = ['push', '--porcelain', '--quiet', ...(await master.pushOptions()), url];
     try {
-      await git.raw([...push, `${BRANCH}:${BRANCH}`]);
+      await pushOnce(() => git.raw([...push, `${BRANCH}:${BRANCH}`]));
     } catch (error) {
       const failure = classifyPushFailure(String((error as Error).message));
       if (failure.kind === 'non-fast-forward') {
@@ -515,9 +532,9 @@ export class Store {
       }
       const where = `${master.label} (${tracked.name})`;
       const message = `push of ${tracked.location} to ${where} failed: ${failure.summary}`;
-      if (failure.kind === 'unreachable' || failure.kind === 'host-key' || failure.kind === 'key') {
+      if (failure.kind === 'unreachable' || failure.kind === 'dropped' || failure.kind === 'host-key' || failure.kind === 'key') {
         throw new MasterUnreachableError(message, {
-          code: ({ 'host-key': 'EHOSTKEY', key: 'EPUSHKEY', unreachable: 'EUNREACHABLE' } as const)[failure.kind],
+          code: ({ 'host-key': 'EHOSTKEY', key: 'EPUSHKEY', unreachable: 'EUNREACHABLE', dropped: 'EUNREACHABLE' } as const)[failure.kind],
           hint: `the commits are safe in the local store and will be pushed on the next try${failure.kind === 'key' ? ' (make the key file 0600, owned by the user running pacha)' : ''}`,
           cause: error,
         });
@@ -535,6 +552,20 @@ export class Store {
     await updateRef(tracked.gitDir, pushedRefOf(masterId), head, pushed);
     if (masterId === undefined) await this.recordDivergence(tracked, undefined);
     return { status: 'pushed', sha: head, commits: pending };
+  }
+}
+
+/**
+ * A push, tried a second time at once when the connection died under the first (a kept
+ * OpenSSH connection to a master whose sshd was restarted: its control socket still
+ * answered, its session did not). The second try dials anew. A push is idempotent.
+ */
+async function pushOnce<T>(push: () => Promise<T>): Promise<T> {
+  try {
+    return await push();
+  } catch (error) {
+    if (!worthRetryingAtOnce(String((error as Error).message))) throw error;
+    return push();
   }
 }
 

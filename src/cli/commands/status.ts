@@ -39,14 +39,12 @@ export async function statusCommand(context: Context, options: { remote?: boolea
     const seen = daemonPaths[item.location];
     // Recorded by whoever saw it (the daemon, pacha push, boot), in the path's git dir.
     const diverged = (await store.divergence(item)) ?? seen?.diverged;
-    const git = store.git(item);
-    const head = await store.head(item);
-    const last = head ? (await git.raw(['log', '-1', '--format=%H%x00%cI%x00%s', head])).trim().split('\0') : undefined;
+    const last = await store.lastCommit(item);
     paths.push({
       location: item.location,
       name: item.name,
       single: item.single,
-      lastCommit: last ? { sha: last[0], time: last[1], subject: last[2] } : null,
+      lastCommit: last ?? null,
       unpushed: await store.unpushed(item),
       masters: await Promise.all(
         masters.map(async (m) => ({ master: m.label, acknowledged: (await store.pushedHead(item, m.id)) ?? null, unpushed: await store.unpushed(item, m.id) })),
