@@ -69,6 +69,29 @@ export async function pushToOtherMasters(store: Store, masters: readonly OtherMa
   );
 }
 
+/**
+ * Push one tracked path to the primary and to every other master at once (what `pacha watch`,
+ * `rollback` and every other single-path push do): the primary's failure is thrown as before;
+ * another master's failure or divergence is said through `events` and makes it exit 4.
+ */
+export async function pushTrackedEverywhere(
+  store: Store,
+  master: Master,
+  others: readonly OtherMaster[],
+  tracked: TrackedPath,
+  events: CommitAndPushEvents = {},
+): Promise<{ result: PushResult; exitCode: ExitCode; masters: NonNullable<PathOutcome['masters']> }> {
+  const [push, elsewhere] = await Promise.all([
+    pushTracked(store, master, tracked, events).then((p) => ({ p }), (error: unknown) => ({ error })),
+    pushToOtherMasters(store, others, tracked),
+  ]);
+  for (const o of elsewhere) events.pushedElsewhere?.(tracked, o);
+  if ('error' in push) throw push.error;
+  const othersFailed = elsewhere.some((o) => o.error !== undefined || o.result?.status === 'diverged');
+  const exitCode = othersFailed ? ExitCode.partial : push.p.exitCode;
+  return { result: push.p.result, exitCode, masters: elsewhere.map(otherOutcome) };
+}
+
 function otherOutcome(o: OtherPush): NonNullable<PathOutcome['masters']>[number] {
   if (o.error !== undefined) return { master: o.master, error: isPachaError(o.error) ? o.error.toJSON() : { message: String(o.error) } };
   return { master: o.master, ...(o.result ? { push: o.result } : {}) };
