@@ -81,8 +81,17 @@ describe('two masters', { concurrency: false }, () => {
   const repoA = (): string => path.join(dirA, 'bar', 'app');
   const repoB = (): string => path.join(dirB, 'bar', 'app');
 
-  test('pacha push sends every commit to both; status shows what each acknowledged', async () => {
-    assert.equal((await pacha(['watch', app])).code, 0);
+  test('pacha watch sends its first commit to both; pacha push sends every commit to both; status shows what each acknowledged', async () => {
+    const watched = await pacha(['--json', 'watch', app]);
+    assert.equal(watched.code, 0, watched.stderr);
+    // The first push of watch reaches the second master too, not only the first.
+    assert.equal(head(repoA()), localHead());
+    assert.equal(head(repoB()), localHead());
+    const tracked = JSON.parse(watched.stdout).tracked[0];
+    assert.equal(tracked.masters.length, 1);
+    assert.match(tracked.masters[0].master, new RegExp(`:${b.port}$`));
+    assert.equal(tracked.masters[0].push.status, 'pushed');
+    writeFileSync(path.join(app, 'a.conf'), 'edit = 0 (again)\n');
     const pushed = await pacha(['--json', 'push']);
     assert.equal(pushed.code, 0, pushed.stderr);
     assert.equal(head(repoA()), localHead());
