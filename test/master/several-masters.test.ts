@@ -156,6 +156,38 @@ describe('two masters', { concurrency: false }, () => {
     assert.equal(head(repoB()), head(repoA()));
   });
 
+  test('reconcile --keep-local with two masters: the merge reaches the other master too (a fast-forward there)', async () => {
+    const freshConfig = path.join(dir, 'fresh.conf');
+    const adminGit = (...args: string[]): string =>
+      execFileSync('git', ['-C', repoB(), '-c', 'user.name=admin', '-c', 'user.email=admin@master', ...args], { encoding: 'utf8' }).trim();
+    // An admin commits on the first master (B); the host edits too: B diverges, A takes the edit.
+    writeFileSync(path.join(repoB(), 'admin.conf'), 'admin = 1\n');
+    adminGit('add', '-A');
+    adminGit('commit', '-q', '-m', 'admin edit on B');
+    writeFileSync(path.join(app, 'a.conf'), 'edit = host, while the admin edited B\n');
+    const pushed = await pacha(['push'], freshConfig);
+    assert.equal(pushed.code, 4, pushed.stderr);
+    assert.match(pushed.stderr, /diverged/);
+    const hostHead = head(repoA());
+    const r = await pacha(['--json', 'reconcile', app, '--keep-local'], freshConfig);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.masters.length, 1);
+    assert.match(doc.masters[0].master, new RegExp(`:${a.port}$`));
+    assert.equal(doc.masters[0].push.status, 'pushed');
+    // Both masters now hold the merge; A's old head (the host's edit) is in it.
+    assert.equal(head(repoA()), head(repoB()));
+    assert.notEqual(head(repoA()), hostHead);
+    execFileSync('git', ['-C', repoA(), 'merge-base', '--is-ancestor', hostHead!, 'main']);
+  });
+
+  test('pacha hosts reads the first master and says so (the other is named as not read)', async () => {
+    const hosts = await pacha(['hosts']);
+    assert.equal(hosts.code, 0, hosts.stderr);
+    assert.match(hosts.stderr, new RegExp(`hosts read from [^ ]*:${a.port}, the first master of pacha\\.host \\(1 other not read`));
+    assert.match(hosts.stdout, /^bar: /m);
+  });
+
   test('pacha.host entries are checked: a bad one is named', async () => {
     const bad = path.join(dir, 'bad.conf');
     writeConfig(bad, `127.0.0.1, ftp://x`, state);
