@@ -188,6 +188,27 @@ describe('two masters', { concurrency: false }, () => {
     assert.match(hosts.stdout, /^bar: /m);
   });
 
+  test('boot with the first master dead completes from the other: fence, push and claim through it (exit 4, the dead one named)', async () => {
+    const freshConfig = path.join(dir, 'fresh.conf');
+    const userData = path.join(dir, 'user-data.txt');
+    writeFileSync(userData, '#cloud-config\n');
+    await b.stop();
+    try {
+      writeFileSync(path.join(app, 'a.conf'), 'edit = while B was dead\n');
+      const r = await runPacha(['-c', freshConfig, '--json', 'boot', '--no-watch', '--user-data', userData], { env: { AWS_EC2_METADATA_DISABLED: 'true' } });
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, new RegExp(`:${b.port}.*(unreachable|failed)`));
+      const freshHead = execFileSync('git', ['--git-dir', path.join(dir, 'fresh-state', 'repos', 'app.git'), 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
+      assert.equal(head(repoA()), freshHead, 'the live master got the boot-time commit');
+      const report = JSON.parse(readFileSync(path.join(dir, 'fresh-state', 'boot.json'), 'utf8'));
+      const steps = new Map((report.steps as Array<{ step: string; status: string }>).map((st) => [st.step, st]));
+      assert.equal(steps.get('fence')?.status, 'ok');
+      assert.equal(steps.get('claim')?.status, 'ok');
+    } finally {
+      await b.start();
+    }
+  });
+
   test('pacha.host entries are checked: a bad one is named', async () => {
     const bad = path.join(dir, 'bad.conf');
     writeConfig(bad, `127.0.0.1, ftp://x`, state);
