@@ -142,7 +142,7 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
 
       // Acting.
       result.exitCode = await act(context, decision, host, step, report, others.length > 0 ? choice : undefined);
-      await step('claim', master.label, async () => ({ value: undefined, status: 'ok', detail: (await recordClaim(await context!.store(), master, fence)).join('; ') || 'nothing pushed yet to hold' }));
+      await step('claim', choice.first.label, async () => ({ value: undefined, status: 'ok', detail: (await recordClaim(await context!.store(), choice.first, fence, new Date(), (await context!.otherMasters()).find((o) => o.master === choice.first)?.id)).join('; ') || 'nothing pushed yet to hold' }));
     } finally {
       await probe.dispose();
     }
@@ -342,7 +342,9 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
 /** Commit each path and push it (store/commit-and-push.ts); the boot report keeps one line per path. */
 async function commitAndPush(context: Context, store: Store, master: Master, items: TrackedPath[]): Promise<{ exitCode: number; lines: string[] }> {
   const { commitAndPushAll, sayCommitAndPush } = await import('../store/commit-and-push.js');
-  const { exitCode, paths } = await commitAndPushAll(store, master, items, { origin: 'boot' }, sayCommitAndPush(context.out), await context.otherMasters());
+  const { exitCode, paths } = await commitAndPushAll(store, master, items, { origin: 'boot' }, sayCommitAndPush(context.out), await context.otherMasters(), {
+    primaryMayBeDown: true,
+  });
   const lines = paths.map((p) =>
     p.error ? `${p.location}: ${String(p.error.message)}` : `${p.location}: ${p.commit ? `committed ${p.changed?.length ?? 0} change(s), ` : ''}${p.push?.status}`,
   );

@@ -105,7 +105,8 @@ export async function checkFence(options: FenceOptions): Promise<FenceDecision> 
  * tree unchanged), pushed normally; then this instance's heartbeat for every path, which
  * names it as the holder. Returns one line per path for the boot report.
  */
-export async function recordClaim(store: Store, master: Master, decision: FenceDecision, now = new Date()): Promise<string[]> {
+/** `masterId`: the pacha.host entry of `master` when it is not the first (its own acknowledged ref). */
+export async function recordClaim(store: Store, master: Master, decision: FenceDecision, now = new Date(), masterId?: string): Promise<string[]> {
   const facts = await store.hostFacts();
   const lines: string[] = [];
   for (const tracked of await store.list()) {
@@ -120,7 +121,7 @@ export async function recordClaim(store: Store, master: Master, decision: FenceD
         return true;
       });
       if (made) {
-        const pushed = await store.push(tracked, master);
+        const pushed = await store.push(tracked, master, masterId);
         lines.push(`${tracked.location}: take-over recorded (${pushed.status})`);
       }
     }

@@ -69,6 +69,29 @@ export async function pushToOtherMasters(store: Store, masters: readonly OtherMa
   );
 }
 
+/**
+ * Push one tracked path to the primary and to every other master at once (what `pacha watch`,
+ * `rollback` and every other single-path push do): the primary's failure is thrown as before;
+ * another master's failure or divergence is said through `events` and makes it exit 4.
+ */
+export async function pushTrackedEverywhere(
+  store: Store,
+  master: Master,
+  others: readonly OtherMaster[],
+  tracked: TrackedPath,
+  events: CommitAndPushEvents = {},
+): Promise<{ result: PushResult; exitCode: ExitCode; masters: NonNullable<PathOutcome['masters']> }> {
+  const [push, elsewhere] = await Promise.all([
+    pushTracked(store, master, tracked, events).then((p) => ({ p }), (error: unknown) => ({ error })),
+    pushToOtherMasters(store, others, tracked),
+  ]);
+  for (const o of elsewhere) events.pushedElsewhere?.(tracked, o);
+  if ('error' in push) throw push.error;
+  const othersFailed = elsewhere.some((o) => o.error !== undefined || o.result?.status === 'diverged');
+  const exitCode = othersFailed ? ExitCode.partial : push.p.exitCode;
+  return { result: push.p.result, exitCode, masters: elsewhere.map(otherOutcome) };
+}
+
 function otherOutcome(o: OtherPush): NonNullable<PathOutcome['masters']>[number] {
   if (o.error !== undefined) return { master: o.master, error: isPachaError(o.error) ? o.error.toJSON() : { message: String(o.error) } };
   return { master: o.master, ...(o.result ? { push: o.result } : {}) };
@@ -86,17 +109,20 @@ export async function commitAndPushAll(
   by: CommitBy,
   events: CommitAndPushEvents = {},
   others: readonly OtherMaster[] = [],
+  options: { primaryMayBeDown?: boolean } = {},
 ): Promise<{ exitCode: number; paths: PathOutcome[] }> {
   let worst: number = ExitCode.ok;
   const paths: PathOutcome[] = [];
   for (const item of items) {
+    let elsewhere: OtherPush[] = [];
     try {
       const commit = await store.commit(item, { by });
       if (commit) events.committed?.(item, commit);
-      const [push, elsewhere] = await Promise.all([
+      const [push, answered] = await Promise.all([
         pushTracked(store, master, item, events).then((p) => ({ p }), (error: unknown) => ({ error })),
         pushToOtherMasters(store, others, item),
       ]);
+      elsewhere = answered;
       for (const o of elsewhere) events.pushedElsewhere?.(item, o);
       if (elsewhere.some((o) => o.error !== undefined || o.result?.status === 'diverged')) worst = Math.max(worst, ExitCode.partial);
       if ('error' in push) throw push.error;
@@ -104,10 +130,15 @@ export async function commitAndPushAll(
       const masters = elsewhere.map(otherOutcome);
       paths.push({ location: item.location, name: item.name, commit: commit?.sha ?? null, changed: commit?.changed ?? [], push: push.p.result, ...(masters.length ? { masters } : {}) });
     } catch (error) {
-      if (!isPachaError(error) || error.exitCode === ExitCode.unreachable) throw error;
+      // Boot with several masters: a dead first master is one failure among the masters when
+      // another took the commits (exit 4; its acknowledged ref stays, the daemon catches it up).
+      const tookIt = elsewhere.some((o) => o.result !== undefined && o.result.status !== 'diverged');
+      const tolerated = options.primaryMayBeDown === true && tookIt;
+      if (!isPachaError(error) || (error.exitCode === ExitCode.unreachable && !tolerated)) throw error;
       events.failed?.(item, error);
       worst = Math.max(worst, ExitCode.partial);
-      paths.push({ location: item.location, name: item.name, error: error.toJSON() });
+      const masters = elsewhere.map(otherOutcome);
+      paths.push({ location: item.location, name: item.name, error: error.toJSON(), ...(masters.length ? { masters } : {}) });
     }
   }
   return { exitCode: worst, paths };

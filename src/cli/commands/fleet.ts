@@ -7,6 +7,7 @@ import { writePrometheusFile } from '../../fleet/prometheus.js';
 import { readFleet } from '../../fleet/read.js';
 import { countStates, fleetExitCode, fleetRows, formatAge } from '../../fleet/state.js';
 import type { Context } from '../../context.js';
+import { sayWhichMaster } from './which-master.js';
 
 export interface FleetOptions {
   prometheus?: string;
@@ -18,6 +19,7 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 
 export async function fleetCommand(context: Context, options: FleetOptions = {}): Promise<number> {
   const master = await context.master();
+  sayWhichMaster(context, master, 'fleet read');
   const nowMs = Date.now();
   const snapshot = await readFleet(master, nowMs);
   const staleAfterSeconds = context.settings.require('pacha.fleet.stale_after');

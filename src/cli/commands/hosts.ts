@@ -2,10 +2,12 @@
 import { UsageError } from '../../errors.js';
 import { checkHostName } from '../../config/values.js';
 import type { Context } from '../../context.js';
+import { sayWhichMaster } from './which-master.js';
 import { enrolCommand, removeHostCommand, type EnrolOptions } from './enrol.js';
 
 export async function hostsCommand(context: Context): Promise<number> {
   const master = await context.master();
+  sayWhichMaster(context, master, 'hosts read');
   const hosts = [];
   for (const host of await master.listHosts()) {
     const listing = await master.describeHost(host);

@@ -1,13 +1,21 @@
 // `pacha push` (alias --daemon-run-once): commit every tracked path that changed, push it.
 import type { Master } from '../../master/master.js';
-import { commitAndPushAll, pushTracked as pushOne, sayCommitAndPush } from '../../store/commit-and-push.js';
+import { commitAndPushAll, pushTrackedEverywhere, sayCommitAndPush } from '../../store/commit-and-push.js';
 import { currentUser } from '../../store/provenance.js';
 import type { PushResult, Store, TrackedPath } from '../../store/store.js';
 import type { Context } from '../../context.js';
 
-/** Push one tracked path and say what happened; a divergence is loud and exit 4. */
-export function pushTracked(context: Context, store: Store, master: Master, tracked: TrackedPath): Promise<{ result: PushResult; exitCode: number }> {
-  return pushOne(store, master, tracked, sayCommitAndPush(context.out));
+/**
+ * Push one tracked path to every master of pacha.host (`watch`, `rollback`) and say what
+ * happened; a divergence, or another master that failed, is loud and exit 4.
+ */
+export async function pushTracked(
+  context: Context,
+  store: Store,
+  master: Master,
+  tracked: TrackedPath,
+): Promise<{ result: PushResult; exitCode: number; masters: Array<{ master: string }> }> {
+  return pushTrackedEverywhere(store, master, await context.otherMasters(), tracked, sayCommitAndPush(context.out));
 }
 
 export async function pushCommand(context: Context): Promise<number> {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { Master } from '../../master/master.js';
-import { chooseMasters, forgetPrimaryAcknowledgement } from '../../rebuild/choose-master.js';
+import { chooseMasters, forgetPrimaryAcknowledgement, type MasterChoice } from '../../rebuild/choose-master.js';
 import { rebuild, type RebuildEvents } from '../../rebuild/rebuild.js';
 import { writeRebuildReport, rebuildRecordJSON } from '../../rebuild/report-file.js';
 import {
@@ -26,18 +26,17 @@ export interface RebuildCommandOptions {
 }
 
 /** The seed's confirmation; refuses instead of hanging when nobody can answer. */
-async function confirm(context: Context, master: Master, host: string): Promise<void> {
+async function confirm(master: Master, host: string, choice: MasterChoice | undefined): Promise<void> {
   if (!process.stdin.isTTY) {
     throw new UsageError(`refusing to rebuild ${host} without confirmation: standard input is not a terminal`, {
       hint: 'pass --yes to rebuild unattended (or --dry-run to see the plan)',
     });
   }
-  const { settings } = context;
-  const remote = settings.get('pacha.host') === 'local';
+  // Several masters: the master each path comes from (the choice's lines), not the raw list.
+  const from = choice ? ['Masters (each path from the newest history):', ...choice.lines.map((line) => `  ${line}`)] : [`Master:          ${master.label}`];
   process.stdout.write(
     [
-      `SSH Connection: ${remote ? `local (${master.hostsPath})` : `${settings.get('pacha.ssh.user')}@${settings.get('pacha.host')}`}`,
-      `SSH Port:       ${remote ? '-' : settings.get('pacha.ssh.port')}`,
+      ...from,
       `Host to rebuild: ${host}`,
       'Hit Enter to confirm or Ctrl-C to cancel',
       '',
@@ -80,11 +79,13 @@ function events(context: Context, dryRun: boolean): RebuildEvents {
 export async function rebuildCommand(context: Context, hostArgument: string | undefined, options: RebuildCommandOptions): Promise<number> {
   const host = hostArgument ?? context.hostName();
   const primary = await context.master();
-  if (!options.dryRun && !options.yes) await confirm(context, primary, host);
-  // Several masters: each path from the reachable one with the newest history, said.
+  // Several masters: each path from the reachable one with the newest history, said (and
+  // shown in the confirmation before anything is touched).
   const others = (await context.otherMasters()).map((o) => o.master);
   const choice = others.length > 0 ? await chooseMasters([primary, ...others], host) : undefined;
-  for (const line of choice?.lines ?? []) context.out.say(line);
+  const confirming = !options.dryRun && !options.yes;
+  if (confirming) await confirm(primary, host, choice);
+  else for (const line of choice?.lines ?? []) context.out.say(line);
   const store = await context.store();
   const outcome = await rebuild({
     master: choice?.first ?? primary,

@@ -2,6 +2,7 @@
 // (src/reconcile/reconcile.ts does the work). Says what was kept where; --json for scripts.
 import { ExitCode, UsageError } from '../../errors.js';
 import { reconcile, type ReconcileResult } from '../../reconcile/reconcile.js';
+import { pushToOtherMasters, sayCommitAndPush } from '../../store/commit-and-push.js';
 import { currentUser } from '../../store/provenance.js';
 import type { Context } from '../../context.js';
 
@@ -29,8 +30,17 @@ export async function reconcileCommand(context: Context, target: string, options
     by: { user: currentUser() },
   });
   for (const line of describe(result)) context.out.say(line);
-  context.out.result({ ok: true, ...result });
-  return ExitCode.ok;
+  // Several masters: the reconciled history goes to the others too. After --keep-local the
+  // merge contains what another master had of this host's history (a fast-forward); after
+  // --keep-master another master that holds this host's old history diverges, loudly, and
+  // keeps that history as a diverged ref: nothing there is forced.
+  const elsewhere = await pushToOtherMasters(store, await context.otherMasters(), tracked);
+  const say = sayCommitAndPush(context.out);
+  for (const o of elsewhere) say.pushedElsewhere(tracked, o);
+  const others = elsewhere.map((o) => ({ master: o.master, ...(o.result ? { push: o.result } : {}), ...(o.error !== undefined ? { error: String(o.error instanceof Error ? o.error.message : o.error) } : {}) }));
+  const ok = elsewhere.every((o) => o.error === undefined && o.result?.status !== 'diverged');
+  context.out.result({ ok, ...result, ...(others.length ? { masters: others } : {}) });
+  return ok ? ExitCode.ok : ExitCode.partial;
 }
 
 function describe(r: ReconcileResult): string[] {

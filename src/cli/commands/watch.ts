@@ -48,7 +48,7 @@ export async function watchCommand(context: Context, paths: string[], options: {
       if (commit) context.out.say(`committed ${tracked.location}: ${commit.changed.join(', ')} (the history keeps what left)`);
       const push = await pushTracked(context, store, master, tracked);
       worst = Math.max(worst, push.exitCode);
-      results.push({ location: tracked.location, name: tracked.name, created: false, ignore: tracked.ignore ?? [], commit: commit?.sha, push: push.result });
+      results.push({ location: tracked.location, name: tracked.name, created: false, ignore: tracked.ignore ?? [], commit: commit?.sha, push: push.result, ...(push.masters.length ? { masters: push.masters } : {}) });
       continue;
     }
     let commit: CommitResult | null;
@@ -64,7 +64,7 @@ export async function watchCommand(context: Context, paths: string[], options: {
     sayNotRestored(context, tracked.location, commit);
     const push = await pushTracked(context, store, master, tracked);
     worst = Math.max(worst, push.exitCode);
-    results.push({ location: tracked.location, name: tracked.name, created: true, ignore: tracked.ignore ?? [], commit: commit?.sha, skipped: commit?.skipped ?? [], push: push.result });
+    results.push({ location: tracked.location, name: tracked.name, created: true, ignore: tracked.ignore ?? [], commit: commit?.sha, skipped: commit?.skipped ?? [], push: push.result, ...(push.masters.length ? { masters: push.masters } : {}) });
   }
   context.out.result({ ok: worst === 0, tracked: results });
   return worst;
@@ -90,6 +90,6 @@ export async function forgetCommand(context: Context, target: string): Promise<n
   const commit = await store.commit(tracked);
   if (commit) context.out.say(`committed ${tracked.location}: ${commit.changed.join(', ')}`);
   const push = await pushTracked(context, store, await context.master(), tracked);
-  context.out.result({ ok: push.exitCode === 0, forgotten: { path: target, location: tracked.location, pattern, commit: commit?.sha ?? null, push: push.result } });
+  context.out.result({ ok: push.exitCode === 0, forgotten: { path: target, location: tracked.location, pattern, commit: commit?.sha ?? null, push: push.result, ...(push.masters.length ? { masters: push.masters } : {}) } });
   return push.exitCode;
 }

@@ -81,8 +81,17 @@ describe('two masters', { concurrency: false }, () => {
   const repoA = (): string => path.join(dirA, 'bar', 'app');
   const repoB = (): string => path.join(dirB, 'bar', 'app');
 
-  test('pacha push sends every commit to both; status shows what each acknowledged', async () => {
-    assert.equal((await pacha(['watch', app])).code, 0);
+  test('pacha watch sends its first commit to both; pacha push sends every commit to both; status shows what each acknowledged', async () => {
+    const watched = await pacha(['--json', 'watch', app]);
+    assert.equal(watched.code, 0, watched.stderr);
+    // The first push of watch reaches the second master too, not only the first.
+    assert.equal(head(repoA()), localHead());
+    assert.equal(head(repoB()), localHead());
+    const tracked = JSON.parse(watched.stdout).tracked[0];
+    assert.equal(tracked.masters.length, 1);
+    assert.match(tracked.masters[0].master, new RegExp(`:${b.port}$`));
+    assert.equal(tracked.masters[0].push.status, 'pushed');
+    writeFileSync(path.join(app, 'a.conf'), 'edit = 0 (again)\n');
     const pushed = await pacha(['--json', 'push']);
     assert.equal(pushed.code, 0, pushed.stderr);
     assert.equal(head(repoA()), localHead());
@@ -145,6 +154,59 @@ describe('two masters', { concurrency: false }, () => {
     const push = await pacha(['push'], freshConfig);
     assert.equal(push.code, 0, push.stderr);
     assert.equal(head(repoB()), head(repoA()));
+  });
+
+  test('reconcile --keep-local with two masters: the merge reaches the other master too (a fast-forward there)', async () => {
+    const freshConfig = path.join(dir, 'fresh.conf');
+    const adminGit = (...args: string[]): string =>
+      execFileSync('git', ['-C', repoB(), '-c', 'user.name=admin', '-c', 'user.email=admin@master', ...args], { encoding: 'utf8' }).trim();
+    // An admin commits on the first master (B); the host edits too: B diverges, A takes the edit.
+    writeFileSync(path.join(repoB(), 'admin.conf'), 'admin = 1\n');
+    adminGit('add', '-A');
+    adminGit('commit', '-q', '-m', 'admin edit on B');
+    writeFileSync(path.join(app, 'a.conf'), 'edit = host, while the admin edited B\n');
+    const pushed = await pacha(['push'], freshConfig);
+    assert.equal(pushed.code, 4, pushed.stderr);
+    assert.match(pushed.stderr, /diverged/);
+    const hostHead = head(repoA());
+    const r = await pacha(['--json', 'reconcile', app, '--keep-local'], freshConfig);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.masters.length, 1);
+    assert.match(doc.masters[0].master, new RegExp(`:${a.port}$`));
+    assert.equal(doc.masters[0].push.status, 'pushed');
+    // Both masters now hold the merge; A's old head (the host's edit) is in it.
+    assert.equal(head(repoA()), head(repoB()));
+    assert.notEqual(head(repoA()), hostHead);
+    execFileSync('git', ['-C', repoA(), 'merge-base', '--is-ancestor', hostHead!, 'main']);
+  });
+
+  test('pacha hosts reads the first master and says so (the other is named as not read)', async () => {
+    const hosts = await pacha(['hosts']);
+    assert.equal(hosts.code, 0, hosts.stderr);
+    assert.match(hosts.stderr, new RegExp(`hosts read from [^ ]*:${a.port}, the first master of pacha\\.host \\(1 other not read`));
+    assert.match(hosts.stdout, /^bar: /m);
+  });
+
+  test('boot with the first master dead completes from the other: fence, push and claim through it (exit 4, the dead one named)', async () => {
+    const freshConfig = path.join(dir, 'fresh.conf');
+    const userData = path.join(dir, 'user-data.txt');
+    writeFileSync(userData, '#cloud-config\n');
+    await b.stop();
+    try {
+      writeFileSync(path.join(app, 'a.conf'), 'edit = while B was dead\n');
+      const r = await runPacha(['-c', freshConfig, '--json', 'boot', '--no-watch', '--user-data', userData], { env: { AWS_EC2_METADATA_DISABLED: 'true' } });
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, new RegExp(`:${b.port}.*(unreachable|failed)`));
+      const freshHead = execFileSync('git', ['--git-dir', path.join(dir, 'fresh-state', 'repos', 'app.git'), 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
+      assert.equal(head(repoA()), freshHead, 'the live master got the boot-time commit');
+      const report = JSON.parse(readFileSync(path.join(dir, 'fresh-state', 'boot.json'), 'utf8'));
+      const steps = new Map((report.steps as Array<{ step: string; status: string }>).map((st) => [st.step, st]));
+      assert.equal(steps.get('fence')?.status, 'ok');
+      assert.equal(steps.get('claim')?.status, 'ok');
+    } finally {
+      await b.start();
+    }
   });
 
   test('pacha.host entries are checked: a bad one is named', async () => {
