@@ -111,9 +111,7 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
       // 7b. One live writer per host name (fence.ts): refused (exit 3) or unknown host (exit 2) stop here.
       const { checkFence, recordClaim } = await import('./claims.js');
       const fence = await step('fence', master.label, async () => {
-        // Read again, within what is left of pacha.boot.timeout, when the master drops the
-        // connection (MaxStartups under a boot storm); a refusal still fails at once (wait.ts).
-        const check = (): ReturnType<typeof checkFence> => checkFence({
+        const d = await checkFence({
           master: choice.first,
           host,
           listing,
@@ -121,15 +119,6 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
           fenceSeconds: context!.settings.require('pacha.boot.fence'),
           newHost: context!.settings.require('pacha.boot.new_host') as 'allow' | 'refuse',
           takeOver: options.takeOver ?? false,
-        });
-        const { waitForMaster } = await import('./wait.js');
-        // At least one fair attempt, even when the wait for the master used up the budget.
-        const left = Math.max(30_000, timeoutMs - (performance.now() - started));
-        const { value: d } = await waitForMaster({
-          probe: check,
-          timeoutMs: left,
-          label: choice.first.label,
-          onRetry: (attempt, error, delayMs) => out.info(`fence: ${choice.first.label} did not answer (${(error as Error).message ?? error}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`),
         });
         return { value: d, status: 'ok', detail: `${d.verdict}: ${d.reason}` };
       });
