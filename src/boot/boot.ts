@@ -288,6 +288,7 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
         root: context.root,
         tracked: context.settings.get('pacha.watch') ?? [],
         hooksTimeoutSeconds: context.settings.require('pacha.hooks.timeout'),
+        dropRetryBudgetMs: context.settings.require('pacha.boot.timeout') * 1000,
         events: rebuildLog(context.out),
         ...(choice ? { choice } : {}),
       });
@@ -356,6 +357,7 @@ function rebuildLog(out: Output): RebuildEvents {
   return {
     hookOutput: (phase, name, stream, line) => out.info(hookOutputLine(phase, name, stream, line)),
     hookDone: (phase, r) => out.info(hookDoneLine(phase, r)),
+    cloneRetry: (name, attempt, reason, delayMs) => out.info(`clone of ${name}: the master dropped the connection (${reason}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`),
     registered: (name, location, outcome) => {
       if (outcome === 'kept-local') out.warn(`${location} has local commits the master lacks: its local history is kept`);
       else out.debug(`${name}: ${outcome} (${location})`);

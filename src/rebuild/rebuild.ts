@@ -21,6 +21,9 @@ import { createStage, removeStaleStages, stageRepository, type StagedRepository 
 
 /** Repositories cloned from the master at once. */
 const PARALLEL_CLONES = 4;
+/** How long a clone keeps retrying a dropped connection when the caller gives no budget. */
+const DEFAULT_DROP_RETRY_MS = 60_000;
+const firstLine = (text: string): string => text.split('\n').map((l) => l.trim()).find(Boolean) ?? text;
 
 export interface RebuildOptions {
   master: Master;
@@ -35,6 +38,8 @@ export interface RebuildOptions {
   tracked?: readonly string[];
   dryRun?: boolean;
   hooksTimeoutSeconds: number;
+  /** How long a clone may keep retrying a connection the master dropped (ms; boot: what is left of pacha.boot.timeout). Default 60 s. */
+  dropRetryBudgetMs?: number;
   events?: RebuildEvents;
   /** Several masters (choose-master.ts): the host's listing across them, and the master each repository comes from. */
   choice?: { listing: HostListing | undefined; byRepository: ReadonlyMap<string, Master> };
@@ -48,6 +53,8 @@ export interface RebuildEvents {
   hookDone?(phase: HookPhase, result: HookResult): void;
   placing?(progress: PlaceProgress): void;
   placed?(result: PlaceResult): void;
+  /** A clone is tried again: the master dropped the connection (MaxStartups under load). */
+  cloneRetry?(name: string, attempt: number, reason: string, delayMs: number): void;
   registered?(name: string, location: string, outcome: 'tracked' | 'kept-local' | 'not-registered'): void;
 }
 
@@ -113,7 +120,11 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   try {
     // In parallel: a clone waits on the master, then on index-pack and checkout (one core each).
     // With several masters, each repository comes from the one with its newest history (choose-master.ts).
-    const fetched = await mapLimit(names, PARALLEL_CLONES, (name) => stageRepository(options.choice?.byRepository.get(name) ?? master, host, name, stage.dir));
+    const fetched = await mapLimit(names, PARALLEL_CLONES, (name) => stageRepository(options.choice?.byRepository.get(name) ?? master, host, name, stage.dir, {
+        budgetMs: options.dropRetryBudgetMs ?? DEFAULT_DROP_RETRY_MS,
+        onRetry: (attempt, error, delayMs) => options.events?.cloneRetry?.(name, attempt, firstLine(error.message), delayMs),
+      }),
+    );
     const { restore: staged, notRestored } = scopeRepositories(fetched, options.tracked ?? []);
     lap('stageMs');
 

@@ -10,6 +10,7 @@ import { snapshotProcesses } from '../daemon/git-locks.js';
 import { fileStamp } from '../fs/file-stamp.js';
 import { isHolderAlive, selfIdentity } from '../fs/process-lock.js';
 import type { Master } from '../master/master.js';
+import { retryDroppedConnections, type RetryDropsOptions } from '../master/transient.js';
 import { BRANCH } from '../store/commit.js';
 import { gitAt, neutralizeRepository, type Git } from '../store/git.js';
 import { METADATA_PATH, type Metadata } from '../store/metadata.js';
@@ -91,12 +92,17 @@ export interface StagedRepository {
 }
 
 /** Clone one repository from the master into the stage and check its files out. */
-export async function stageRepository(master: Master, host: string, name: string, stageDir: string): Promise<StagedRepository> {
+export async function stageRepository(master: Master, host: string, name: string, stageDir: string, retry: RetryDropsOptions = { budgetMs: 0 }): Promise<StagedRepository> {
   const gitDir = path.join(stageDir, `${name}.git`);
   const tree = path.join(stageDir, name, 'tree');
   const url = master.repositoryUrl(host, name);
   try {
-    await gitAt({ gitDir: stageDir, env: master.gitEnv() }).raw(['clone', '--bare', '--quiet', '--no-hardlinks', url, gitDir]);
+    // A connection the master dropped (sshd's MaxStartups under a boot storm) is tried again;
+    // a refusal (host key, our key) fails at once (master/transient.ts).
+    await retryDroppedConnections(async () => {
+      await rm(gitDir, { recursive: true, force: true });
+      await gitAt({ gitDir: stageDir, env: master.gitEnv() }).raw(['clone', '--bare', '--quiet', '--no-hardlinks', url, gitDir]);
+    }, retry);
   } catch (error) {
     const failure = classifyPushFailure((error as Error).message);
     const reason = failure.kind === 'other' || failure.kind === 'dropped' ? lastLine((error as Error).message) : failure.summary;

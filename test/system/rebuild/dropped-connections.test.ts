@@ -1,0 +1,121 @@
+// A boot storm against one sshd: MaxStartups makes sshd drop new connections before the key
+// exchange ("kex_exchange_identification: Connection closed by remote host"). Here one idle
+// TCP connection holds the only unauthenticated slot of an sshd with MaxStartups 1:100:1, so
+// every clone is dropped, deterministically, until the slot is released: the clones retry with
+// jittered backoff and get through. A refusal (a host key that does not match) still fails at
+// once, however long the budget.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadSettings } from '../../../src/config/load.js';
+import { openMaster } from '../../../src/master/open.js';
+import { isTransientConnectionDrop } from '../../../src/master/transient.js';
+import { createStage, stageRepository } from '../../../src/rebuild/stage.js';
+import { startSshd, type Sshd } from '../../helpers/sshd.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { makeWorld, type World } from '../../helpers/world.js';
+
+const NAMES = ['a', 'b', 'c', 'd'];
+let world: World;
+let tiny: Sshd;
+
+before(async () => {
+  world = await makeWorld({ ssh: true });
+  for (const name of NAMES) {
+    const dir = path.join(world.root, 'etc', name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${name}.conf`), `${name} = 1\n`);
+    const r = await world.pacha(['watch', dir]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  // A second sshd on the same master directory and the same client key, with one slot only.
+  tiny = await startSshd({ maxStartups: '1:100:1' });
+  writeFileSync(path.join(tiny.dir, 'authorized_keys'), readFileSync(`${world.sshd!.clientKey}.pub`));
+});
+
+after(async () => {
+  await tiny?.stop();
+  await world?.sshd?.stop();
+});
+
+
+async function masterOn(sshd: Sshd, knownHosts = sshd.knownHosts) {
+  const dir = tempDir();
+  const state = path.join(dir, 'state');
+  const config = path.join(dir, 'pacha.conf');
+  writeFileSync(config, [
+    '[DEFAULT]',
+    'pacha.hostname = bar',
+    'pacha.host = 127.0.0.1',
+    `pacha.ssh.port = ${sshd.port}`,
+    `pacha.ssh.user = ${sshd.user}`,
+    `pacha.ssh.key = ${world.sshd!.clientKey}`,
+    `pacha.ssh.known_hosts = ${knownHosts}`,
+    `pacha.hosts.path = ${world.masterDir}`,
+    `pacha.state.path = ${state}`,
+    '',
+  ].join('\n'));
+  const settings = await loadSettings({ configPath: config, env: {} });
+  return { master: await openMaster(settings, state), state };
+}
+
+/** Holds sshd's one unauthenticated slot: a TCP connection that never sends its banner. */
+async function holdSlot(port: number): Promise<net.Socket> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('data', () => resolve()).once('error', reject));
+  return socket;
+}
+
+test('what counts as a dropped connection, and what is a refusal', () => {
+  assert.ok(isTransientConnectionDrop('kex_exchange_identification: Connection closed by remote host\nConnection closed by 127.0.0.1 port 2222\nfatal: Could not read from remote repository.'));
+  assert.ok(isTransientConnectionDrop('kex_exchange_identification: read: Connection reset by peer'));
+  assert.ok(!isTransientConnectionDrop('Host key verification failed.\nfatal: Could not read from remote repository.'));
+  assert.ok(!isTransientConnectionDrop('bar@127.0.0.1: Permission denied (publickey).\nConnection closed by 127.0.0.1 port 22'));
+  assert.ok(!isTransientConnectionDrop("fatal: '/srv/bar/foo' does not appear to be a git repository"));
+});
+
+test('clones dropped by MaxStartups retry and all get through once the slot frees', async () => {
+  const { master, state } = await masterOn(tiny);
+  const stage = await createStage(state);
+  const socket = await holdSlot(tiny.port);
+  const retries: string[] = [];
+  const release = setTimeout(() => socket.destroy(), 1500);
+  try {
+    const staged = await Promise.all(
+      NAMES.map((name) => stageRepository(master, 'bar', name, stage.dir, { budgetMs: 30_000, onRetry: (_n, e) => retries.push(e.message) })),
+    );
+    assert.deepEqual(staged.map((s) => s.name), NAMES);
+    for (const s of staged) assert.match(s.head, /^[0-9a-f]{40}$/);
+    // Every clone was dropped at least once while the slot was held: the retries are real.
+    assert.ok(retries.length >= NAMES.length, `retries: ${retries.length}`);
+    assert.ok(retries.every((m) => /kex_exchange_identification|Connection (closed|reset)/.test(m)), retries.join('\n'));
+  } finally {
+    clearTimeout(release);
+    socket.destroy();
+  }
+});
+
+test('without a retry budget the same drop fails the clone (ECLONE), naming what ssh said', async () => {
+  const { master, state } = await masterOn(tiny);
+  const stage = await createStage(state);
+  const socket = await holdSlot(tiny.port);
+  try {
+    await assert.rejects(stageRepository(master, 'bar', 'a', stage.dir), (e: Error & { code?: string }) => e.code === 'ECLONE' && /kex_exchange_identification|Connection (closed|reset)/.test(e.message));
+  } finally {
+    socket.destroy();
+  }
+});
+
+test('a refusal (the host key does not match) fails at once, budget or not', async () => {
+  const wrong = path.join(tempDir(), 'known_hosts');
+  writeFileSync(wrong, `[127.0.0.1]:${tiny.port} ${world.sshd!.hostKey}\n`); // the other sshd's key
+  const { master, state } = await masterOn(tiny, wrong);
+  const stage = await createStage(state);
+  const retries: string[] = [];
+  const started = Date.now();
+  await assert.rejects(stageRepository(master, 'bar', 'a', stage.dir, { budgetMs: 30_000, onRetry: (_n, e) => retries.push(e.message) }), (e: Error & { code?: string }) => e.code === 'ECLONE' && /Host key verification failed/.test(e.message));
+  assert.deepEqual(retries, []);
+  assert.ok(Date.now() - started < 10_000);
+});
