@@ -1,10 +1,11 @@
 // test/unit/ holds the pure tests: none of them may start a process (that is what makes
 // `npm test -- test/unit` take seconds, and what the layout promises). Each unit test file is
-// run here in a node whose child_process entry points all throw.
+// run here, all in one node whose child_process entry points all throw.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 
@@ -25,26 +26,17 @@ function testFiles(dir: string): string[] {
   });
 }
 
-/** Run one test file in this process's node (node:test runs a file's tests when it is the entry). */
-async function runGuarded(file: string, guard: string): Promise<string | undefined> {
-  try {
-    // Without the runner's NODE_TEST_CONTEXT the file reports in plain text, not to this runner.
-    const env = { ...process.env, NODE_TEST_CONTEXT: undefined };
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', '--import', guard, file], { encoding: 'utf8', maxBuffer: 16 << 20, env });
-    return undefined;
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string };
-    return `${file}:\n${(e.stdout ?? '').split('\n').filter((l) => /not ok|started a process/.test(l)).slice(0, 5).join('\n')}${(e.stderr ?? '').slice(-500)}`;
-  }
-}
-
 test('no test under test/unit starts a process', { timeout: 600_000 }, async () => {
   const files = testFiles('test/unit');
   assert.ok(files.length > 20, `found ${files.length} unit test files`);
+  // One node runs them all (node:test collects the tests of every file it imports), with the
+  // guard loaded first. Without the runner's NODE_TEST_CONTEXT it reports in plain text.
   const guard = `data:text/javascript,${encodeURIComponent(GUARD)}`;
-  const failures: string[] = [];
-  for (let i = 0; i < files.length; i += 4) {
-    for (const failure of await Promise.all(files.slice(i, i + 4).map((f) => runGuarded(f, guard)))) if (failure) failures.push(failure);
-  }
-  assert.deepEqual(failures, [], 'these unit tests fail with processes forbidden: move them to test/system/');
+  const entry = files.map((f) => `await import(${JSON.stringify(pathToFileURL(path.resolve(f)).href)});`).join('\n');
+  const env = { ...process.env, NODE_TEST_CONTEXT: undefined };
+  const run = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--import', guard, '--input-type=module', '-e', entry], { encoding: 'utf8', maxBuffer: 64 << 20, env }).then(
+    () => undefined,
+    (error: { stdout?: string; stderr?: string }) => `${(error.stdout ?? '').split('\n').filter((l) => /^not ok|started a process/.test(l.trim())).slice(0, 10).join('\n')}\n${(error.stderr ?? '').slice(-1000)}`,
+  );
+  assert.equal(run, undefined, `unit tests fail with processes forbidden: move them to test/system/`);
 });
