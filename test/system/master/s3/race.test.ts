@@ -13,7 +13,8 @@ import { tempDir } from '../../../helpers/tmp.js';
 
 const s3 = await startMotoS3();
 const run = promisify(execFile);
-const ROUNDS = 20;
+// 20, as the issue asks; CI's second pass (Node 22, the same code) sets fewer to stay well under 30 minutes.
+const ROUNDS = Number(process.env.PACHA_TEST_RACE_ROUNDS ?? 20);
 
 interface PointerView {
   refs: Record<string, string>;
