@@ -5,6 +5,7 @@
 import { readDaemonState, stateDirHealth, type PathStatus } from '../../daemon/status.js';
 import { isPachaError } from '../../errors.js';
 import { repositoryDir } from '../../master/layout.js';
+import { endpointLabel } from '../../master/ssh-connect.js'; // ssh2 only as a type: nothing heavy loads
 import { masterId, parseMasterList } from '../../config/master-list.js';
 import { divergenceSteps } from '../../store/push.js';
 import type { Context } from '../../context.js';
@@ -107,7 +108,7 @@ function acknowledgingMasters(context: Context): Array<{ label: string; id: stri
   return parseMasterList(settings.get('pacha.host')).map((spec, index) => ({
     label:
       spec.kind === 'ssh'
-        ? `${spec.user ?? settings.require('pacha.ssh.user')}@${spec.host}:${spec.port ?? settings.require('pacha.ssh.port')}` // as SshMaster labels it (ssh2 not loaded for status)
+        ? endpointLabel({ user: spec.user ?? settings.require('pacha.ssh.user'), host: spec.host, port: spec.port ?? settings.require('pacha.ssh.port') })
         : spec.entry,
     id: index === 0 ? undefined : masterId(spec.entry),
   }));
