@@ -69,6 +69,27 @@ export async function pushToOtherMasters(store: Store, masters: readonly OtherMa
   );
 }
 
+/** One path to the primary and to every other master at once; nothing thrown (each answers for itself). */
+async function pushAtOnce(
+  store: Store,
+  master: Master,
+  others: readonly OtherMaster[],
+  tracked: TrackedPath,
+  events: CommitAndPushEvents,
+): Promise<{ primary: { p: { result: PushResult; exitCode: ExitCode } } | { error: unknown }; elsewhere: OtherPush[] }> {
+  const [primary, elsewhere] = await Promise.all([
+    pushTracked(store, master, tracked, events).then((p) => ({ p }), (error: unknown) => ({ error })),
+    pushToOtherMasters(store, others, tracked),
+  ]);
+  for (const o of elsewhere) events.pushedElsewhere?.(tracked, o);
+  return { primary, elsewhere };
+}
+
+/** Another master failed or diverged: exit 4 (nothing forced; it catches up later). Pure. */
+function othersFailed(elsewhere: readonly OtherPush[]): boolean {
+  return elsewhere.some((o) => o.error !== undefined || o.result?.status === 'diverged');
+}
+
 /**
  * Push one tracked path to the primary and to every other master at once (what `pacha watch`,
  * `rollback` and every other single-path push do): the primary's failure is thrown as before;
@@ -81,15 +102,10 @@ export async function pushTrackedEverywhere(
   tracked: TrackedPath,
   events: CommitAndPushEvents = {},
 ): Promise<{ result: PushResult; exitCode: ExitCode; masters: NonNullable<PathOutcome['masters']> }> {
-  const [push, elsewhere] = await Promise.all([
-    pushTracked(store, master, tracked, events).then((p) => ({ p }), (error: unknown) => ({ error })),
-    pushToOtherMasters(store, others, tracked),
-  ]);
-  for (const o of elsewhere) events.pushedElsewhere?.(tracked, o);
-  if ('error' in push) throw push.error;
-  const othersFailed = elsewhere.some((o) => o.error !== undefined || o.result?.status === 'diverged');
-  const exitCode = othersFailed ? ExitCode.partial : push.p.exitCode;
-  return { result: push.p.result, exitCode, masters: elsewhere.map(otherOutcome) };
+  const { primary, elsewhere } = await pushAtOnce(store, master, others, tracked, events);
+  if ('error' in primary) throw primary.error;
+  const exitCode = othersFailed(elsewhere) ? ExitCode.partial : primary.p.exitCode;
+  return { result: primary.p.result, exitCode, masters: elsewhere.map(otherOutcome) };
 }
 
 function otherOutcome(o: OtherPush): NonNullable<PathOutcome['masters']>[number] {
@@ -118,14 +134,11 @@ export async function commitAndPushAll(
     try {
       const commit = await store.commit(item, { by });
       if (commit) events.committed?.(item, commit);
-      const [push, answered] = await Promise.all([
-        pushTracked(store, master, item, events).then((p) => ({ p }), (error: unknown) => ({ error })),
-        pushToOtherMasters(store, others, item),
-      ]);
-      elsewhere = answered;
-      for (const o of elsewhere) events.pushedElsewhere?.(item, o);
-      if (elsewhere.some((o) => o.error !== undefined || o.result?.status === 'diverged')) worst = Math.max(worst, ExitCode.partial);
-      if ('error' in push) throw push.error;
+      const answered = await pushAtOnce(store, master, others, item, events);
+      elsewhere = answered.elsewhere;
+      if (othersFailed(elsewhere)) worst = Math.max(worst, ExitCode.partial);
+      if ('error' in answered.primary) throw answered.primary.error;
+      const push = answered.primary;
       worst = Math.max(worst, push.p.exitCode);
       const masters = elsewhere.map(otherOutcome);
       paths.push({ location: item.location, name: item.name, commit: commit?.sha ?? null, changed: commit?.changed ?? [], push: push.p.result, ...(masters.length ? { masters } : {}) });
