@@ -11,10 +11,6 @@ export interface S3Location {
 // ending with a letter or digit.
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-export function isS3Master(host: string | undefined): boolean {
-  return host !== undefined && host.startsWith('s3://');
-}
-
 /** Why `value` is not a usable s3:// location, or undefined when it is. */
 export function s3LocationProblem(value: string): string | undefined {
   const rest = value.slice('s3://'.length);
