@@ -44,6 +44,19 @@ function ensureDebianPackages() {
   }
 }
 
+// moto_server (SSM, S3 and IAM on loopback) comes from Python, not Debian. The machine image
+// has it; on a machine without it, install it with pip, or say exactly what is missing (the
+// tests that need it then fail: they never skip).
+function ensureMoto() {
+  const found = () => spawnSync('sh', ['-c', 'command -v moto_server'], { stdio: 'ignore' }).status === 0;
+  if (found()) return;
+  console.log('installing moto[server] (pip) …');
+  const pip = spawnSync('python3', ['-m', 'pip', 'install', '--quiet', 'moto[server]>=5.1,<6'], { stdio: 'inherit' });
+  if (pip.status !== 0 || !found()) {
+    console.error("moto_server is missing and pip could not install it: run `python3 -m pip install 'moto[server]>=5.1,<6'` (the SSM and S3 tests need it)");
+  }
+}
+
 function findTests(dir) {
   const out = [];
   for (const name of readdirSync(dir).sort()) {
@@ -59,6 +72,7 @@ function findTests(dir) {
 if (process.env.PACHA_TEST_COUNTS) rmSync(process.env.PACHA_TEST_COUNTS, { force: true });
 console.log(`node ${process.version}`);
 ensureDebianPackages();
+ensureMoto();
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 if (build.status !== 0) {
   console.error('build failed');
