@@ -129,7 +129,7 @@ export const KEYS = {
     default: 60,
     min: 1,
     unit: 'seconds',
-    help: 'Daemon: a full reconcile scan of every tracked path this often.',
+    help: 'Daemon: a full reconcile scan of every tracked path this often while the scans find what inotify missed (or a path has no inotify watch); while they find nothing, the period doubles after each scan, up to 8× this.',
   }),
   'pacha.push.delay': spec({
     kind: 'integer',

@@ -1,7 +1,8 @@
 // `pacha daemon`: watch every tracked path, commit each change, push it, forever.
 //
 //   watcher events → schedule (debounce/cap) → store.commit() → push queue (backoff)
-//   reconcile (store.commit on every path): at start, every pacha.frequency seconds, after a 'rescan'
+//   reconcile (store.commit on every path): at start, after a 'rescan', and periodically: every
+//   pacha.frequency seconds while inotify misses something, stretching to 8× that while it does not (reconcile-pace.ts)
 //   SIGTERM/SIGINT: stop watching, finish the commit in progress (and pending events), one push attempt, resolve
 //   SIGHUP: reload the settings: pacha.watch added/removed, delays, frequency
 // The Daemon class holds one run's state; runDaemon() is new Daemon(options).run().
@@ -17,6 +18,7 @@ import { ignoreSettingsFrom } from '../store/ignore.js';
 import type { CommitResult, Store, TrackedPath } from '../store/store.js';
 import { clearStaleGitLocks } from './git-locks.js';
 import { startHeartbeat, type HeartbeatTimer } from './heartbeat.js';
+import { nextReconcilePeriod, type ReconcileOutcome } from './reconcile-pace.js';
 import { acquireDaemonLock, type DaemonLock } from './lock.js';
 import { PathWorker, type PathWorkerHooks } from './path-worker.js';
 import { guardProcess } from './process-guard.js';
@@ -194,7 +196,7 @@ export class Daemon {
     } finally {
       this.stopping = true;
       if (this.storage?.timer) clearTimeout(this.storage.timer);
-      if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+      if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
       await this.reloading.catch(() => undefined);
       await this.reconciling?.catch(() => undefined);
       for (const worker of this.workers.values()) await worker.stop();
@@ -344,7 +346,9 @@ export class Daemon {
     }
   }
 
-  private async reconcileAll(reason: string): Promise<void> {
+  /** Reconcile every path; what it says for the next period (reconcile-pace.ts). */
+  private async reconcileAll(reason: string): Promise<ReconcileOutcome> {
+    const outcome: ReconcileOutcome = { missed: false, unwatched: false };
     for (const worker of this.workers.values()) {
       // A degraded path tries to watch again at each reconcile (the limit may have been raised).
       const wasDegraded = worker.watcher.state === 'degraded';
@@ -354,15 +358,33 @@ export class Daemon {
         this.log('info', `watching ${worker.tracked.location} again (inotify)`);
         await this.status.update(worker.tracked.location, { watching: 'inotify' });
       }
+      if (worker.takeMissed()) outcome.missed = true;
+      if ((worker.watcher.state as string) !== 'watching') outcome.unwatched = true;
     }
+    return outcome;
   }
 
-  private armReconcile(): void {
-    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
-    const seconds = this.settings.get('pacha.frequency') ?? 60;
-    this.reconcileTimer = setInterval(() => {
-      this.reconciling ??= this.reconcileAll('periodic').finally(() => (this.reconciling = undefined));
-    }, seconds * 1000);
+  /**
+   * The periodic reconcile: pacha.frequency after the start (or a reload), then a period
+   * that stretches while reconciles find nothing inotify missed (reconcile-pace.ts).
+   */
+  private armReconcile(periodMs?: number): void {
+    if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
+    const frequencyMs = (this.settings.get('pacha.frequency') ?? 60) * 1000;
+    const period = periodMs ?? frequencyMs;
+    this.reconcileTimer = setTimeout(() => {
+      this.reconcileTimer = undefined;
+      if (this.reconciling) return this.armReconcile(period);
+      this.reconciling = this.reconcileAll('periodic')
+        .then(
+          (outcome) => nextReconcilePeriod(frequencyMs, period, outcome),
+          () => frequencyMs,
+        )
+        .then((next) => {
+          if (!this.stopping && this.reconcileTimer === undefined) this.armReconcile(next);
+        })
+        .finally(() => (this.reconciling = undefined));
+    }, period);
   }
 
   private async reload(): Promise<void> {

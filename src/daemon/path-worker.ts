@@ -31,6 +31,8 @@ export class PathWorker {
   private committing: Promise<void> | undefined;
   private again: string | undefined;
   private stopped = false;
+  /** Since takeMissed(): a periodic reconcile committed what no event reported, or the watcher suspected lost events. */
+  private missed = false;
   /** When the last event came (null: none yet): a window after quiet commits at once (schedule.ts). */
   private lastEventAt: number | null = null;
 
@@ -48,6 +50,7 @@ export class PathWorker {
     this.watcher.on('change', (file) => this.onChange(file));
     this.watcher.on('rescan', (reason) => {
       hooks.log('warn', `${tracked.location}: ${reason}; reconciling now`);
+      this.missed = true;
       void this.commit('rescan');
     });
     this.watcher.on('degraded', (error) => hooks.degraded(tracked, error));
@@ -90,6 +93,17 @@ export class PathWorker {
     await this.commit(reason);
   }
 
+  /**
+   * Whether inotify may have missed something since the last call (reconcile-pace.ts): a
+   * periodic reconcile committed a change no event had reported, or the watcher suspected
+   * a lost event queue. Clears it.
+   */
+  takeMissed(): boolean {
+    const missed = this.missed;
+    this.missed = false;
+    return missed;
+  }
+
   /** Commit now (after the commit in progress, if any). Resolves when this state is committed. */
   commit(reason: string): Promise<void> {
     if (this.committing) {
@@ -118,6 +132,7 @@ export class PathWorker {
     try {
       const result = await this.store.commit(this.tracked, { by: { origin: 'daemon' }, ...(changed ? { changed } : {}) });
       if (result) this.hooks.committed(this.tracked, result);
+      if (result && reason === 'periodic' && !events) this.missed = true;
       else if (events) this.hooks.log('debug', `${this.tracked.location}: ${reason}: events (${seen.join(', ')}) but nothing to commit`);
       this.hooks.commitSucceeded?.(this.tracked);
     } catch (error) {
