@@ -7,6 +7,7 @@ import { ConfigError, MasterUnreachableError, errnoCode } from '../errors.js';
 import { describeIdentity, type ClientIdentity } from './client-identity.js';
 import { checkHostKey, fingerprint, keyTypeOfBlob, knownKeysFor, type HostKeySource, type HostKeyVerdict } from './known-hosts.js';
 import { CONNECT_TIMEOUT_SECONDS } from './ssh-options.js';
+import { endpointLabel } from './endpoint-label.js';
 
 export interface SshEndpoint {
   host: string;
@@ -28,9 +29,7 @@ export interface SeenHostKey {
   verdict: HostKeyVerdict;
 }
 
-export function endpointLabel(endpoint: SshEndpoint): string {
-  return `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
-}
+export { endpointLabel };
 
 /** ssh2 host key algorithms for the key types known for the master, so it is offered the key pacha can check. */
 export function preferredHostKeyAlgorithms(keyTypes: readonly string[]): ServerHostKeyAlgorithm[] {

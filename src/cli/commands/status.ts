@@ -5,7 +5,7 @@
 import { readDaemonState, stateDirHealth, type PathStatus } from '../../daemon/status.js';
 import { isPachaError } from '../../errors.js';
 import { repositoryDir } from '../../master/layout.js';
-import { endpointLabel } from '../../master/ssh-connect.js'; // ssh2 only as a type: nothing heavy loads
+import { endpointLabel } from '../../master/endpoint-label.js'; // not ssh-connect.js: no SSH code loads
 import { masterId, parseMasterList } from '../../config/master-list.js';
 import { divergenceSteps } from '../../store/push.js';
 import type { Context } from '../../context.js';
