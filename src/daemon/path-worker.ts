@@ -87,10 +87,18 @@ export class PathWorker {
     else this.timer = setTimeout(() => this.tick(), decision.ms);
   }
 
-  /** Full reconcile: re-sync the watches, then commit whatever differs. */
+  /**
+   * Full reconcile: re-sync the watches, then commit whatever differs. A periodic one on a
+   * healthy watcher commits first and re-syncs the watches only if the commit found something
+   * no event reported: a directory inotify missed is a difference in the tree, so an empty
+   * reconcile means the watch set is whole, and its walk of every directory is saved.
+   */
   async reconcile(reason: string): Promise<void> {
-    await this.watcher.resync().catch((error: unknown) => this.hooks.log('warn', `${this.tracked.location}: ${(error as Error).message}`));
+    const resync = () => this.watcher.resync().catch((error: unknown) => this.hooks.log('warn', `${this.tracked.location}: ${(error as Error).message}`));
+    const healthy = reason === 'periodic' && this.watcher.state === 'watching' && !this.missed;
+    if (!healthy) await resync();
     await this.commit(reason);
+    if (healthy && this.missed) await resync();
   }
 
   /**
