@@ -4,8 +4,11 @@
 // not change its answer. Decisions pure; the retry loop takes its clock and draw as options.
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff.js';
 
-/** What OpenSSH says when sshd dropped the connection before or during key exchange. */
-const DROPPED = /kex_exchange_identification|Connection closed by .*port \d+|Connection reset by peer|Connection refused|ssh_exchange_identification|Broken pipe|banner exchange/i;
+/**
+ * What OpenSSH says when sshd dropped the connection before or during key exchange, or did
+ * not accept it within ConnectTimeout (its listen queue full while hundreds connect at once).
+ */
+const DROPPED = /kex_exchange_identification|Connection closed by .*port \d+|Connection reset by peer|Connection refused|ssh_exchange_identification|Broken pipe|banner exchange|connect to host .* (Connection|Operation) timed out/i;
 
 /** What an answering master says when it refuses: never retried, whatever else the output says. */
 const REFUSED = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known|Permission denied|Permissions 0\d+ for|UNPROTECTED PRIVATE KEY FILE|Load key |pacha serve: refused|does not appear to be a git repository|not found|\[remote rejected\]|\[rejected\]/i;

@@ -57,6 +57,8 @@ test('what is a dropped connection (retried) and what a refusal (never)', () => 
   assert.ok(isDroppedConnection(new MasterError('bar@127.0.0.1:22: running a command failed: No response from server', { code: 'EREMOTE' })));
   // A wrapped git failure: ssh's words are in the cause.
   assert.ok(isDroppedConnection(new MasterUnreachableError('push of /etc/a failed: the master hung up', { cause: new Error('kex_exchange_identification: Connection closed by remote host') })));
+  // sshd's listen queue full (hundreds connecting at once): OpenSSH's ConnectTimeout.
+  assert.ok(isDroppedConnection(new Error('ssh: connect to host 127.0.0.1 port 2222: Connection timed out\nfatal: Could not read from remote repository.')));
   assert.ok(!isDroppedConnection(new MasterUnreachableError('master 127.0.0.1:22 presented the ssh-ed25519 key SHA256:x, which is not the key pacha trusts', { code: 'EHOSTKEY' })));
   assert.ok(!isDroppedConnection(new MasterUnreachableError('refused: Connection reset by peer', { code: 'EAUTH' })));
   assert.ok(!isDroppedConnection(new Error('Host key verification failed.\nConnection closed by 127.0.0.1 port 22')));
