@@ -7,6 +7,12 @@
 // master's CPU time (sshd with its reaped children; moto_server's process) against the
 // wall time of the storm.
 //   PACHA_BENCH_N=200 PACHA_BENCH_MASTERS=ssh,s3 node --import tsx bench/boot-storm.bench.ts
+// sshd runs with OpenSSH's defaults for MaxStartups (10:30:100) and MaxSessions (10) unless
+// PACHA_BENCH_MAXSTARTUPS / PACHA_BENCH_MAXSESSIONS say otherwise; PACHA_BENCH_SSHD_OPTIONS
+// adds more sshd_config options ("LoginGraceTime=600,…"): the README's settings for a large
+// fleet are shown working that way. The storm is stopped (every instance killed, reported as
+// such) if the machine's available memory drops below PACHA_BENCH_MIN_FREE_MB (3072).
+// PACHA_BENCH_VERBOSE prints each failed instance's last lines.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,6 +27,9 @@ import { formatMs, percentile } from './lib/stats.js';
 const N = Number(process.env.PACHA_BENCH_N ?? 200);
 const MASTERS = (process.env.PACHA_BENCH_MASTERS ?? 'ssh,s3').split(',');
 const MAX_STARTUPS = process.env.PACHA_BENCH_MAXSTARTUPS ?? '10:30:100';
+const MAX_SESSIONS = Number(process.env.PACHA_BENCH_MAXSESSIONS ?? 10);
+const SSHD_OPTIONS = (process.env.PACHA_BENCH_SSHD_OPTIONS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+const MIN_FREE_MB = Number(process.env.PACHA_BENCH_MIN_FREE_MB ?? 3072);
 const BOOT_TIMEOUT = Number(process.env.PACHA_BENCH_BOOT_TIMEOUT ?? 600);
 const FILES = 8;
 // Short paths: OpenSSH's connection socket lives under each state dir (a Unix socket path has 108 bytes).
@@ -45,12 +54,22 @@ interface Outcome {
   code: number | null;
   retries: number;
   verified: boolean;
+  /** A failed instance's last line of output (what stopped it). */
+  last: string;
 }
 
-/** Start every instance at once; resolve when all have exited. */
-async function storm(masterLines: (i: number) => string[], env: NodeJS.ProcessEnv): Promise<{ outcomes: Outcome[]; wallMs: number }> {
-  const instances = Array.from({ length: N }, (_, i) => {
-    const dir = path.join(work, 'i', String(i));
+function availableMb(): number {
+  const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith('MemAvailable:'));
+  return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
+
+/**
+ * Start instances h<i> for each of `hosts` at once (under work/<sub>); resolve when all have
+ * exited. The anchor is one instance alone (host h<N>, a copy of the same tree), the storm all N.
+ */
+async function storm(masterLines: (i: number) => string[], env: NodeJS.ProcessEnv, hosts: number[] = [...Array(N).keys()], sub = 'i'): Promise<StormResult> {
+  const instances = hosts.map((i) => {
+    const dir = path.join(work, sub, String(i));
     const state = path.join(dir, 's');
     const root = path.join(dir, 'root');
     // The root's own account databases: owners are restored by name, as on a real image.
@@ -58,25 +77,37 @@ async function storm(masterLines: (i: number) => string[], env: NodeJS.ProcessEn
     for (const db of ['passwd', 'group']) cpSync(`/etc/${db}`, path.join(root, 'etc', db));
     const userData = path.join(dir, 'user-data');
     writeFileSync(userData, ['#cloud-config', 'pacha:', `  hostname: h${i}`, '  config: |', ...[...masterLines(i), `pacha.state.path = ${state}`, `pacha.boot.timeout = ${BOOT_TIMEOUT}`].map((l) => `    ${l}`), ''].join('\n'));
-    return { dir, state, root, userData };
+    return { i, dir, state, root, userData };
   });
   const image = path.join(work, 'image.conf');
   writeFileSync(image, '# nothing host-specific\n');
   const started = performance.now();
+  const children = new Set<ChildProcess>();
+  let lowestFreeMb = availableMb();
+  let stopped = false;
+  const guard = setInterval(() => {
+    lowestFreeMb = Math.min(lowestFreeMb, availableMb());
+    if (lowestFreeMb >= MIN_FREE_MB || stopped) return;
+    stopped = true;
+    console.log(`  available memory ${lowestFreeMb} MB < ${MIN_FREE_MB} MB: stopping the storm (killing ${children.size} instances)`);
+    for (const child of children) child.kill('SIGKILL');
+  }, 1000);
   const outcomes = await Promise.all(
     instances.map(
-      (inst, i) =>
+      (inst) =>
         new Promise<Outcome>((resolve) => {
           const t0 = performance.now();
           const child: ChildProcess = spawn(process.execPath, [CLI, '--root', inst.root, '-c', image, 'boot', '--no-watch', '--user-data', inst.userData, '--instance-data', path.join(inst.dir, 'none')], {
             env: { ...env, PACHA_STATE_PATH: inst.state, NODE_NO_WARNINGS: '1' },
             stdio: ['ignore', 'pipe', 'pipe'],
           });
+          children.add(child);
           let stderr = '';
           // Boot's progress (its master wait's retries) is on stdout, S3's and git's on stderr.
           child.stdout!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
           child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
           child.once('close', (code) => {
+            children.delete(child);
             const ms = performance.now() - t0;
             const retries = stderr.split('\n').filter((l) => /next try in|is busy or unavailable|retry \d+ in/i.test(l)).length;
             let verified = false;
@@ -86,25 +117,57 @@ async function storm(masterLines: (i: number) => string[], env: NodeJS.ProcessEn
             } catch {
               verified = false;
             }
-            if (code !== 0 && process.env.PACHA_BENCH_VERBOSE) console.log(`h${i}: exit ${code}: ${stderr.trim().split('\n').slice(-2).join(' | ')}`);
-            resolve({ ms, code, retries, verified });
+            if (code !== 0 && process.env.PACHA_BENCH_VERBOSE) console.log(`h${inst.i}: exit ${code}: ${stderr.trim().split('\n').slice(-2).join(' | ')}`);
+            const lines = stderr.trim().split('\n');
+            const last = code === 0 ? '' : (lines.filter((l) => /error|fail|refused|timed? ?out|did not/i.test(l)).at(-1) ?? lines.at(-1) ?? '');
+            resolve({ ms, code, retries, verified, last });
           });
         }),
     ),
   );
-  return { outcomes, wallMs: performance.now() - started };
+  clearInterval(guard);
+  return { outcomes, wallMs: performance.now() - started, lowestFreeMb: Math.min(lowestFreeMb, availableMb()), stopped };
 }
 
-function report(name: string, result: { outcomes: Outcome[]; wallMs: number }, cpu: number, failedSample: string): void {
+interface StormResult {
+  outcomes: Outcome[];
+  wallMs: number;
+  lowestFreeMb: number;
+  /** Stopped by the memory floor. */
+  stopped: boolean;
+}
+
+/** What stopped the failed instances, most common first (host names and numbers blurred). */
+function failureKinds(outcomes: Outcome[]): string[] {
+  const kinds = new Map<string, number>();
+  for (const o of outcomes.filter((x) => x.code !== 0 || !x.verified)) {
+    const kind = (o.last || `exit ${o.code}, not verified`).replace(/\bh\d+\b/g, 'hN').replace(/\d+(\.\d+)?/g, 'N').slice(0, 240);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  return [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, n]) => `${n} × ${k}`);
+}
+
+/** One instance booting alone, just before the storm: the anchor its times are compared with. */
+async function anchor(masterLines: (i: number) => string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const alone = await storm(masterLines, env, [N], 'a');
+  const [one] = alone.outcomes;
+  if (one?.code !== 0 || !one.verified) throw new Error(`the anchor (one instance alone) failed: ${one?.last}`);
+  console.log(`  anchor: one instance alone: ${formatMs(one.ms)} to rebuilt`);
+  return one.ms;
+}
+
+function report(name: string, result: StormResult, cpu: number, aloneMs: number): void {
   const ok = result.outcomes.filter((o) => o.code === 0 && o.verified);
   const times = ok.map((o) => o.ms);
   const codes = new Map<string, number>();
   for (const o of result.outcomes) codes.set(String(o.code), (codes.get(String(o.code)) ?? 0) + 1);
   console.log(`${name}: ${ok.length}/${N} finished and verified (exit codes: ${[...codes].map(([c, n]) => `${c}×${n}`).join(', ')})`);
-  if (times.length) console.log(`  time to rebuilt: p50 ${formatMs(percentile(times, 50))}, p95 ${formatMs(percentile(times, 95))}, max ${formatMs(Math.max(...times))}`);
+  const ratio = (ms: number): string => `${formatMs(ms)} (${(ms / aloneMs).toFixed(1)}× alone)`;
+  if (times.length) console.log(`  time to rebuilt: p50 ${ratio(percentile(times, 50))}, p95 ${ratio(percentile(times, 95))}, max ${ratio(Math.max(...times))}`);
   console.log(`  retries logged: ${result.outcomes.reduce((s, o) => s + o.retries, 0)} (instances that retried: ${result.outcomes.filter((o) => o.retries > 0).length})`);
-  console.log(`  master CPU: ${cpu.toFixed(1)} s over a ${formatMs(result.wallMs)} storm`);
-  if (failedSample) console.log(`  a failure: ${failedSample}`);
+  console.log(`  master CPU: ${cpu.toFixed(1)} s over a ${formatMs(result.wallMs)} storm (${((cpu * 1000) / result.wallMs).toFixed(2)} cores on average)`);
+  console.log(`  lowest available memory during the storm: ${result.lowestFreeMb} MB${result.stopped ? ' (storm stopped: below the floor)' : ''}`);
+  for (const kind of failureKinds(result.outcomes)) console.log(`  failed: ${kind}`);
 }
 
 function loadLine(): string {
@@ -112,22 +175,24 @@ function loadLine(): string {
 }
 
 async function sshStorm(): Promise<void> {
-  const sshd: Sshd = await startSshd({ maxStartups: MAX_STARTUPS });
+  const sshd: Sshd = await startSshd({ maxStartups: MAX_STARTUPS, maxSessions: MAX_SESSIONS, extra: SSHD_OPTIONS });
   try {
     const hostsPath = path.join(work, 'master');
     mkdirSync(hostsPath);
     const config = writeSshConfig(path.join(work, 'seed-ssh.conf'), { sshd, hostsPath, stateDir: path.join(work, 'ss'), hostname: 'h0' });
     await runOk(process.execPath, [CLI, '-c', config, 'watch', source], { env: cleanEnv() });
-    for (let i = 1; i < N; i++) cpSync(path.join(hostsPath, 'h0'), path.join(hostsPath, `h${i}`), { recursive: true });
+    for (let i = 1; i <= N; i++) cpSync(path.join(hostsPath, 'h0'), path.join(hostsPath, `h${i}`), { recursive: true });
     const lines = (): string[] => ['pacha.host = 127.0.0.1', `pacha.ssh.port = ${sshd.port}`, `pacha.ssh.user = ${sshd.user}`, `pacha.ssh.key = ${sshd.clientKey}`, `pacha.ssh.known_hosts = ${sshd.knownHosts}`, `pacha.hosts.path = ${hostsPath}`];
-    console.log(`\n(a) one sshd, MaxStartups ${MAX_STARTUPS}; ${loadLine()}`);
+    console.log(`\n(a) one sshd: MaxStartups ${MAX_STARTUPS}, MaxSessions ${MAX_SESSIONS}${SSHD_OPTIONS.length ? `, ${SSHD_OPTIONS.join(', ')}` : ''} (otherwise OpenSSH's defaults); ${loadLine()}`);
+    const env = cleanEnv({ AWS_EC2_METADATA_DISABLED: 'true' });
+    const aloneMs = await anchor(lines, env);
     const before = cpuSeconds(sshd.pid()!, true);
-    const result = await storm(lines, cleanEnv({ AWS_EC2_METADATA_DISABLED: 'true' }));
-    report('ssh', result, cpuSeconds(sshd.pid()!, true) - before, '');
+    const result = await storm(lines, env);
+    report('ssh', result, cpuSeconds(sshd.pid()!, true) - before, aloneMs);
     console.log(`  after: ${loadLine()}`);
   } finally {
     await sshd.stop();
-    rmSync(path.join(work, 'i'), { recursive: true, force: true });
+    for (const sub of ['i', 'a']) rmSync(path.join(work, sub), { recursive: true, force: true });
   }
 }
 
@@ -149,18 +214,20 @@ async function s3Storm(): Promise<void> {
     writeFileSync(seed, `pacha.host = s3://fleet/hosts\npacha.hostname = h0\npacha.state.path = ${path.join(work, 'seed-s3-state')}\n`);
     await runOk(process.execPath, [CLI, '-c', seed, 'watch', source], { env });
     const keys = ((await admin.send(new ListObjectsV2Command({ Bucket: 'fleet' }))).Contents ?? []).map((o) => o.Key!).filter((k) => k.startsWith('hosts/h0/'));
-    for (let i = 1; i < N; i++) {
+    for (let i = 1; i <= N; i++) {
       await Promise.all(keys.map((k) => admin.send(new CopyObjectCommand({ Bucket: 'fleet', Key: k.replace('hosts/h0/', `hosts/h${i}/`), CopySource: `fleet/${k}` }))));
     }
     admin.destroy();
     console.log(`\n(b) S3 on moto_server (one Python process); ${loadLine()}`);
+    const lines = (): string[] => ['pacha.host = s3://fleet/hosts'];
+    const aloneMs = await anchor(lines, env);
     const before = cpuSeconds(moto.pid!, false);
-    const result = await storm(() => ['pacha.host = s3://fleet/hosts'], env);
-    report('s3', result, cpuSeconds(moto.pid!, false) - before, '');
+    const result = await storm(lines, env);
+    report('s3', result, cpuSeconds(moto.pid!, false) - before, aloneMs);
     console.log(`  after: ${loadLine()}`);
   } finally {
     moto.kill('SIGTERM');
-    rmSync(path.join(work, 'i'), { recursive: true, force: true });
+    for (const sub of ['i', 'a']) rmSync(path.join(work, sub), { recursive: true, force: true });
   }
 }
 

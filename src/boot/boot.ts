@@ -29,6 +29,7 @@ import type { Store, TrackedPath } from '../store/store.js';
 import { forgetPrimaryAcknowledgement, type MasterChoice } from '../rebuild/choose-master.js';
 import { decideBoot, type Decision } from './decide.js';
 import { summarizeBoot, writeBootReport, type BootReport, type RebuildSummary } from './report.js';
+import { bootDropRetry } from './drop-retry.js';
 import { waitForMaster } from './wait.js';
 
 export interface BootOptions {
@@ -107,6 +108,9 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
       const timeoutMs = context.settings.require('pacha.boot.timeout') * 1000;
       const choice = await waitStep(step, master, others, host, { timeoutMs, dryRun, out });
       const listing = choice.listing;
+      // From here on, a request the master's sshd drops is made again within the same budget (drop-retry.ts).
+      const dropRetry = (what: string) => (dryRun ? undefined : bootDropRetry(what, timeoutMs, out));
+      if (!dryRun) for (const m of [master, ...others]) m.retryDroppedConnections?.(bootDropRetry(m.label, timeoutMs, out));
 
       // 7b. One live writer per host name (fence.ts): refused (exit 3) or unknown host (exit 2) stop here.
       const { checkFence, recordClaim } = await import('./claims.js');
@@ -119,6 +123,7 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
           fenceSeconds: context!.settings.require('pacha.boot.fence'),
           newHost: context!.settings.require('pacha.boot.new_host') as 'allow' | 'refuse',
           takeOver: options.takeOver ?? false,
+          retry: dropRetry(`fence read of ${host}`),
         });
         return { value: d, status: 'ok', detail: `${d.verdict}: ${d.reason}` };
       });
@@ -142,7 +147,7 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
 
       // Acting.
       result.exitCode = await act(context, decision, host, step, report, others.length > 0 ? choice : undefined);
-      await step('claim', choice.first.label, async () => ({ value: undefined, status: 'ok', detail: (await recordClaim(await context!.store(), choice.first, fence, new Date(), (await context!.otherMasters()).find((o) => o.master === choice.first)?.id)).join('; ') || 'nothing pushed yet to hold' }));
+      await step('claim', choice.first.label, async () => ({ value: undefined, status: 'ok', detail: (await recordClaim(await context!.store(), choice.first, fence, new Date(), (await context!.otherMasters()).find((o) => o.master === choice.first)?.id, dropRetry(`claim of ${host}`))).join('; ') || 'nothing pushed yet to hold' }));
     } finally {
       await probe.dispose();
     }

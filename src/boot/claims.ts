@@ -12,6 +12,7 @@ import path from 'node:path';
 import { ConfigError, MasterUnreachableError, isPachaError } from '../errors.js';
 import { nearest } from '../config/suggest.js';
 import type { HostListing, Master } from '../master/master.js';
+import { NO_DROP_RETRY, retryDroppedConnections, type RetryDropsOptions } from '../master/transient.js';
 import { BRANCH } from '../store/commit.js';
 import { gitAt, revParse } from '../store/git.js';
 import { HEARTBEAT_REF, sendHeartbeat } from '../store/heartbeat.js';
@@ -24,8 +25,11 @@ const SIGNAL_REFS: ReadonlyArray<[Signal['kind'], string]> = [
   ['heartbeat', HEARTBEAT_REF],
 ];
 
-/** Every signal the master holds for a host's repositories (none for a repository never pushed). */
-export async function readSignals(master: Master, host: string, repositories: readonly string[]): Promise<Signal[]> {
+/**
+ * Every signal the master holds for a host's repositories (none for a repository never
+ * pushed). `retry`: each git call that the master's sshd dropped is made again (boot).
+ */
+export async function readSignals(master: Master, host: string, repositories: readonly string[], retry: RetryDropsOptions = NO_DROP_RETRY): Promise<Signal[]> {
   if (repositories.length === 0) return [];
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'pacha-fence-'));
   try {
@@ -35,7 +39,7 @@ export async function readSignals(master: Master, host: string, repositories: re
     for (const [index, repository] of repositories.entries()) {
       const url = master.repositoryUrl(host, repository);
       const present = new Set(
-        (await git.raw(['ls-remote', url, ...SIGNAL_REFS.map(([, ref]) => ref)]))
+        (await retryDroppedConnections(() => git.raw(['ls-remote', url, ...SIGNAL_REFS.map(([, ref]) => ref)]), retry))
           .split('\n')
           .map((line) => line.split('\t')[1])
           .filter(Boolean),
@@ -43,7 +47,7 @@ export async function readSignals(master: Master, host: string, repositories: re
       const wanted = SIGNAL_REFS.filter(([, ref]) => present.has(ref));
       if (wanted.length === 0) continue;
       const local = (kind: string) => `refs/fence/${index}/${kind}`;
-      await git.raw(['fetch', '-q', '--no-tags', '--depth=1', url, ...wanted.map(([kind, ref]) => `+${ref}:${local(kind)}`)]);
+      await retryDroppedConnections(() => git.raw(['fetch', '-q', '--no-tags', '--depth=1', url, ...wanted.map(([kind, ref]) => `+${ref}:${local(kind)}`)]), retry);
       for (const [kind] of wanted) {
         const [seconds, ...message] = (await git.raw(['log', '-1', '--format=%ct%n%B', local(kind)])).split('\n');
         const { instance, boot } = parseTrailers(message.join('\n'));
@@ -72,13 +76,15 @@ export interface FenceOptions {
   newHost: 'allow' | 'refuse';
   takeOver: boolean;
   now?: Date;
+  /** The fence read's git calls, when the master drops their connection. */
+  retry?: RetryDropsOptions;
 }
 
 /** Boot's fence step: the decision, or the error that stops the boot (refused: exit 3; unknown host: exit 2). */
 export async function checkFence(options: FenceOptions): Promise<FenceDecision> {
   const { master, host, listing } = options;
   const now = options.now ?? new Date();
-  const signals = listing ? await readSignals(master, host, listing.repositories) : undefined;
+  const signals = listing ? await readSignals(master, host, listing.repositories, options.retry) : undefined;
   const decision = decideFence({ host, me: options.me, signals, now, fenceMs: options.fenceSeconds * 1000, takeOver: options.takeOver, newHost: options.newHost });
   if (decision.verdict === 'refused') {
     throw new MasterUnreachableError(`boot refused: ${decision.reason}`, {
@@ -105,8 +111,11 @@ export async function checkFence(options: FenceOptions): Promise<FenceDecision> 
  * tree unchanged), pushed normally; then this instance's heartbeat for every path, which
  * names it as the holder. Returns one line per path for the boot report.
  */
-/** `masterId`: the pacha.host entry of `master` when it is not the first (its own acknowledged ref). */
-export async function recordClaim(store: Store, master: Master, decision: FenceDecision, now = new Date(), masterId?: string): Promise<string[]> {
+/**
+ * `masterId`: the pacha.host entry of `master` when it is not the first (its own acknowledged
+ * ref). `retry`: a push or heartbeat whose connection the master dropped is sent again.
+ */
+export async function recordClaim(store: Store, master: Master, decision: FenceDecision, now = new Date(), masterId?: string, retry: RetryDropsOptions = NO_DROP_RETRY): Promise<string[]> {
   const facts = await store.hostFacts();
   const lines: string[] = [];
   for (const tracked of await store.list()) {
@@ -121,12 +130,12 @@ export async function recordClaim(store: Store, master: Master, decision: FenceD
         return true;
       });
       if (made) {
-        const pushed = await store.push(tracked, master, masterId);
+        const pushed = await retryDroppedConnections(() => store.push(tracked, master, masterId), retry);
         lines.push(`${tracked.location}: take-over recorded (${pushed.status})`);
       }
     }
     // The daemon beats again at its start; a beat lost here only delays the record.
-    const beat = await sendHeartbeat(store, tracked, master, now, 'boot').catch((error: unknown) => (error as Error).message);
+    const beat = await retryDroppedConnections(() => sendHeartbeat(store, tracked, master, now, 'boot'), retry).catch((error: unknown) => (error as Error).message);
     if (beat === 'sent') lines.push(`${tracked.location}: held by ${facts.instance ?? 'this instance'}`);
     else if (beat !== 'not-pushed') lines.push(`${tracked.location}: heartbeat not sent (${beat})`);
   }

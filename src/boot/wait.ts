@@ -5,6 +5,7 @@
 // would not change its answer.
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff.js';
 import { ExitCode, MasterUnreachableError, isPachaError, type ErrorCode } from '../errors.js';
+import { isDroppedConnection } from '../master/transient.js';
 
 /** 0.5 s, 1 s, 2 s … capped at 30 s, each drawn in [0, delay]. */
 export const BOOT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, factor: 2, jitter: 1 };
@@ -12,9 +13,13 @@ export const BOOT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, factor
 /** Codes of a master that answered: retrying cannot help. */
 const DEFINITIVE = new Set<ErrorCode>(['EHOSTKEY', 'EAUTH', 'ENOKEY', 'EBADKEY']);
 
-/** Whether a failed attempt is worth another: the master is unreachable, not refusing. Pure. */
+/**
+ * Whether a failed attempt is worth another: the master is unreachable, or dropped the
+ * connection under a request (ssh2's "No response from server"), not refusing. Pure.
+ */
 export function isWorthRetrying(error: unknown): boolean {
-  return isPachaError(error) && error.exitCode === ExitCode.unreachable && !DEFINITIVE.has(error.code);
+  if (isPachaError(error) && DEFINITIVE.has(error.code)) return false;
+  return (isPachaError(error) && error.exitCode === ExitCode.unreachable) || isDroppedConnection(error);
 }
 
 /**

@@ -194,7 +194,7 @@ export const KEYS = {
     default: 300,
     min: 1,
     unit: 'seconds',
-    help: 'Boot: how long to wait for the master before giving up (exit 3).',
+    help: 'Boot: how long to wait for the master before giving up (exit 3); also how long each later step (fence read, clones, hooks, claim) keeps retrying a connection the master dropped, with jittered backoff (a boot storm against sshd\'s MaxStartups).',
   }),
   'pacha.boot.fence': spec({
     kind: 'integer',

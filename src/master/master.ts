@@ -2,6 +2,7 @@
 // a remote master over SSH (ssh2 for listing/creating/fetching, OpenSSH for git traffic)
 // and a local one (standalone mode: pacha.host = local).
 import type { HookPhase } from '../hooks/types.js';
+import type { RetryDropsOptions } from './transient.js';
 
 export interface HookFile {
   name: string;
@@ -45,6 +46,11 @@ export interface Master {
    */
   pushOptions(): Promise<string[]>;
   close(): Promise<void>;
+  /**
+   * From now on, retry a request whose connection the master dropped (sshd's MaxStartups
+   * under a boot storm), dialling anew, within `options.budgetMs`; refusals never (boot).
+   */
+  retryDroppedConnections?(options: RetryDropsOptions): void;
   /** Keep the connection git's pushes share open until close(), however long pushes pause (the daemon). */
   keepConnection?(): void;
   /**

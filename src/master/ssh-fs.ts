@@ -1,6 +1,6 @@
 // MasterFs over one ssh2 connection: SFTP for listing, lstat, mkdir and downloads; exec of
 // `sh -c SCRIPT` for the rest (sh explicitly, whatever the user's login shell is).
-import type { Client, SFTPWrapper } from 'ssh2';
+import type { Client, ClientCallback, SFTPWrapper } from 'ssh2';
 import { MasterError } from '../errors.js';
 import { NO_HOSTS_PATH_STATUS, ensureRepositoryScript } from './layout.js';
 import type { MasterEntry, MasterFs } from './layout-operations.js';
@@ -24,6 +24,11 @@ function isMissing(error: unknown): boolean {
   return sftpStatus(error) === SFTP_NO_SUCH_FILE;
 }
 
+/** ssh2's words for a request that failed because the connection went, not because the master said no. */
+function isConnectionGone(error: unknown): boolean {
+  return error instanceof Error && /No response from server|Not connected/.test(error.message);
+}
+
 export class SshFs implements MasterFs {
   private sftpSession: Promise<SFTPWrapper> | undefined;
   /** What the master said to `pacha-gate hello` when it was not a gate, for the no-SFTP error. */
@@ -36,11 +41,15 @@ export class SshFs implements MasterFs {
 
   private sftp(): Promise<SFTPWrapper> {
     this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {
-      this.client.sftp((error, sftp) => {
-        if (error) return reject(this.noSftp(error));
-        sftp.on('error', () => undefined); // a broken session fails its pending requests; never the process
-        resolve(sftp);
-      });
+      try {
+        this.client.sftp((error, sftp) => {
+          if (error) return reject(isConnectionGone(error) ? this.failure('opening SFTP', '', error) : this.noSftp(error));
+          sftp.on('error', () => undefined); // a broken session fails its pending requests; never the process
+          resolve(sftp);
+        });
+      } catch (error) {
+        reject(this.failure('opening SFTP', '', error)); // "Not connected": the connection already went
+      }
     });
     return this.sftpSession;
   }
@@ -122,7 +131,7 @@ export class SshFs implements MasterFs {
   /** One SSH exec request: the command line as sshd receives it. */
   exec(command: string): Promise<ShellResult> {
     return new Promise((resolve, reject) => {
-      this.client.exec(command, (error, stream) => {
+      const onStream: ClientCallback = (error, stream) => {
         if (error) return reject(this.failure('running a command', '', error));
         let stdout = '';
         let stderr = '';
@@ -131,7 +140,13 @@ export class SshFs implements MasterFs {
         stream.on('data', (data: Buffer) => (stdout += data.toString()));
         stream.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
         stream.on('close', (status: number | null) => resolve({ status: status ?? null, stdout, stderr }));
-      });
+      };
+      try {
+        this.client.exec(command, onStream);
+      } catch (error) {
+        // ssh2 throws "Not connected" when the connection already went: a dropped connection, like any other.
+        reject(this.failure('running a command', '', error));
+      }
     });
   }
 }

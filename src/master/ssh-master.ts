@@ -17,6 +17,7 @@ import type { HookFile, HostListing, Master } from './master.js';
 import { minimalEnv } from '../child-env.js';
 import { connectSsh, endpointLabel, type SshEndpoint } from './ssh-connect.js';
 import { SshFs, type ShellResult } from './ssh-fs.js';
+import { NO_DROP_RETRY, retryDroppedConnections, type RetryDropsOptions } from './transient.js';
 import {
   controlStopArgs,
   ensureSshStateDir,
@@ -82,28 +83,39 @@ export class SshMaster implements Master {
     return new SshMaster({ ...options, home }, policy, identity);
   }
 
-  private async operations(): Promise<MasterOperations> {
-    return (await this.connect()).operations;
+  private dropRetry: RetryDropsOptions = NO_DROP_RETRY;
+
+  retryDroppedConnections(options: RetryDropsOptions): void {
+    this.dropRetry = options;
+  }
+
+  /**
+   * One request over the connection (dialled on first use). Within the drop-retry budget, a
+   * connection the master dropped (before it was ready, or under the request) is dialled
+   * anew and the request made again; every request here is idempotent.
+   */
+  private request<T>(use: (operations: MasterOperations) => Promise<T>): Promise<T> {
+    return retryDroppedConnections(async () => use((await this.connect()).operations), this.dropRetry);
   }
 
   listHosts(): Promise<string[]> {
-    return this.operations().then((o) => o.listHosts());
+    return this.request((o) => o.listHosts());
   }
 
   describeHost(host: string): Promise<HostListing | undefined> {
-    return this.operations().then((o) => o.describeHost(host));
+    return this.request((o) => o.describeHost(host));
   }
 
   addHost(host: string): Promise<'created' | 'exists'> {
-    return this.operations().then((o) => o.addHost(host));
+    return this.request((o) => o.addHost(host));
   }
 
   ensureRepository(host: string, name: string): Promise<'created' | 'exists'> {
-    return this.operations().then((o) => o.ensureRepository(host, name));
+    return this.request((o) => o.ensureRepository(host, name));
   }
 
   fetchHooks(host: string, phase: HookPhase, localDir: string): Promise<HookFile[]> {
-    return this.operations().then((o) => o.fetchHooks(host, phase, localDir));
+    return this.request((o) => o.fetchHooks(host, phase, localDir));
   }
 
   /**
@@ -127,7 +139,7 @@ export class SshMaster implements Master {
   /** Whether this master's key is enrolled (served by `pacha serve`) rather than a plain shell account. */
   async isGated(): Promise<boolean> {
     // Known from any earlier connection: a daemon whose connection dropped need not dial just to ask.
-    this.gated ??= (await this.connect()).gated;
+    this.gated ??= await retryDroppedConnections(async () => (await this.connect()).gated, this.dropRetry);
     return this.gated;
   }
 

@@ -64,6 +64,10 @@ export interface SshdOptions {
   noKeys?: boolean;
   /** sshd's MaxStartups (default here 100; OpenSSH's own default is 10:30:100). */
   maxStartups?: string;
+  /** sshd's MaxSessions (default here 50; OpenSSH's own default is 10). */
+  maxSessions?: number;
+  /** More sshd_config options, `Key=value` (the boot-storm bench's settings for a large fleet). */
+  extra?: string[];
 }
 
 export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
@@ -88,7 +92,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         '-o', `AuthorizedKeysFile=${path.join(dir, 'authorized_keys')}`,
         '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no',
         '-o', 'UsePAM=no', '-o', 'PermitRootLogin=prohibit-password', '-o', 'StrictModes=no',
-        '-o', 'PidFile=none', '-o', `MaxStartups=${options.maxStartups ?? '100'}`, '-o', 'MaxSessions=50',
+        '-o', 'PidFile=none', '-o', `MaxStartups=${options.maxStartups ?? '100'}`, '-o', `MaxSessions=${options.maxSessions ?? 50}`,
+        ...(options.extra ?? []).flatMap((o) => ['-o', o]),
         // Skip root's ~/.bashrc (pyenv) on every remote command: see TESTING.md.
         '-o', 'SetEnv=SHLVL=1',
         // A plain shell account's hook directories are fetched over SFTP.

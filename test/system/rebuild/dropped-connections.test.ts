@@ -5,16 +5,13 @@
 // jittered backoff and get through. A refusal (a host key that does not match) still fails at
 // once, however long the budget.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadSettings } from '../../../src/config/load.js';
-import { openMaster } from '../../../src/master/open.js';
 import { isTransientConnectionDrop } from '../../../src/master/transient.js';
 import { createStage, stageRepository } from '../../../src/rebuild/stage.js';
-import { startSshd, type Sshd } from '../../helpers/sshd.js';
-import { tempDir } from '../../helpers/tmp.js';
+import { holdSlot, masterOn, startDroppingSshd, wrongKnownHosts } from '../../helpers/dropping-sshd.js';
+import type { Sshd } from '../../helpers/sshd.js';
 import { makeWorld, type World } from '../../helpers/world.js';
 
 const NAMES = ['a', 'b', 'c', 'd'];
@@ -31,8 +28,7 @@ before(async () => {
     assert.equal(r.code, 0, r.stderr);
   }
   // A second sshd on the same master directory and the same client key, with one slot only.
-  tiny = await startSshd({ maxStartups: '1:100:1' });
-  writeFileSync(path.join(tiny.dir, 'authorized_keys'), readFileSync(`${world.sshd!.clientKey}.pub`));
+  tiny = await startDroppingSshd(world);
 });
 
 after(async () => {
@@ -40,33 +36,6 @@ after(async () => {
   await world?.sshd?.stop();
 });
 
-
-async function masterOn(sshd: Sshd, knownHosts = sshd.knownHosts) {
-  const dir = tempDir();
-  const state = path.join(dir, 'state');
-  const config = path.join(dir, 'pacha.conf');
-  writeFileSync(config, [
-    '[DEFAULT]',
-    'pacha.hostname = bar',
-    'pacha.host = 127.0.0.1',
-    `pacha.ssh.port = ${sshd.port}`,
-    `pacha.ssh.user = ${sshd.user}`,
-    `pacha.ssh.key = ${world.sshd!.clientKey}`,
-    `pacha.ssh.known_hosts = ${knownHosts}`,
-    `pacha.hosts.path = ${world.masterDir}`,
-    `pacha.state.path = ${state}`,
-    '',
-  ].join('\n'));
-  const settings = await loadSettings({ configPath: config, env: {} });
-  return { master: await openMaster(settings, state), state };
-}
-
-/** Holds sshd's one unauthenticated slot: a TCP connection that never sends its banner. */
-async function holdSlot(port: number): Promise<net.Socket> {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => socket.once('data', () => resolve()).once('error', reject));
-  return socket;
-}
 
 test('what counts as a dropped connection, and what is a refusal', () => {
   assert.ok(isTransientConnectionDrop('kex_exchange_identification: Connection closed by remote host\nConnection closed by 127.0.0.1 port 2222\nfatal: Could not read from remote repository.'));
@@ -77,7 +46,7 @@ test('what counts as a dropped connection, and what is a refusal', () => {
 });
 
 test('clones dropped by MaxStartups retry and all get through once the slot frees', async () => {
-  const { master, state } = await masterOn(tiny);
+  const { master, state } = await masterOn(world, tiny);
   const stage = await createStage(state);
   const socket = await holdSlot(tiny.port);
   const retries: string[] = [];
@@ -98,7 +67,7 @@ test('clones dropped by MaxStartups retry and all get through once the slot free
 });
 
 test('without a retry budget the same drop fails the clone (ECLONE), naming what ssh said', async () => {
-  const { master, state } = await masterOn(tiny);
+  const { master, state } = await masterOn(world, tiny);
   const stage = await createStage(state);
   const socket = await holdSlot(tiny.port);
   try {
@@ -109,9 +78,7 @@ test('without a retry budget the same drop fails the clone (ECLONE), naming what
 });
 
 test('a refusal (the host key does not match) fails at once, budget or not', async () => {
-  const wrong = path.join(tempDir(), 'known_hosts');
-  writeFileSync(wrong, `[127.0.0.1]:${tiny.port} ${world.sshd!.hostKey}\n`); // the other sshd's key
-  const { master, state } = await masterOn(tiny, wrong);
+  const { master, state } = await masterOn(world, tiny, wrongKnownHosts(tiny, world.sshd!));
   const stage = await createStage(state);
   const retries: string[] = [];
   const started = Date.now();
