@@ -2,6 +2,7 @@
 // a remote master over SSH (ssh2 for listing/creating/fetching, OpenSSH for git traffic)
 // and a local one (standalone mode: pacha.host = local).
 import type { HookPhase } from '../hooks/types.js';
+import type { FleetSnapshot } from '../fleet/snapshot.js';
 
 export interface HookFile {
   name: string;
@@ -51,5 +52,10 @@ export interface Master {
    * Run a read-only POSIX sh script where the hosts live and return its output (`pacha fleet`).
    * The local master and a plain shell account can; a gated key refuses with EGATED.
    */
+  /**
+   * Read every host's refs without a script, where none can run (an S3 master reads its
+   * pointers). `sinceSeconds` starts the timeline. Preferred to runScript when present.
+   */
+  readFleet?(sinceSeconds: number): Promise<FleetSnapshot>;
   runScript?(script: string, purpose: string): Promise<{ status: number | null; stdout: string; stderr: string }>;
 }

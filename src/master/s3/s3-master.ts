@@ -11,6 +11,8 @@ import { HOOK_DIRS, isHookDirName, repositoryNameProblem, unsafeComponentReason,
 import type { HookFile, HostListing, Master } from '../master.js';
 import { minimalEnv } from '../../child-env.js';
 import { Bucket } from './bucket.js';
+import { readS3Fleet } from './fleet-read.js';
+import type { FleetSnapshot } from '../../fleet/snapshot.js';
 import { hookMode } from './hooks.js';
 import { HOST_MARKER, hostPrefix, POINTER, repositoryPrefix } from './pointer.js';
 import { AWS_PASSTHROUGH, helperEnvironment, type S3Settings } from './settings.js';
@@ -82,6 +84,11 @@ export class S3Master implements Master {
       hasPreHooks: listing.folders.includes(HOOK_DIRS.pre),
       hasPostHooks: listing.folders.includes(HOOK_DIRS.post),
     };
+  }
+
+  /** `pacha fleet`: every host's pointers (fleet-read.ts). */
+  async readFleet(sinceSeconds: number): Promise<FleetSnapshot> {
+    return readS3Fleet(this.bucket, this.prefix, await this.listHosts(), sinceSeconds);
   }
 
   async addHost(host: string): Promise<'created' | 'exists'> {
