@@ -13,6 +13,7 @@ import { minimalEnv } from '../../child-env.js';
 import { Bucket } from './bucket.js';
 import { readS3Fleet } from './fleet-read.js';
 import type { FleetSnapshot } from '../../fleet/snapshot.js';
+import { hostNotReadable } from './errors.js';
 import { hookMode } from './hooks.js';
 import { HOST_MARKER, hostPrefix, POINTER, repositoryPrefix } from './pointer.js';
 import { AWS_PASSTHROUGH, helperEnvironment, type S3Settings } from './settings.js';
@@ -74,7 +75,9 @@ export class S3Master implements Master {
 
   async describeHost(host: string): Promise<HostListing | undefined> {
     const dir = hostPrefix(this.prefix, host);
-    const listing = await this.bucket.list(dir);
+    const listing = await this.bucket.list(dir).catch((error: unknown) => {
+      throw hostNotReadable(this.label, host, `s3://${this.options.location.bucket}/${dir}`, error);
+    });
     if (listing.folders.length === 0 && listing.objects.length === 0) return undefined;
     const names = listing.folders.filter((name) => !isHookDirName(name) && !repositoryNameProblem(name));
     const withPointer = await Promise.all(names.map(async (name) => ((await this.bucket.head(`${dir}${name}/${POINTER}`)) ? name : undefined)));
