@@ -57,5 +57,10 @@ export interface Master {
    * pointers). `sinceSeconds` starts the timeline. Preferred to runScript when present.
    */
   readFleet?(sinceSeconds: number): Promise<FleetSnapshot>;
+  /**
+   * What gives a host access where the master's own access control does it (S3: an IAM
+   * policy for the host's role) and the settings its instance needs; `pacha add-host` prints it.
+   */
+  hostAccess?(host: string): { how: string; policy: Record<string, unknown>; settings: string[] };
   runScript?(script: string, purpose: string): Promise<{ status: number | null; stdout: string; stderr: string }>;
 }

@@ -15,6 +15,7 @@ import { readS3Fleet } from './fleet-read.js';
 import type { FleetSnapshot } from '../../fleet/snapshot.js';
 import { hostNotReadable } from './errors.js';
 import { hookMode } from './hooks.js';
+import { hostPolicy } from './policy.js';
 import { HOST_MARKER, hostPrefix, POINTER, repositoryPrefix } from './pointer.js';
 import { AWS_PASSTHROUGH, helperEnvironment, type S3Settings } from './settings.js';
 
@@ -96,6 +97,15 @@ export class S3Master implements Master {
 
   async addHost(host: string): Promise<'created' | 'exists'> {
     return this.bucket.createText(`${hostPrefix(this.prefix, host)}${HOST_MARKER}`, `${JSON.stringify({ host, created: new Date().toISOString() })}\n`);
+  }
+
+  /** A host's access is its role's IAM policy (policy.ts); pacha cannot create roles (the admin's IaC does). */
+  hostAccess(host: string): { how: string; policy: Record<string, unknown>; settings: string[] } {
+    return {
+      how: `attach this policy to host ${host}'s IAM role (its instance profile): it may list, read and write only ${this.label}/${host}/, and never write its hooks`,
+      policy: hostPolicy(this.options.location.bucket, this.prefix, host),
+      settings: [`pacha.host = ${this.label}`, `pacha.hostname = ${host}`, ...(this.options.region ? [`pacha.s3.region = ${this.options.region}`] : [])],
+    };
   }
 
   /** Nothing to create ahead: the first push writes the pointer (If-None-Match: *). */

@@ -31,10 +31,14 @@ function mirror(): { dir: string; refs: string[]; commits: Set<string> } {
   return { dir: m, refs, commits: new Set(git(['--git-dir', m, 'rev-list', '--all']).split('\n').filter(Boolean)) };
 }
 
-/** The other writer commits on the bucket's main; this host commits too; `pacha push` finds them diverged. */
-async function diverge(otherFile: string, localFile: string): Promise<{ master: string[]; local: string[] }> {
+/**
+ * The other writer commits on the bucket's main (an edit of a tracked file, as an admin would
+ * make: a new file would need its entry in .pacha/metadata.json); this host commits too;
+ * `pacha push` finds them diverged.
+ */
+async function diverge(otherContent: string, localFile: string): Promise<{ master: string[]; local: string[] }> {
   git(['pull', '-q', '--ff-only', 'origin', 'main'], other);
-  writeFileSync(path.join(other, otherFile), `${otherFile} from the other writer\n`);
+  writeFileSync(path.join(other, 'a.conf'), otherContent);
   git(['add', '-A'], other);
   git(['commit', '-q', '-m', 'the other writer'], other);
   git(['push', '-q', 'origin', 'main'], other);
@@ -61,7 +65,7 @@ before(async () => {
 
 describe('pacha reconcile on S3', { concurrency: false }, () => {
   test("--keep-local: this host's files on top of the bucket's history; every commit of both reachable; pushes resume", async () => {
-    const before = await diverge('other.conf', 'local.conf');
+    const before = await diverge('a = other 1\n', 'local.conf');
     const r = await world.pacha(['--json', 'reconcile', dir, '--keep-local']);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as { relation: string; head: string; push: { status: string }; removedRefs: string[] };
@@ -74,7 +78,7 @@ describe('pacha reconcile on S3', { concurrency: false }, () => {
     assert.equal(git(['--git-dir', gitDir, 'rev-parse', 'main']), doc.head, 'both sides agree');
     for (const sha of [...before.master, ...before.local]) assert.ok(m.commits.has(sha), `commit ${sha} lost`);
     assert.equal(git(['--git-dir', m.dir, 'show', 'main:local.conf']), 'local.conf from this host');
-    assert.equal(git(['--git-dir', m.dir, 'show', `${before.master[0]}:other.conf`]), 'other.conf from the other writer');
+    assert.equal(git(['--git-dir', m.dir, 'show', `${before.master[0]}:a.conf`]), 'a = other 1');
     writeFileSync(path.join(dir, 'a.conf'), 'a = 2\n');
     const pushed = await world.pacha(['push']);
     assert.equal(pushed.code, 0, pushed.stderr);
@@ -82,14 +86,15 @@ describe('pacha reconcile on S3', { concurrency: false }, () => {
   });
 
   test("--keep-master: this host adopts the bucket's history; its own commits kept (a bundle here, a ref in the bucket)", async () => {
-    const before = await diverge('other2.conf', 'local2.conf');
+    const before = await diverge('a = other 2\n', 'local2.conf');
     const r = await world.pacha(['--json', 'reconcile', dir, '--keep-master']);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as { head: string; bundle: string; discardedRef: string; backupDir: string };
     assert.equal(doc.head, before.master[0]);
     assert.equal(git(['--git-dir', gitDir, 'rev-parse', 'main']), before.master[0]);
-    assert.ok(existsSync(path.join(dir, 'other2.conf')), `${r.stdout}\n${r.stderr}\n${execFileSync('ls', ['-la', dir], { encoding: 'utf8' })}`);
-    assert.equal(readFileSync(path.join(dir, 'other2.conf'), 'utf8'), 'other2.conf from the other writer\n');
+    assert.equal(readFileSync(path.join(dir, 'a.conf'), 'utf8'), 'a = other 2\n', "the bucket's file here");
+    assert.ok(!existsSync(path.join(dir, 'local2.conf')), 'what the bucket lacks is moved aside');
+    assert.equal(readFileSync(path.join(doc.backupDir, dir, 'local2.conf'), 'utf8'), 'local2.conf from this host\n');
     const m = mirror();
     assert.ok(m.refs.includes(doc.discardedRef), `${doc.discardedRef} in ${m.refs.join(', ')}`);
     for (const sha of [...before.master, ...before.local]) assert.ok(m.commits.has(sha), `commit ${sha} lost`);
