@@ -93,7 +93,7 @@ export function hostRow(refs: HostRefs, nowMs: number, staleAfterMs: number): Ho
   const by = lastBeat?.heartbeat?.by ?? lastMain?.main?.by ?? {};
   const reasons: string[] = refs.repos
     .filter((r) => r.unreadable)
-    .map((r) => `${r.name}: git could not read this repository on the master (another owner? run pacha fleet as the account that owns the repositories)`);
+    .map((r) => `${r.name}: ${r.why ?? 'git could not read this repository on the master (another owner? run pacha fleet as the account that owns the repositories)'}`);
   let state: HostState = 'ok';
   if (refs.repos.length === 0) {
     state = 'empty';

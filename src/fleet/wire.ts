@@ -18,6 +18,7 @@ import { repositoryNameProblem } from '../master/layout.js';
 import { HEARTBEAT_REF } from '../store/heartbeat.js';
 import { parseTrailerLines, type Provenance } from '../store/provenance.js';
 import { BRANCH } from '../store/commit.js';
+import type { FleetSnapshot, HostRefs, RepoRefs } from './snapshot.js';
 
 export const WIRE_VERSION = 1;
 /** Exit status of the script when hosts_path is missing, and when git is. */
@@ -27,32 +28,24 @@ export const NO_GIT = 4;
 export const MAX_TIMES = 5000;
 export const DIVERGED_PREFIX = 'refs/pacha/diverged/';
 
-export interface RefTime {
-  ref: string;
-  /** Committer date, unix seconds. */
-  time: number;
-}
+export type { FleetSnapshot, HostRefs, RefTime, RepoRefs } from './snapshot.js';
 
-export interface RepoRefs {
-  name: string;
-  main?: RefTime & { by: Provenance };
-  heartbeat?: RefTime & { by: Provenance };
-  diverged: RefTime[];
-  /** Commit times of main since the timeline's start, unix seconds. */
-  times: number[];
-  /** git could not read it (e.g. "dubious ownership": run by another user than the repositories' owner). */
-  unreadable?: boolean;
-}
-
-export interface HostRefs {
-  host: string;
-  repos: RepoRefs[];
-}
-
-export interface FleetSnapshot {
-  /** The master's clock when it answered (unix seconds). */
-  masterTime: number;
-  hosts: HostRefs[];
+/**
+ * Pure: file one ref of a repository where the fleet reads it (main, the heartbeat, a saved
+ * diverged history; any other is ignored). Returns the entry whose provenance the caller
+ * fills, if it has one. Shared by the script's parser and the S3 master's pointer reader.
+ */
+export function placeRef(repo: RepoRefs, ref: string, time: number): { by: Provenance } | undefined {
+  if (ref === BRANCH) {
+    repo.main = { ref, time, by: {} };
+    return repo.main;
+  }
+  if (ref === HEARTBEAT_REF) {
+    repo.heartbeat = { ref, time, by: {} };
+    return repo.heartbeat;
+  }
+  if (ref.startsWith(DIVERGED_PREFIX)) repo.diverged.push({ ref, time });
+  return undefined;
 }
 
 /** The script, for hosts_path and the timeline's start (unix seconds). */
@@ -123,14 +116,7 @@ export function parseFleetOutput(output: string): FleetSnapshot | undefined {
       const [ref = '', seconds = ''] = fields;
       const time = Number(seconds);
       if (!Number.isFinite(time)) continue;
-      if (ref === BRANCH) {
-        repo.main = { ref, time, by: {} };
-        trailersOf = repo.main;
-      } else if (ref === HEARTBEAT_REF) {
-        repo.heartbeat = { ref, time, by: {} };
-        trailersOf = repo.heartbeat;
-      }
-      else if (ref.startsWith(DIVERGED_PREFIX)) repo.diverged.push({ ref, time });
+      trailersOf = placeRef(repo, ref, time);
     } else if (repo && kind === 'unreadable' && fields[0] === host?.host && fields[1] === repo.name) {
       repo.unreadable = true;
     } else if (repo && (line === 'times' || line.startsWith('times '))) {

@@ -2,6 +2,7 @@
 // a remote master over SSH (ssh2 for listing/creating/fetching, OpenSSH for git traffic)
 // and a local one (standalone mode: pacha.host = local).
 import type { HookPhase } from '../hooks/types.js';
+import type { FleetSnapshot } from '../fleet/snapshot.js';
 import type { RetryDropsOptions } from './transient.js';
 
 export interface HookFile {
@@ -57,5 +58,15 @@ export interface Master {
    * Run a read-only POSIX sh script where the hosts live and return its output (`pacha fleet`).
    * The local master and a plain shell account can; a gated key refuses with EGATED.
    */
+  /**
+   * Read every host's refs without a script, where none can run (an S3 master reads its
+   * pointers). `sinceSeconds` starts the timeline. Preferred to runScript when present.
+   */
+  readFleet?(sinceSeconds: number): Promise<FleetSnapshot>;
+  /**
+   * What gives a host access where the master's own access control does it (S3: an IAM
+   * policy for the host's role) and the settings its instance needs; `pacha add-host` prints it.
+   */
+  hostAccess?(host: string): { how: string; policy: Record<string, unknown>; settings: string[] };
   runScript?(script: string, purpose: string): Promise<{ status: number | null; stdout: string; stderr: string }>;
 }

@@ -106,10 +106,11 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   // 1. The host on the master.
   const listing = options.choice ? options.choice.listing : await master.describeHost(host);
   if (!listing) {
-    const hosts = await master.listHosts();
+    // The list is only a hint: credentials limited to one host may not read it (S3 under IAM).
+    const hosts = await master.listHosts().catch(() => undefined);
     throw new MasterError(`${master.label} has no host '${host}'`, {
       code: 'ENOHOST',
-      hint: hosts.length ? `the master has: ${hosts.join(', ')}` : `the master has no hosts yet under ${master.hostsPath}`,
+      hint: !hosts ? `check the name; these credentials may not list the master's other hosts` : hosts.length ? `the master has: ${hosts.join(', ')}` : `the master has no hosts yet under ${master.hostsPath}`,
     });
   }
   const names = selectRepositories(listing.repositories, options.directory, host);

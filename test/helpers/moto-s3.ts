@@ -4,6 +4,7 @@
 // the setup (bucket, users, policies, keys) runs unauthenticated, every later request is checked.
 import { after } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { hostPolicy as policyOf } from '../../src/master/s3/policy.js';
 import { startMoto, type Moto } from './moto.js';
 
 export interface MotoS3 {
@@ -69,21 +70,9 @@ export async function startMotoS3(options: { bucket?: string; iamUsers?: Record<
   };
 }
 
-/**
- * The README's per-host policy, for `host` under `prefix` of `bucket`: read and write its own
- * repositories, list only its own prefix, read (never write) its hooks.
- */
+/** The per-host policy pacha add-host prints (src/master/s3/policy.ts), as IAM takes it. */
 export function hostPolicy(bucket: string, prefix: string, host: string): string {
-  const base = `${prefix}/${host}`;
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      { Sid: 'List', Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { 's3:prefix': [`${base}/*`] } } },
-      { Sid: 'ReadAll', Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/${base}/*` },
-      { Sid: 'WriteRepos', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: `arn:aws:s3:::${bucket}/${base}/*` },
-      { Sid: 'NoHookWrites', Effect: 'Deny', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: [`arn:aws:s3:::${bucket}/${base}/pacha_pre/*`, `arn:aws:s3:::${bucket}/${base}/pacha_post/*`] },
-    ],
-  });
+  return JSON.stringify(policyOf(bucket, prefix, host));
 }
 
 /** An IAM user with `policy` inline, and its access key (moto's IAM, while setup is unauthenticated). */

@@ -1,4 +1,5 @@
-// `pacha hosts` and `pacha add-host HOST`: the master's side, over SSH or locally.
+// `pacha hosts` and `pacha add-host HOST`: the master's side, over SSH, locally or on S3
+// (where add-host marks the host and prints its role's IAM policy: IAM grants the access).
 import { UsageError } from '../../errors.js';
 import { checkHostName } from '../../config/values.js';
 import type { Context } from '../../context.js';
@@ -25,11 +26,26 @@ export async function hostsCommand(context: Context): Promise<number> {
 export async function addHostCommand(context: Context, host: string, options: EnrolOptions & { revoke?: boolean } = {}): Promise<number> {
   const problem = checkHostName(host);
   if (problem) throw new UsageError(`host name '${host}' ${problem}`);
+  if (options.revoke || options.key || options.keygen) {
+    const master = await context.master();
+    if (master.hostAccess) {
+      throw new UsageError(`${master.label}: a host's access is its IAM role, not an SSH key`, {
+        hint: `\`pacha add-host ${host}\` prints the policy for its role; to revoke, detach that policy from the role (or delete the role)`,
+      });
+    }
+  }
   if (options.revoke) return removeHostCommand(context, host, options);
   if (options.key || options.keygen) return enrolCommand(context, host, options);
   const master = await context.master();
   const outcome = await master.addHost(host);
   context.out.say(outcome === 'created' ? `created ${host} on ${master.label}` : `${host} already exists on ${master.label}`);
-  context.out.result({ ok: true, host, outcome });
+  const access = master.hostAccess?.(host);
+  if (access) {
+    context.out.say(`${access.how}:`);
+    for (const line of JSON.stringify(access.policy, null, 2).split('\n')) context.out.say(line);
+    context.out.say(`and give the instance these settings (pacha.conf or its user data):`);
+    for (const line of access.settings) context.out.say(`  ${line}`);
+  }
+  context.out.result({ ok: true, host, outcome, ...(access ? { policy: access.policy, settings: access.settings } : {}) });
   return 0;
 }

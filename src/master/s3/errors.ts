@@ -2,7 +2,7 @@
 // from building the PachaError: permanent failures (no bucket, no credentials, access
 // denied, a wrong region) exit 2 and say what to fix; passing ones (throttling, 5xx, no
 // route) are retried by s3RetryLoop and exit 3 when the time runs out.
-import { ConfigError, MasterError, MasterUnreachableError, type PachaError } from '../../errors.js';
+import { ConfigError, MasterError, MasterUnreachableError, PachaError } from '../../errors.js';
 
 export type S3FailureKind = 'no-bucket' | 'credentials' | 'denied' | 'region' | 'transient' | 'precondition' | 'missing' | 'conflict' | 'other';
 
@@ -90,4 +90,18 @@ export function s3Error(error: unknown, place: S3Place): PachaError {
     default:
       return new MasterError(`S3 failed ${place.action} ${at}: ${said}`, { code: 'ES3', hint: 'check the bucket and the key named above', cause: error });
   }
+}
+
+/**
+ * A host's prefix that may not be listed: under the per-host IAM policy a role lists only its
+ * own prefix, so a host that does not exist and another role's host look the same from here.
+ * Says that, and what to do, instead of a bare "access denied". Other errors pass unchanged.
+ */
+export function hostNotReadable(label: string, host: string, listed: string, error: unknown): unknown {
+  if (!(error instanceof PachaError) || error.code !== 'ES3DENIED') return error;
+  return new ConfigError(`${label}: host '${host}' cannot be read with these credentials (listing ${listed} was denied): either no such host exists or it belongs to another role`, {
+    code: 'ES3DENIED',
+    hint: `under the per-host IAM policy (README, "An S3 bucket as the master") a host's role lists only its own prefix, so pacha cannot tell which. Check the name (pacha rebuild HOST, pacha.hostname); rebuild another host with its own role or an admin's credentials; an admin creates a new host with \`pacha add-host ${host}\` and its role's policy`,
+    cause: error,
+  });
 }

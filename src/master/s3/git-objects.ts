@@ -85,3 +85,23 @@ export function sha256File(file: string): Promise<string> {
   });
 }
 
+
+/** Each commit's committer date (unix seconds) and trailer lines, for the pointer's stamps (one git call). */
+export async function commitStamps(git: GitRun, shas: string[]): Promise<Map<string, { time: number; trailers: string[] }>> {
+  const unique = [...new Set(shas)];
+  const stamps = new Map<string, { time: number; trailers: string[] }>();
+  if (unique.length === 0) return stamps;
+  const out = await git(['show', '-s', '--no-walk=unsorted', '--format=%H%x09%ct%n%(trailers:only,unfold)%x00', ...unique, '--']);
+  for (const record of out.split('\0')) {
+    const [head = '', ...trailers] = record.replace(/^\n+/, '').split('\n');
+    const [sha = '', seconds = ''] = head.split('\t');
+    if (/^[0-9a-f]{40}$/.test(sha) && Number.isFinite(Number(seconds)) && seconds !== '') stamps.set(sha, { time: Number(seconds), trailers: trailers.filter(Boolean) });
+  }
+  return stamps;
+}
+
+/** Committer dates of the commits `tip` reaches and `exclude` does not, since `since` (unix seconds), newest first, at most `max`. */
+export async function commitTimes(git: GitRun, tip: string, exclude: string[], since: number, max: number): Promise<number[]> {
+  const out = await git(['log', `--since=@${Math.floor(since)}`, '-n', String(max), '--format=%ct', tip, ...exclude.map((s) => `^${s}`), '--']);
+  return out.split('\n').filter(Boolean).map(Number).filter(Number.isFinite);
+}

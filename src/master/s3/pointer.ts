@@ -19,6 +19,19 @@ export interface ChainLink {
   tips: string[];
 }
 
+/** What `pacha fleet` needs of a ref without git: its commit's committer date and trailers. */
+export interface RefStamp {
+  /** Committer date, unix seconds. */
+  time: number;
+  /** The commit's trailer lines ("Key: value"), as git prints them unfolded. */
+  trailers: string[];
+}
+
+/** Most of main's commit times a pointer keeps (its last 30 days): the fleet's timeline. */
+export const MAX_MAIN_TIMES = 2000;
+export const MAIN_TIMES_DAYS = 30;
+const MAIN_REF = 'refs/heads/main';
+
 export interface Pointer {
   version: number;
   /** Every ref of the repository: refs/heads/main, refs/pacha/heartbeat, refs/pacha/diverged/… */
@@ -28,6 +41,10 @@ export interface Pointer {
   /** When and by whom this version was written (an ISO time, an instance id or host name). */
   time: string;
   instance: string;
+  /** Per ref, its commit's time and trailers (written since the fleet read S3; older pointers lack it). */
+  stamps?: Record<string, RefStamp>;
+  /** Committer dates of main's commits of the last MAIN_TIMES_DAYS days, newest first, unix seconds. */
+  mainTimes?: number[];
 }
 
 export function emptyPointer(): Pointer {
@@ -59,7 +76,16 @@ export function parsePointer(text: string, where: string): Pointer {
     }
     return { key: link.key, size: Number(link.size) || 0, tips: link.tips };
   });
-  return { version: POINTER_VERSION, refs, chain, time: String(p.time ?? ''), instance: String(p.instance ?? '') };
+  const pointer: Pointer = { version: POINTER_VERSION, refs, chain, time: String(p.time ?? ''), instance: String(p.instance ?? '') };
+  if (p.stamps && typeof p.stamps === 'object') {
+    pointer.stamps = {};
+    for (const [ref, stamp] of Object.entries(p.stamps)) {
+      if (!(ref in refs) || !stamp || !Number.isFinite(stamp.time)) continue; // a stamp of no ref, or a bad one, is ignored
+      pointer.stamps[ref] = { time: Number(stamp.time), trailers: (Array.isArray(stamp.trailers) ? stamp.trailers : []).map(String) };
+    }
+  }
+  if (Array.isArray(p.mainTimes)) pointer.mainTimes = p.mainTimes.map(Number).filter(Number.isFinite).slice(0, MAX_MAIN_TIMES);
+  return pointer;
 }
 
 export function serializePointer(pointer: Pointer): string {
@@ -87,11 +113,34 @@ export function advancePointer(
   updates: Record<string, string | undefined>,
   link: ChainLink | undefined,
   by: { time: string; instance: string },
+  stamped: { stamps: Record<string, RefStamp>; newMainTimes: number[] } = { stamps: {}, newMainTimes: [] },
 ): Pointer {
   const refs = { ...pointer.refs };
+  const stamps = { ...pointer.stamps };
   for (const [ref, sha] of Object.entries(updates)) {
+    delete stamps[ref];
     if (sha === undefined) delete refs[ref];
     else refs[ref] = sha;
+    const stamp = stamped.stamps[ref];
+    if (sha !== undefined && stamp) stamps[ref] = stamp;
   }
-  return { version: POINTER_VERSION, refs, chain: link ? [...pointer.chain, link] : pointer.chain, time: by.time, instance: by.instance };
+  const since = Date.parse(by.time) / 1000 - MAIN_TIMES_DAYS * 86400;
+  const mainTimes = MAIN_REF in updates ? mergeTimes(stamped.newMainTimes, pointer.mainTimes ?? [], since) : pointer.mainTimes;
+  return {
+    version: POINTER_VERSION,
+    refs,
+    chain: link ? [...pointer.chain, link] : pointer.chain,
+    time: by.time,
+    instance: by.instance,
+    ...(Object.keys(stamps).length > 0 ? { stamps } : {}),
+    ...(mainTimes && mainTimes.length > 0 ? { mainTimes } : {}),
+  };
+}
+
+/** Newest first, none before `since` (unix seconds), at most MAX_MAIN_TIMES. */
+function mergeTimes(added: number[], kept: number[], since: number): number[] {
+  return [...added, ...kept]
+    .filter((t) => !(t < since))
+    .sort((a, b) => b - a)
+    .slice(0, MAX_MAIN_TIMES);
 }

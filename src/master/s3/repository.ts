@@ -7,8 +7,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Bucket } from './bucket.js';
-import { applyBundle, createBundle, isAncestor, presentCommits, scratchRepository, sha256File, type GitRun } from './git-objects.js';
-import { advancePointer, emptyPointer, needsCompaction, parsePointer, POINTER, serializePointer, type ChainLink, type Pointer } from './pointer.js';
+import { applyBundle, commitStamps, commitTimes, createBundle, isAncestor, presentCommits, scratchRepository, sha256File, type GitRun } from './git-objects.js';
+import { advancePointer, emptyPointer, MAIN_TIMES_DAYS, MAX_MAIN_TIMES, needsCompaction, parsePointer, POINTER, serializePointer, type ChainLink, type Pointer, type RefStamp } from './pointer.js';
 
 /** How often one push starts again after losing the pointer swap before it gives up. */
 export const MAX_SWAP_ATTEMPTS = 20;
@@ -113,7 +113,9 @@ export class S3Repository {
         Object.fromEntries(Object.entries(updates).filter((e): e is [string, string] => e[1] !== undefined)),
         olds.filter((sha) => have.has(sha)),
       );
-      const next = advancePointer(pointer, updates, link, { time: new Date().toISOString(), instance: this.options.instance });
+      const now = new Date();
+      const stamped = await this.stamp(updates, pointer, have, now);
+      const next = advancePointer(pointer, updates, link, { time: now.toISOString(), instance: this.options.instance }, stamped);
       if ((await this.options.bucket.swapText(this.pointerKey, serializePointer(next), etag)) === 'written') {
         if (needsCompaction(next, this.options.compactAfter)) await this.compact().catch((error) => this.options.log?.(`compaction postponed: ${(error as Error).message}`));
         return results;
@@ -121,6 +123,19 @@ export class S3Repository {
       this.options.log?.(`s3://${this.options.bucket.name}/${this.pointerKey} changed while pushing; reading it again (attempt ${attempt})`);
     }
     return specs.map((s) => ({ dst: s.dst, ok: false, reason: `the pointer kept changing (${MAX_SWAP_ATTEMPTS} attempts)` }));
+  }
+
+  /** The updated refs' stamps and main's new commit times, for `pacha fleet` to read from the pointer alone. */
+  private async stamp(updates: Record<string, string | undefined>, pointer: Pointer, have: Set<string>, now: Date): Promise<{ stamps: Record<string, RefStamp>; newMainTimes: number[] }> {
+    const set = Object.entries(updates).filter((e): e is [string, string] => e[1] !== undefined);
+    const bySha = await commitStamps(this.options.git, set.map(([, sha]) => sha));
+    const stamps = Object.fromEntries(set.flatMap(([ref, sha]) => (bySha.has(sha) ? [[ref, bySha.get(sha)!]] : [])));
+    const main = updates['refs/heads/main'];
+    const old = pointer.refs['refs/heads/main'];
+    const newMainTimes = main
+      ? await commitTimes(this.options.git, main, old && have.has(old) ? [old] : [], now.getTime() / 1000 - MAIN_TIMES_DAYS * 86400, MAX_MAIN_TIMES)
+      : [];
+    return { stamps, newMainTimes };
   }
 
   /** A bundle of `refs` without what `exclude` reaches, uploaded under its hash; undefined when nothing is new. */

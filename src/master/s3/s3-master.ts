@@ -11,7 +11,11 @@ import { HOOK_DIRS, isHookDirName, repositoryNameProblem, unsafeComponentReason,
 import type { HookFile, HostListing, Master } from '../master.js';
 import { minimalEnv } from '../../child-env.js';
 import { Bucket } from './bucket.js';
+import { readS3Fleet } from './fleet-read.js';
+import type { FleetSnapshot } from '../../fleet/snapshot.js';
+import { hostNotReadable } from './errors.js';
 import { hookMode } from './hooks.js';
+import { hostPolicy } from './policy.js';
 import { HOST_MARKER, hostPrefix, POINTER, repositoryPrefix } from './pointer.js';
 import { AWS_PASSTHROUGH, helperEnvironment, type S3Settings } from './settings.js';
 
@@ -72,7 +76,9 @@ export class S3Master implements Master {
 
   async describeHost(host: string): Promise<HostListing | undefined> {
     const dir = hostPrefix(this.prefix, host);
-    const listing = await this.bucket.list(dir);
+    const listing = await this.bucket.list(dir).catch((error: unknown) => {
+      throw hostNotReadable(this.label, host, `s3://${this.options.location.bucket}/${dir}`, error);
+    });
     if (listing.folders.length === 0 && listing.objects.length === 0) return undefined;
     const names = listing.folders.filter((name) => !isHookDirName(name) && !repositoryNameProblem(name));
     const withPointer = await Promise.all(names.map(async (name) => ((await this.bucket.head(`${dir}${name}/${POINTER}`)) ? name : undefined)));
@@ -84,8 +90,22 @@ export class S3Master implements Master {
     };
   }
 
+  /** `pacha fleet`: every host's pointers (fleet-read.ts). */
+  async readFleet(sinceSeconds: number): Promise<FleetSnapshot> {
+    return readS3Fleet(this.bucket, this.prefix, await this.listHosts(), sinceSeconds);
+  }
+
   async addHost(host: string): Promise<'created' | 'exists'> {
     return this.bucket.createText(`${hostPrefix(this.prefix, host)}${HOST_MARKER}`, `${JSON.stringify({ host, created: new Date().toISOString() })}\n`);
+  }
+
+  /** A host's access is its role's IAM policy (policy.ts); pacha cannot create roles (the admin's IaC does). */
+  hostAccess(host: string): { how: string; policy: Record<string, unknown>; settings: string[] } {
+    return {
+      how: `attach this policy to host ${host}'s IAM role (its instance profile): it may list, read and write only ${this.label}/${host}/, and never write its hooks`,
+      policy: hostPolicy(this.options.location.bucket, this.prefix, host),
+      settings: [`pacha.host = ${this.label}`, `pacha.hostname = ${host}`, ...(this.options.region ? [`pacha.s3.region = ${this.options.region}`] : [])],
+    };
   }
 
   /** Nothing to create ahead: the first push writes the pointer (If-None-Match: *). */

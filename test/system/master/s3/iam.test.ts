@@ -3,9 +3,10 @@
 // credentials push a's history (watch, edits, the daemon's cycle, a fresh clone of its own
 // repository) and are refused on b's prefix for reading and writing, and on every hook prefix
 // for uploading.
-// moto 5.2.1 rejects the JavaScript SDK's signature of ListObjectsV2 whenever the prefix holds
-// a '/' (getmoto/moto#5948: it re-encodes the query differently), so what lists (`pacha
-// rebuild`'s description of the host, hooks) is exercised without IAM in crash-story.test.ts.
+// moto 5.2.1 rejects the JavaScript SDK's signature of ListObjectsV2 whenever the query holds
+// a '/' (prefix or delimiter; getmoto/moto#5948: it re-signs from werkzeug's Request.url, which
+// decodes %2F), so what lists (`pacha rebuild`'s description of the host, hooks) is exercised
+// without IAM in crash-story.test.ts (README, "IAM: each host its own prefix").
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
