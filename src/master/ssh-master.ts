@@ -17,6 +17,8 @@ import type { HookFile, HostListing, Master } from './master.js';
 import { minimalEnv } from '../child-env.js';
 import { connectSsh, endpointLabel, type SshEndpoint } from './ssh-connect.js';
 import { SshFs, type ShellResult } from './ssh-fs.js';
+import { FAST_UPDATE_GC_EVERY, fastUpdateScript } from './fast-update.js';
+import { ShellSession } from './shell-session.js';
 import {
   controlStopArgs,
   ensureSshStateDir,
@@ -40,6 +42,9 @@ export interface SshMasterOptions extends SshEndpoint {
   agentSocket?: string | undefined;
   path?: string | undefined;
 }
+
+/** How long a one-round-trip update may take before the daemon gives up on its session and pushes with git. */
+const FAST_UPDATE_TIMEOUT_MS = 30_000;
 
 /** A host as it goes in a URL: IPv6 addresses in brackets. */
 export function urlHost(host: string): string {
@@ -202,9 +207,43 @@ export class SshMaster implements Master {
 
   private persist = false;
 
-  /** Keep git's shared OpenSSH connection open until close() (the daemon). */
+  /** Keep git's shared OpenSSH connection open until close() (the daemon), and push through a kept `sh` (applyUpdate). */
   keepConnection(): void {
     this.persist = true;
+  }
+
+  private session: Promise<ShellSession> | undefined;
+  private updates = 0;
+
+  /** The kept `sh` on a plain shell account (opened on first use, again after it closed). */
+  private shellSession(): Promise<ShellSession> {
+    const current = this.session;
+    if (current) return current.then((s) => (s.usable ? s : ((this.session = undefined), this.shellSession())));
+    const opened = this.connect().then((c) => ShellSession.open(c.client));
+    this.session = opened;
+    opened.catch(() => {
+      if (this.session === opened) this.session = undefined;
+    });
+    return opened;
+  }
+
+  /**
+   * The daemon's push in one round trip (master/fast-update.ts) through its kept `sh`: only
+   * on a plain shell account (the gate runs no shell) and only for a daemon (keepConnection).
+   */
+  async applyUpdate(host: string, name: string, update: { from: string; to: string; pack: () => Promise<Buffer | undefined> }): Promise<boolean> {
+    if (!this.persist || this.gated === true) return false;
+    try {
+      if (await this.isGated()) return false;
+      const pack = await update.pack();
+      if (!pack) return false;
+      const session = await this.shellSession();
+      const gc = ++this.updates % FAST_UPDATE_GC_EVERY === 0;
+      const script = fastUpdateScript({ repo: repositoryDir(this.hostsPath, host, name), from: update.from, to: update.to, pack, gc });
+      return (await session.run(script, FAST_UPDATE_TIMEOUT_MS)).status === 0;
+    } catch {
+      return false;
+    }
   }
 
   private baseEnv(): { PATH: string; HOME: string } {
@@ -232,6 +271,9 @@ export class SshMaster implements Master {
   }
 
   async close(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    (await session?.catch(() => undefined))?.close();
     await this.stopSharedConnection();
     const connection = this.connection;
     this.connection = undefined;
