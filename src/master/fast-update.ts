@@ -11,7 +11,7 @@
 // master — is left to `git push`, which records a divergence as always); the working copy
 // and index follow by read-tree -u -m, and a refused read-tree puts the branch back.
 // Any status but 0 means "nothing changed that matters; push the usual way".
-import { shellQuote } from './shell-quote.js';
+import { shellCommand, shellQuote } from './shell-quote.js';
 
 /** A pack larger than this goes by `git push` (objects it holds land loose here; big ones belong in a pack). */
 export const FAST_UPDATE_MAX_PACK_BYTES = 1024 * 1024;
@@ -47,21 +47,46 @@ export const FAST_UPDATE_STATUS: Readonly<Record<number, string>> = {
   95: 'the working copy could not be updated (the branch was put back)',
 };
 
+/** git's argv for each step, run in the repository's working copy (the gate runs them by argv, the plain account as a script). */
+export function fastUpdateSteps(from: string, to: string): {
+  status: string[];
+  unpack: string[];
+  move: string[];
+  checkout: string[];
+  undo: string[];
+  gc: string[];
+} {
+  if (!SHA.test(from) || !SHA.test(to)) throw new Error(`fast update: ${JSON.stringify(from)}..${JSON.stringify(to)} are not object names`);
+  return {
+    status: ['git', 'status', '--porcelain', '--untracked-files=no', '--ignore-submodules'],
+    unpack: ['git', 'unpack-objects', '-q'],
+    move: ['git', 'update-ref', '-m', 'push', 'refs/heads/main', to, from],
+    checkout: ['git', 'read-tree', '-u', '-m', from, to],
+    undo: ['git', 'update-ref', '-m', 'push undone', 'refs/heads/main', from, to],
+    gc: ['git', '-c', 'gc.autoDetach=false', 'gc', '--auto', '--quiet'],
+  };
+}
+
+/** Whether a name is a full object name (the only revisions an update names). Pure. */
+export function isObjectName(name: string): boolean {
+  return SHA.test(name);
+}
+
 /** The shell script for one update; its stdout is empty, its output goes to stderr. */
 export function fastUpdateScript(update: FastUpdate): string {
   const { repo, from, to, pack } = update;
-  if (!SHA.test(from) || !SHA.test(to)) throw new Error(`fast update: ${JSON.stringify(from)}..${JSON.stringify(to)} are not object names`);
+  const steps = fastUpdateSteps(from, to);
   const base64 = pack.toString('base64').replace(/.{1,76}/g, '$&\n');
   return [
     '(',
     `cd ${shellQuote(repo)} && [ -d .git ] || exit 90`,
-    'dirty=$(git status --porcelain --untracked-files=no --ignore-submodules) || exit 91',
+    `dirty=$(${shellCommand(steps.status)}) || exit 91`,
     '[ -z "$dirty" ] || exit 92',
-    `base64 -d <<'${PACK_END}' | git unpack-objects -q || exit 93`,
+    `base64 -d <<'${PACK_END}' | ${shellCommand(steps.unpack)} || exit 93`,
     `${base64}${PACK_END}`,
-    `git update-ref -m push refs/heads/main ${to} ${from} || exit 94`,
-    `git read-tree -u -m ${from} ${to} || { git update-ref -m 'push undone' refs/heads/main ${from} ${to}; exit 95; }`,
-    ...(update.gc ? ['git -c gc.autoDetach=false gc --auto --quiet'] : []),
+    `${shellCommand(steps.move)} || exit 94`,
+    `${shellCommand(steps.checkout)} || { ${shellCommand(steps.undo)}; exit 95; }`,
+    ...(update.gc ? [shellCommand(steps.gc)] : []),
     'exit 0',
     ') </dev/null >&2',
   ].join('\n');

@@ -19,6 +19,7 @@ import { connectSsh, endpointLabel, type SshEndpoint } from './ssh-connect.js';
 import { SshFs, type ShellResult } from './ssh-fs.js';
 import { FAST_UPDATE_GC_EVERY, fastUpdateScript } from './fast-update.js';
 import { ShellSession } from './shell-session.js';
+import { GateSession } from './gate/session-client.js';
 import {
   controlStopArgs,
   ensureSshStateDir,
@@ -207,19 +208,19 @@ export class SshMaster implements Master {
 
   private persist = false;
 
-  /** Keep git's shared OpenSSH connection open until close() (the daemon), and push through a kept `sh` (applyUpdate). */
+  /** Keep git's shared OpenSSH connection open until close() (the daemon), and push through a kept session (applyUpdate). */
   keepConnection(): void {
     this.persist = true;
   }
 
-  private session: Promise<ShellSession> | undefined;
+  private session: Promise<ShellSession | GateSession> | undefined;
   private updates = 0;
 
-  /** The kept `sh` on a plain shell account (opened on first use, again after it closed). */
-  private shellSession(): Promise<ShellSession> {
+  /** The kept session: a `sh` on a plain shell account, `pacha-gate session` through the gate (opened on first use, again after it closed). */
+  private updateSession(): Promise<ShellSession | GateSession> {
     const current = this.session;
-    if (current) return current.then((s) => (s.usable ? s : ((this.session = undefined), this.shellSession())));
-    const opened = this.connect().then((c) => ShellSession.open(c.client));
+    if (current) return current.then((s) => (s.usable ? s : ((this.session = undefined), this.updateSession())));
+    const opened = this.connect().then((c): Promise<ShellSession | GateSession> => (c.gated ? GateSession.open(c.client) : ShellSession.open(c.client)));
     this.session = opened;
     opened.catch(() => {
       if (this.session === opened) this.session = undefined;
@@ -228,16 +229,16 @@ export class SshMaster implements Master {
   }
 
   /**
-   * The daemon's push in one round trip (master/fast-update.ts) through its kept `sh`: only
-   * on a plain shell account (the gate runs no shell) and only for a daemon (keepConnection).
+   * The daemon's push in one round trip (master/fast-update.ts) through its kept session;
+   * only for a daemon (keepConnection). False: push with git.
    */
   async applyUpdate(host: string, name: string, update: { from: string; to: string; pack: () => Promise<Buffer | undefined> }): Promise<boolean> {
-    if (!this.persist || this.gated === true) return false;
+    if (!this.persist) return false;
     try {
-      if (await this.isGated()) return false;
       const pack = await update.pack();
       if (!pack) return false;
-      const session = await this.shellSession();
+      const session = await this.updateSession();
+      if (session instanceof GateSession) return (await session.apply(name, update.from, update.to, pack, FAST_UPDATE_TIMEOUT_MS)).status === 0;
       const gc = ++this.updates % FAST_UPDATE_GC_EVERY === 0;
       const script = fastUpdateScript({ repo: repositoryDir(this.hostsPath, host, name), from: update.from, to: update.to, pack, gc });
       return (await session.run(script, FAST_UPDATE_TIMEOUT_MS)).status === 0;

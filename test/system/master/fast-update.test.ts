@@ -4,12 +4,16 @@
 // would, and in every unusual case it changes nothing that matters and answers false, so
 // that git push decides (a moved branch is a divergence, a dirty working copy a rejection).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { repositoryDir } from '../../../src/master/layout.js';
 import { SshMaster } from '../../../src/master/ssh-master.js';
+import { REFUSED_STATUS, sessionUpdateLine } from '../../../src/master/gate/protocol.js';
+import { serve } from '../../../src/master/gate/serve.js';
+import { makeWorld } from '../../helpers/world.js';
 import { packBetween, pushInOneRoundTrip } from '../../../src/store/fast-push.js';
 import { cleanup, startSshd, type Sshd } from '../../helpers/sshd.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -136,5 +140,75 @@ test('only a daemon (keepConnection) pushes this way; a pack over the limit goes
     assert.ok((await packBetween(path.join(scratch, '.git'), first, second))!.subarray(0, 4).equals(Buffer.from('PACK')));
   } finally {
     await master.close();
+  }
+});
+
+test('through the gate (pacha-gate session): the same update, the same refusals, one kept pacha serve', async () => {
+  const world = await makeWorld({ ssh: true, gate: true });
+  const master = await SshMaster.open({
+    host: '127.0.0.1',
+    port: world.sshd!.port,
+    user: world.sshd!.user,
+    hostsPath: world.masterDir,
+    stateDir: world.stateDir,
+    keyFile: world.sshd!.clientKey,
+    knownHosts: world.sshd!.knownHosts,
+    agentSocket: undefined,
+  });
+  try {
+    master.keepConnection();
+    assert.equal(await master.isGated(), true);
+    await master.ensureRepository('bar', 'foo');
+    const repo = repositoryDir(world.masterDir, 'bar', 'foo');
+    const scratch = scratchRepository({ 'a.conf': 'a = 1\n', 'gone.conf': 'bye\n' });
+    execFileSync('git', ['push', '-q', master.repositoryUrl('bar', 'foo'), 'main'], { cwd: scratch, env: master.gitEnv() });
+    const first = git(scratch, ['rev-parse', 'HEAD']);
+    const second = secondCommit(scratch);
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, second), true);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), second);
+    assert.equal(readFileSync(path.join(repo, "new 2 'q' $x.conf"), 'utf8'), 'new 2\n');
+    assert.equal(git(repo, ['status', '--porcelain']), '');
+    // A stale FROM: refused by the compare-and-swap, nothing moved, and the session goes on.
+    const third = secondCommit(scratch, '3');
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, third), false);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), second);
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), second, third), true);
+    assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 3\n');
+    const log = readFileSync(path.join(world.dir, 'serve.log'), 'utf8');
+    assert.match(log, /apply-update foo [0-9a-f]{12}\.\.[0-9a-f]{12} status 0/);
+    assert.match(log, /apply-update foo .* status 94/);
+    assert.equal(log.match(/: session exit|pacha serve bar: session/g)?.length ?? 0, 0, 'one session, still open');
+  } finally {
+    await master.close();
+    await world.sshd!.stop();
+  }
+});
+
+test("serve(): a session's requests never reach past the key's own host, a symlink planted in it is refused", async () => {
+  const root = tempDir('pacha-gate-session-');
+  const hostsPath = path.join(root, 'hosts');
+  mkdirSync(path.join(hostsPath, 'alpha'), { recursive: true });
+  const bravo = scratchRepository({ 'secret.conf': 'bravo\n' });
+  mkdirSync(path.join(hostsPath, 'bravo'));
+  execFileSync('mv', [bravo, path.join(hostsPath, 'bravo', 'etc')]);
+  symlinkSync(path.join(hostsPath, 'bravo', 'etc'), path.join(hostsPath, 'alpha', 'etc'));
+  const bravoHead = git(path.join(hostsPath, 'bravo', 'etc'), ['rev-parse', 'HEAD']);
+  const scratch = scratchRepository({ 'x.conf': 'x\n' });
+  const from = git(scratch, ['rev-parse', 'HEAD']);
+  const to = secondCommit(scratch);
+  const pack = (await packBetween(path.join(scratch, '.git'), from, to))!;
+  const requests = [
+    `${sessionUpdateLine('etc', from, to, pack.length)}`,
+    `${sessionUpdateLine('../bravo/etc', from, to, pack.length)}`,
+    `apply-update bravo/etc ${from} ${to} ${pack.length}\n`,
+  ];
+  for (const line of requests) {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    const status = await serve({ host: 'alpha', hostsPath, command: 'pacha-gate session', stdin: Readable.from([Buffer.from(line), pack]), stdout: out, stderr: err, logFile: path.join(root, 'log') });
+    assert.equal(status, REFUSED_STATUS, line);
+    assert.match(String(err.read()), /^pacha serve: refused: /);
+    assert.equal(git(path.join(hostsPath, 'bravo', 'etc'), ['rev-parse', 'HEAD']), bravoHead);
+    assert.notEqual(spawnSync('git', ['cat-file', '-e', to], { cwd: path.join(hostsPath, 'bravo', 'etc') }).status, 0, "no object reached bravo's repository");
   }
 });
