@@ -121,6 +121,13 @@ try {
 console.log(`${EDITS} edits, one every ${INTERVAL_MS} ms, destination polled every ${POLL_MS} ms; master: loopback sshd with SetEnv=SHLVL=1, ${GATE ? 'through the gate (pacha serve)' : 'a plain shell account'}`);
 console.log(line('pacha daemon (defaults), write → content in the master\'s working copy', pacha.total));
 console.log(`  of which write → "committed" logged: p50 ${formatMs(median(toCommit))}, p95 ${formatMs(percentile(toCommit, 95))}`);
+if (GATE) {
+  // The gate's log says how each push went: through the daemon's kept session, or git push.
+  const served = readOr(path.join(world.dir, 'serve.log')) ?? '';
+  const kept = served.match(/apply-update .* status 0/g)?.length ?? 0;
+  const packs = served.match(/receive-pack exit/g)?.length ?? 0;
+  console.log(`  through the gate: ${kept} updates on the kept session, ${packs} git pushes (the first push, heartbeats, fallbacks)`);
+}
 console.log(line('lsyncd delay = 0 (rsync over one shared ssh connection), write → content in the target', anchor.total));
 const p95 = percentile(pacha.total, 95);
 const anchorP95 = percentile(anchor.total, 95);

@@ -5,7 +5,9 @@
 // (sshd's session, the login shell, receive-pack, index-pack, the connectivity check, the
 // alternates' refs, update-index, diff-files, diff-index, read-tree, gc --auto). Pure.
 //
-// What it keeps of a push: the working copy must be clean (the same two checks updateInstead
+// What it keeps of a push: objects are checked as they are written, links included
+// (unpack-objects --strict: no commit naming an object the repository lacks, as receive-pack's
+// connectivity check ensures); the working copy must be clean (the same two checks updateInstead
 // makes, by one `git status`); the branch moves only from the commit this host last saw
 // acknowledged (update-ref's compare-and-swap, so anything else — another writer, a rewound
 // master — is left to `git push`, which records a divergence as always); the working copy
@@ -59,7 +61,7 @@ export function fastUpdateSteps(from: string, to: string): {
   if (!SHA.test(from) || !SHA.test(to)) throw new Error(`fast update: ${JSON.stringify(from)}..${JSON.stringify(to)} are not object names`);
   return {
     status: ['git', 'status', '--porcelain', '--untracked-files=no', '--ignore-submodules'],
-    unpack: ['git', 'unpack-objects', '-q'],
+    unpack: ['git', 'unpack-objects', '-q', '--strict'],
     move: ['git', 'update-ref', '-m', 'push', 'refs/heads/main', to, from],
     checkout: ['git', 'read-tree', '-u', '-m', from, to],
     undo: ['git', 'update-ref', '-m', 'push undone', 'refs/heads/main', from, to],

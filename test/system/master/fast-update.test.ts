@@ -212,3 +212,18 @@ test("serve(): a session's requests never reach past the key's own host, a symli
     assert.notEqual(spawnSync('git', ['cat-file', '-e', to], { cwd: path.join(hostsPath, 'bravo', 'etc') }).status, 0, "no object reached bravo's repository");
   }
 });
+
+test('a pack whose commit names objects the master lacks is refused (unpack-objects --strict), nothing moves', async () => {
+  const { master, scratch, repo, first } = await setUp();
+  try {
+    const second = secondCommit(scratch);
+    // The commit alone, without its tree and blobs: what a broken or hostile client could send.
+    const commitOnly = execFileSync('git', ['pack-objects', '--stdout', '-q'], { cwd: scratch, input: `${second}\n` });
+    assert.equal(await master.applyUpdate('bar', 'foo', { from: first, to: second, pack: async () => commitOnly }), false);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), first);
+    assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 1\n');
+    assert.notEqual(spawnSync('git', ['cat-file', '-e', second], { cwd: repo }).status, 0, 'the commit was not written');
+  } finally {
+    await master.close();
+  }
+});
