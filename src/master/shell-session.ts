@@ -7,21 +7,20 @@
 // session is done (the caller pushes the usual way; the next request opens a new session).
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
+import { KeptChannel } from './kept-channel.js';
 
 export interface SessionResult {
   status: number;
   stderr: string;
 }
 
-export class ShellSession {
-  private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
+export class ShellSession extends KeptChannel<number> {
   private readonly nonce = randomBytes(12).toString('hex');
   private stdout = '';
   private stderr = '';
-  private waiting: { resolve: (status: number) => void; reject: (error: Error) => void } | undefined;
 
-  private constructor(private readonly channel: ClientChannel) {
+  private constructor(channel: ClientChannel) {
+    super(channel, 'the shell session on the master');
     channel.on('data', (data: Buffer) => {
       this.stdout += data.toString('latin1');
       this.answer();
@@ -30,9 +29,6 @@ export class ShellSession {
       // Kept per script, bounded: only its last words matter for a message.
       this.stderr = (this.stderr + data.toString()).slice(-8192);
     });
-    channel.stderr.on('error', () => undefined);
-    channel.on('error', (error: Error) => this.end(error));
-    channel.on('close', () => this.end(new Error('the shell session on the master closed')));
   }
 
   /** `umask 077; exec sh` on the account's login shell: one process for the session's whole life. */
@@ -42,57 +38,19 @@ export class ShellSession {
     });
   }
 
-  get usable(): boolean {
-    return !this.closed;
-  }
-
   /** Run one script (after the ones before it); its exit status and what it said on stderr. */
-  run(script: string, timeoutMs: number): Promise<SessionResult> {
-    const next = this.queue.then(() => this.runNow(script, timeoutMs));
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  private runNow(script: string, timeoutMs: number): Promise<SessionResult> {
-    if (this.closed) return Promise.reject(new Error('the shell session on the master closed'));
-    this.stderr = '';
-    return new Promise<SessionResult>((resolve, reject) => {
-      const timer = setTimeout(() => this.end(new Error(`the master did not answer within ${timeoutMs} ms`)), timeoutMs);
-      this.waiting = {
-        resolve: (status) => {
-          clearTimeout(timer);
-          resolve({ status, stderr: this.stderr });
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
+  async run(script: string, timeoutMs: number): Promise<SessionResult> {
+    const status = await this.request(() => {
+      this.stderr = '';
       this.channel.write(`${script}\nprintf '%s %s\\n' ${this.nonce} "$?"\n`);
-    });
+    }, timeoutMs);
+    return { status, stderr: this.stderr };
   }
 
   private answer(): void {
     const match = new RegExp(`(?:^|\\n)${this.nonce} (\\d+)\\n`).exec(this.stdout);
-    if (!match || !this.waiting) return;
+    if (!match || !this.pending) return;
     this.stdout = this.stdout.slice(match.index + match[0].length);
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting.resolve(Number(match[1]));
-  }
-
-  private end(error: Error): void {
-    if (!this.closed) {
-      this.closed = true;
-      this.channel.end();
-      this.channel.destroy();
-    }
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.reject(error);
-  }
-
-  close(): void {
-    this.end(new Error('the shell session was closed'));
+    this.settle(Number(match[1]));
   }
 }
