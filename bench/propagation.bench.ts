@@ -13,15 +13,19 @@
 // ~/.bashrc (pyenv, ~74 ms per remote command on these machines; TESTING.md): figures are
 // of a master whose login shell starts quickly.
 //   npm run build && node --import tsx bench/propagation.bench.ts    (PACHA_BENCH_EDITS=30)
+//   PACHA_BENCH_GATE=1: the master reached through the gate (the host's key enrolled with
+//   `pacha add-host --key`, every request runs `pacha serve HOST` on the master)
 //   needs lsyncd and rsync: apt-get install -y --no-install-recommends lsyncd rsync
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { startSshd } from '../test/helpers/sshd.js';
 import { makeWorld } from '../test/helpers/world.js';
 import { machineLoad, pollUntil, readOr, startDaemon } from './lib/daemon.js';
 import { formatMs, median, percentile } from './lib/stats.js';
 
 const EDITS = Number(process.env.PACHA_BENCH_EDITS ?? 30);
+const GATE = process.env.PACHA_BENCH_GATE === '1';
 const INTERVAL_MS = 1000;
 const POLL_MS = 5;
 const GOAL_P50_MS = 150;
@@ -56,8 +60,9 @@ for (const tool of ['lsyncd', 'rsync']) {
   }
 }
 
-const world = await makeWorld({ ssh: true });
-const sshd = world.sshd!;
+const world = await makeWorld({ ssh: true, gate: GATE });
+// Through the gate, the host's key runs only `pacha serve`: lsyncd gets a plain sshd of its own.
+const sshd = GATE ? await startSshd() : world.sshd!;
 const tracked = path.join(world.root, 'etc', 'app');
 mkdirSync(path.join(tracked, 'sub'), { recursive: true });
 for (const name of ['main.conf', 'sub/a.conf', 'sub/b.conf']) writeFileSync(path.join(tracked, name), `${name} = 0\n`);
@@ -110,11 +115,19 @@ try {
   lsyncd.kill('SIGTERM');
   spawnSync('ssh', ['-o', `ControlPath=${world.dir}/lsyncd-cm-%C`, '-p', String(sshd.port), '-O', 'exit', `${sshd.user}@127.0.0.1`], { stdio: 'ignore' });
   await sshd.stop();
+  if (GATE) await world.sshd!.stop();
 }
 
-console.log(`${EDITS} edits, one every ${INTERVAL_MS} ms, destination polled every ${POLL_MS} ms; master: loopback sshd with SetEnv=SHLVL=1`);
+console.log(`${EDITS} edits, one every ${INTERVAL_MS} ms, destination polled every ${POLL_MS} ms; master: loopback sshd with SetEnv=SHLVL=1, ${GATE ? 'through the gate (pacha serve)' : 'a plain shell account'}`);
 console.log(line('pacha daemon (defaults), write → content in the master\'s working copy', pacha.total));
 console.log(`  of which write → "committed" logged: p50 ${formatMs(median(toCommit))}, p95 ${formatMs(percentile(toCommit, 95))}`);
+if (GATE) {
+  // The gate's log says how each push went: through the daemon's kept session, or git push.
+  const served = readOr(path.join(world.dir, 'serve.log')) ?? '';
+  const kept = served.match(/apply-update .* status 0/g)?.length ?? 0;
+  const packs = served.match(/receive-pack exit/g)?.length ?? 0;
+  console.log(`  through the gate: ${kept} updates on the kept session, ${packs} git pushes (the first push, heartbeats, fallbacks)`);
+}
 console.log(line('lsyncd delay = 0 (rsync over one shared ssh connection), write → content in the target', anchor.total));
 const p95 = percentile(pacha.total, 95);
 const anchorP95 = percentile(anchor.total, 95);

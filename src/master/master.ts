@@ -55,6 +55,14 @@ export interface Master {
   /** Keep the connection git's pushes share open until close(), however long pushes pause (the daemon). */
   keepConnection?(): void;
   /**
+   * Move a repository's branch from `from` (the commit last acknowledged) to `to` in one round
+   * trip, the pack (`pack()`: undefined when too big) carried along, where this master can
+   * (the daemon's kept session on a plain shell account: master/fast-update.ts). True when the
+   * branch and working copy are now `to`; false when nothing that matters changed and the
+   * caller must push with git (anything unusual: a dirty working copy, a moved branch).
+   */
+  applyUpdate?(host: string, name: string, update: { from: string; to: string; pack: () => Promise<Buffer | undefined> }): Promise<boolean>;
+  /**
    * Run a read-only POSIX sh script where the hosts live and return its output (`pacha fleet`).
    * The local master and a plain shell account can; a gated key refuses with EGATED.
    */

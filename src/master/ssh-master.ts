@@ -18,6 +18,9 @@ import { minimalEnv } from '../child-env.js';
 import { connectSsh, endpointLabel, type SshEndpoint } from './ssh-connect.js';
 import { SshFs, type ShellResult } from './ssh-fs.js';
 import { NO_DROP_RETRY, retryDroppedConnections, type RetryDropsOptions } from './transient.js';
+import { FAST_UPDATE_GC_EVERY, fastUpdateScript } from './fast-update.js';
+import { ShellSession } from './shell-session.js';
+import { GateSession } from './gate/session-client.js';
 import {
   controlStopArgs,
   ensureSshStateDir,
@@ -41,6 +44,9 @@ export interface SshMasterOptions extends SshEndpoint {
   agentSocket?: string | undefined;
   path?: string | undefined;
 }
+
+/** How long a one-round-trip update may take before the daemon gives up on its session and pushes with git. */
+const FAST_UPDATE_TIMEOUT_MS = 30_000;
 
 /** A host as it goes in a URL: IPv6 addresses in brackets. */
 export function urlHost(host: string): string {
@@ -214,9 +220,43 @@ export class SshMaster implements Master {
 
   private persist = false;
 
-  /** Keep git's shared OpenSSH connection open until close() (the daemon). */
+  /** Keep git's shared OpenSSH connection open until close() (the daemon), and push through a kept session (applyUpdate). */
   keepConnection(): void {
     this.persist = true;
+  }
+
+  private session: Promise<ShellSession | GateSession> | undefined;
+  private updates = 0;
+
+  /** The kept session: a `sh` on a plain shell account, `pacha-gate session` through the gate (opened on first use, again after it closed). */
+  private updateSession(): Promise<ShellSession | GateSession> {
+    const current = this.session;
+    if (current) return current.then((s) => (s.usable ? s : ((this.session = undefined), this.updateSession())));
+    const opened = this.connect().then((c): Promise<ShellSession | GateSession> => (c.gated ? GateSession.open(c.client) : ShellSession.open(c.client)));
+    this.session = opened;
+    opened.catch(() => {
+      if (this.session === opened) this.session = undefined;
+    });
+    return opened;
+  }
+
+  /**
+   * The daemon's push in one round trip (master/fast-update.ts) through its kept session;
+   * only for a daemon (keepConnection). False: push with git.
+   */
+  async applyUpdate(host: string, name: string, update: { from: string; to: string; pack: () => Promise<Buffer | undefined> }): Promise<boolean> {
+    if (!this.persist) return false;
+    try {
+      const pack = await update.pack();
+      if (!pack) return false;
+      const session = await this.updateSession();
+      if (session instanceof GateSession) return (await session.apply(name, update.from, update.to, pack, FAST_UPDATE_TIMEOUT_MS)).status === 0;
+      const gc = ++this.updates % FAST_UPDATE_GC_EVERY === 0;
+      const script = fastUpdateScript({ repo: repositoryDir(this.hostsPath, host, name), from: update.from, to: update.to, pack, gc });
+      return (await session.run(script, FAST_UPDATE_TIMEOUT_MS)).status === 0;
+    } catch {
+      return false;
+    }
   }
 
   private baseEnv(): { PATH: string; HOME: string } {
@@ -244,6 +284,9 @@ export class SshMaster implements Master {
   }
 
   async close(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    (await session?.catch(() => undefined))?.close();
     await this.stopSharedConnection();
     const connection = this.connection;
     this.connection = undefined;

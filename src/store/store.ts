@@ -19,6 +19,7 @@ import { readHostFacts, type CommitOrigin, type HostFacts } from './provenance.j
 import { withWriterLock } from './writer-lock.js';
 import { commitLive, differingPaths, FULL_RECONCILE_MS, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot } from './live.js';
 import { readRef, updateRef } from './refs.js';
+import { pushInOneRoundTrip } from './fast-push.js';
 import { countLooseCommits, readCommitSummary, type CommitSummary } from './objects.js';
 
 export type { CommitResult } from './commit.js';
@@ -518,6 +519,14 @@ export class Store {
       await master.ensureRepository(this.host, tracked.name);
       this.ensured.add(ensured);
     }
+    // What the master acknowledged, remembered without a git process (refs.ts; no reflog, as git keeps none for it).
+    const acknowledged = async (): Promise<PushResult> => {
+      await updateRef(tracked.gitDir, pushedRefOf(masterId), head, pushed);
+      if (masterId === undefined) await this.recordDivergence(tracked, undefined);
+      return { status: 'pushed', sha: head, commits: pending };
+    };
+    // The daemon's kept session takes one edit's commits in one round trip where it can; else git push.
+    if (pushed && (await pushInOneRoundTrip(master, this.host, tracked.name, tracked.gitDir, pushed, head))) return acknowledged();
     const url = master.repositoryUrl(this.host, tracked.name);
     const push = ['push', '--porcelain', '--quiet', ...(await master.pushOptions()), url];
     try {
@@ -548,10 +557,7 @@ export class Store {
         cause: error,
       });
     }
-    // What the master acknowledged, remembered without a git process (refs.ts; no reflog, as git keeps none for it).
-    await updateRef(tracked.gitDir, pushedRefOf(masterId), head, pushed);
-    if (masterId === undefined) await this.recordDivergence(tracked, undefined);
-    return { status: 'pushed', sha: head, commits: pending };
+    return acknowledged();
   }
 }
 

@@ -25,6 +25,16 @@ function keysFile(context: Context, flag: string | undefined): string {
   return path.resolve(flag ?? context.settings.get('pacha.master.authorized_keys') ?? path.join(os.homedir(), '.ssh', 'authorized_keys'));
 }
 
+/**
+ * The gate's own entry point (serve-main.js, which loads only the gate) when it sits beside
+ * the running CLI's main.js (the tsc build); else the CLI itself (the one-file bundle).
+ */
+function gateEntryBeside(cli: string): string {
+  if (path.basename(cli) !== 'main.js') return cli;
+  const entry = path.join(path.dirname(cli), 'serve-main.js');
+  return existsSync(entry) ? entry : cli;
+}
+
 /** node and pacha by absolute path, and the config file the gate must read (sshd gives it no environment). */
 async function gateCommand(context: Context): Promise<ForcedCommand> {
   const origin = context.settings.origin('pacha.hosts.path');
@@ -36,7 +46,7 @@ async function gateCommand(context: Context): Promise<ForcedCommand> {
   const { path: config } = configPathFrom(context.options.config ? { configPath: context.options.config } : {});
   return {
     node: process.execPath,
-    pacha: await realpath(process.argv[1]!),
+    pacha: gateEntryBeside(await realpath(process.argv[1]!)),
     config: existsSync(config) ? config : undefined,
   };
 }

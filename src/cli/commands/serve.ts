@@ -7,6 +7,16 @@ import { REFUSED_PREFIX, REFUSED_STATUS } from '../../master/gate/protocol.js';
 import { serve } from '../../master/gate/serve.js';
 import type { GlobalOptions } from '../../context.js';
 
+/**
+ * The argv of the gate's own entry point (serve-main.ts): exactly the words enrolment writes,
+ * `[-c CONF] serve HOST`; undefined for anything else. Pure.
+ */
+export function parseServeArgs(args: readonly string[]): { config?: string; host: string } | undefined {
+  if (args.length === 2 && args[0] === 'serve') return { host: args[1]! };
+  if (args.length === 4 && (args[0] === '-c' || args[0] === '--config') && args[2] === 'serve') return { config: args[1]!, host: args[3]! };
+  return undefined;
+}
+
 export async function serveCommand(globals: GlobalOptions, host: string): Promise<number> {
   const problem = checkHostName(host);
   if (problem) {

@@ -4,7 +4,8 @@
 // (never normalised). Everything not explicitly allowed is refused with a one-line reason.
 import { checkHostName } from '../../config/values.js';
 import { repositoryNameProblem, type HookPhase } from '../layout.js';
-import { GATE_WORD, PHASES, type GateVerb } from './protocol.js';
+import { FAST_UPDATE_MAX_PACK_BYTES, isObjectName } from '../fast-update.js';
+import { GATE_WORD, MAX_SESSION_LINE, PHASES, SESSION_UPDATE_WORD, type GateVerb } from './protocol.js';
 
 export interface GateIdentity {
   /** The host the key is enrolled for (`pacha serve HOST`). */
@@ -16,6 +17,7 @@ export interface GateIdentity {
 export type GateRequest =
   | { verb: 'hello' }
   | { verb: 'hosts' }
+  | { verb: 'session' }
   | { verb: 'describe' | 'add-host'; host: string }
   | { verb: 'ensure-repository'; host: string; name: string }
   | { verb: 'hooks'; host: string; phase: HookPhase }
@@ -83,7 +85,7 @@ function decideGit(verb: 'upload-pack' | 'receive-pack', quoted: string, identit
   return checkHost(identity, host) ?? checkName(name) ?? allow({ verb, host, name });
 }
 
-const ARITY: Record<GateVerb, number> = { hello: 0, hosts: 0, describe: 1, 'add-host': 1, 'ensure-repository': 2, hooks: 2 };
+const ARITY: Record<GateVerb, number> = { hello: 0, hosts: 0, session: 0, describe: 1, 'add-host': 1, 'ensure-repository': 2, hooks: 2 };
 
 function decideVerb(words: string[], identity: GateIdentity): GateDecision {
   const [verb, ...args] = words as [string, ...string[]];
@@ -93,6 +95,7 @@ function decideVerb(words: string[], identity: GateIdentity): GateDecision {
   switch (gateVerb) {
     case 'hello':
     case 'hosts':
+    case 'session':
       return allow({ verb: gateVerb });
     case 'describe':
     case 'add-host':
@@ -118,4 +121,36 @@ export function decideRequest(command: string | undefined, identity: GateIdentit
   if (words[0] !== GATE_WORD) return refuse(`unknown command ${shown(words[0] ?? '')}: this key only serves pacha`);
   if (words.length < 2 || words.some((w) => w === '')) return refuse('malformed pacha-gate command');
   return decideVerb(words.slice(1), identity);
+}
+
+/** One update a kept session asks for: always of the key's own host (the line names no host). */
+export interface SessionUpdate {
+  name: string;
+  from: string;
+  to: string;
+  bytes: number;
+}
+
+export type SessionDecision = { allowed: true; update: SessionUpdate } | { allowed: false; reason: string };
+
+/**
+ * A kept session's request line (`apply-update NAME FROM TO BYTES`, without its newline):
+ * the same rules as a command (printable ASCII, single spaces), a repository name pacha makes,
+ * full object names, and a pack no larger than a one-round-trip update takes. Pure.
+ */
+export function decideSessionLine(line: string): SessionDecision {
+  const no = (reason: string): SessionDecision => ({ allowed: false, reason });
+  if (line.length > MAX_SESSION_LINE) return no(`the request is longer than ${MAX_SESSION_LINE} characters`);
+  if (/[^\x20-\x7e]/.test(line)) return no('the request holds a control character or a non-ASCII byte');
+  const words = line.split(' ');
+  if (words[0] !== SESSION_UPDATE_WORD) return no(`unknown session request ${shown(words[0] ?? '')}`);
+  if (words.length !== 5) return no(`${SESSION_UPDATE_WORD} takes 4 arguments, not ${words.length - 1}`);
+  const [, name, from, to, bytes] = words as [string, string, string, string, string];
+  const problem = repositoryNameProblem(name);
+  if (problem) return no(`repository ${shown(name)} ${problem}`);
+  if (!isObjectName(from) || !isObjectName(to)) return no('FROM and TO must be full object names');
+  if (!/^(0|[1-9][0-9]{0,9})$/.test(bytes) || Number(bytes) > FAST_UPDATE_MAX_PACK_BYTES) {
+    return no(`the pack size ${shown(bytes)} is not a number of bytes up to ${FAST_UPDATE_MAX_PACK_BYTES}`);
+  }
+  return { allowed: true, update: { name, from, to, bytes: Number(bytes) } };
 }

@@ -7,6 +7,9 @@
 //   pacha-gate add-host HOST                 -> {"outcome":"created"|"exists"}
 //   pacha-gate ensure-repository HOST NAME   -> {"outcome":"created"|"exists"}
 //   pacha-gate hooks HOST pre|post           -> {"hooks":[{name,mode,type,data?}]}
+//   pacha-gate session                       -> a kept session (the daemon's pushes), then per update:
+//       apply-update NAME FROM TO BYTES\n<BYTES of pack>  -> {"status":0} | {"status":9x,"reason":"…"}
+//     (master/fast-update.ts: the branch moves FROM -> TO as a push to a checked-out branch would)
 //   git-upload-pack '<hosts_path>/HOST/NAME'   (git's own form, as OpenSSH sends it)
 //   git-receive-pack '<hosts_path>/HOST/NAME'
 import type { HookPhase } from '../layout.js';
@@ -14,7 +17,22 @@ import type { HookPhase } from '../layout.js';
 export const GATE_WORD = 'pacha-gate';
 export const GATE_VERSION = 1;
 
-export type GateVerb = 'hello' | 'hosts' | 'describe' | 'add-host' | 'ensure-repository' | 'hooks';
+export type GateVerb = 'hello' | 'hosts' | 'describe' | 'add-host' | 'ensure-repository' | 'hooks' | 'session';
+
+/** A session's request line, and the longest one the gate reads. */
+export const SESSION_UPDATE_WORD = 'apply-update';
+export const MAX_SESSION_LINE = 512;
+
+/** One request of a kept session: its line (the pack's bytes follow it). */
+export function sessionUpdateLine(name: string, from: string, to: string, bytes: number): string {
+  return `${SESSION_UPDATE_WORD} ${name} ${from} ${to} ${bytes}\n`;
+}
+
+/** The answer to one request of a kept session. */
+export interface SessionAnswer {
+  status: number;
+  reason?: string;
+}
 
 /** What the gate prints on stderr before a refusal's reason, and the exit status it uses (EX_NOPERM). */
 export const REFUSED_PREFIX = 'pacha serve: refused: ';

@@ -11,6 +11,7 @@ import { errnoCode, isPachaError } from '../../errors.js';
 import { hooksDir, hostDir, repositoryDir, sortNames, typeFromMode } from '../layout.js';
 import { LocalMaster, localFs } from '../local-master.js';
 import { minimalEnv } from '../../child-env.js';
+import { serveSession } from './session.js';
 import { decideRequest, shown, type GateIdentity, type GateRequest } from './decide.js';
 import { GATE_VERSION, MAX_HOOK_BYTES, REFUSED_PREFIX, REFUSED_STATUS, type Hello, type WireHook } from './protocol.js';
 
@@ -21,6 +22,7 @@ export interface ServeOptions extends GateIdentity {
   logFile?: string | undefined;
   /** The client's address (SSH_CONNECTION), for the log. */
   peer?: string | undefined;
+  stdin?: NodeJS.ReadableStream;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   /** How git's pack program is run once a repository passed every check (default: git by argv, stdio handed over). */
@@ -96,7 +98,7 @@ function runGit(verb: 'upload-pack' | 'receive-pack', repo: string): Promise<num
   });
 }
 
-async function act(options: ServeOptions, request: GateRequest, out: NodeJS.WritableStream): Promise<number> {
+async function act(options: ServeOptions, request: GateRequest, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const identity: GateIdentity = options;
   const master = new LocalMaster(identity.hostsPath);
   const reply = (value: unknown): number => {
@@ -119,6 +121,14 @@ async function act(options: ServeOptions, request: GateRequest, out: NodeJS.Writ
       return reply({ outcome: await master.ensureRepository(identity.host, request.name) });
     case 'hooks':
       return reply({ hooks: await wireHooks(identity, request.phase) });
+    case 'session':
+      return serveSession({
+        stdin: options.stdin ?? process.stdin,
+        stdout: out,
+        stderr: err,
+        repository: (name) => checkRepository(identity, name),
+        log: (outcome) => log(options, outcome),
+      });
     case 'upload-pack':
     case 'receive-pack':
       return (options.runGit ?? runGit)(request.verb, await checkRepository(identity, request.name));
@@ -152,7 +162,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const decision = decideRequest(options.command, options);
   if (!decision.allowed) return refused(decision.reason);
   try {
-    const status = await act(options, decision.request, stdout);
+    const status = await act(options, decision.request, stdout, stderr);
     await log(options, `${decision.request.verb} exit ${status}`);
     return status;
   } catch (error) {

@@ -61,6 +61,8 @@ test('master stopped for a while, then started: every change arrives, in order',
   const { world, dirs, repo, gitDir } = await sshWorld();
   const daemon = startDaemon(world.config);
   await daemon.waitFor(/pushed .*app/);
+  // The master goes down with its established sessions (the daemon's kept one among them).
+  world.sshd!.dropSessions();
   await world.sshd!.stop();
   dropMasterConnections(world.stateDir);
   const file = path.join(dirs[0]!, 'sub/a.conf');

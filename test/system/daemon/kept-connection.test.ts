@@ -35,7 +35,10 @@ test('sshd killed with its sessions and restarted: the next edit reaches the mas
   writeFileSync(path.join(dir, 'a.conf'), 'a = 3\n');
   await until('edit 3 on the master', () => readIn(repo, 'a.conf') === 'a = 3\n', 30_000);
   assert.doesNotMatch(daemon.stderr(), /push of .*failed/, daemon.stderr());
-  assert.equal(controlSockets(world.stateDir).length, 1, 'a new shared connection replaced the dead one');
+  // Edits now travel on the daemon's kept session (master/fast-update.ts), not through git's
+  // shared OpenSSH connection: that one is opened again only when git pushes (a first push,
+  // a heartbeat, a fallback), and never leaves a second socket beside a dead one.
+  assert.ok(controlSockets(world.stateDir).length <= 1, 'no dead shared connection left beside a new one');
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0);
   assert.deepEqual(controlSockets(world.stateDir), [], 'the daemon closes its connection when it stops');

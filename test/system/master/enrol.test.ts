@@ -113,7 +113,7 @@ test('pacha add-host HOST --key: the host dir (0700) and one line, idempotent; t
   const text = readFileSync(m.keys, 'utf8');
   assert.ok(text.startsWith(m.admin));
   assert.equal(text.split('\n').filter((l) => l.includes('serve alpha')).length, 1);
-  assert.match(text, new RegExp(`command="${process.execPath.replace(/[/.]/g, '\\$&')} \\S+main\\.js -c ${m.conf.replace(/[/.]/g, '\\$&')} serve alpha"`));
+  assert.match(text, new RegExp(`command="${process.execPath.replace(/[/.]/g, '\\$&')} \\S+/cli/serve-main\\.js -c ${m.conf.replace(/[/.]/g, '\\$&')} serve alpha"`));
   assert.equal(statSync(m.keys).mode & 0o777, 0o600);
 
   const listed = await runPacha(['-c', m.conf, 'authorized-keys', ...readFileSync(`${key}.pub`, 'utf8').split(' ').slice(0, 2)], {

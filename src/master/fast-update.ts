@@ -1,0 +1,95 @@
+// A push without git's pack protocol, for the daemon's one-edit pushes to a master reached as
+// a plain shell account: the daemon keeps one `sh` open on the master (shell-session.ts) and
+// hands it, per push, this script: the pack of the new commits (base64, inline), then the
+// steps receive.denyCurrentBranch=updateInstead takes, in one shell instead of ten processes
+// (sshd's session, the login shell, receive-pack, index-pack, the connectivity check, the
+// alternates' refs, update-index, diff-files, diff-index, read-tree, gc --auto). Pure.
+//
+// What it keeps of a push: objects are checked as they are written, links included
+// (unpack-objects --strict: no commit naming an object the repository lacks, as receive-pack's
+// connectivity check ensures); the working copy must be clean (the same two checks updateInstead
+// makes, by one `git status`); the branch moves only from the commit this host last saw
+// acknowledged (update-ref's compare-and-swap, so anything else — another writer, a rewound
+// master — is left to `git push`, which records a divergence as always); the working copy
+// and index follow by read-tree -u -m, and a refused read-tree puts the branch back.
+// Any status but 0 means "nothing changed that matters; push the usual way".
+import { shellCommand, shellQuote } from './shell-quote.js';
+
+/** A pack larger than this goes by `git push` (objects it holds land loose here; big ones belong in a pack). */
+export const FAST_UPDATE_MAX_PACK_BYTES = 1024 * 1024;
+
+/** Every this many updates in one session, the script ends with `git gc --auto` (receive-pack's own habit). */
+export const FAST_UPDATE_GC_EVERY = 100;
+
+const SHA = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
+
+/** The heredoc's end: '_' is not in base64's alphabet, so no line of the pack can be it. */
+const PACK_END = 'PACHA_PACK_END';
+
+export interface FastUpdate {
+  /** The repository's working copy on the master (<hosts_path>/<host>/<name>). */
+  repo: string;
+  /** The commit the master acknowledged last (refs/pacha/pushed here): the branch must still be it. */
+  from: string;
+  /** The new head. */
+  to: string;
+  /** `git pack-objects --revs` of to ^from: every object the master lacks. */
+  pack: Buffer;
+  /** Also run `git gc --auto` after the update. */
+  gc?: boolean;
+}
+
+/** What a status of the script means (for logs; every non-zero status falls back to git push). */
+export const FAST_UPDATE_STATUS: Readonly<Record<number, string>> = {
+  90: 'no such repository',
+  91: 'git status failed',
+  92: 'the working copy on the master has changes',
+  93: 'the pack was not unpacked',
+  94: 'the branch on the master is not the commit last acknowledged',
+  95: 'the working copy could not be updated (the branch was put back)',
+};
+
+/** git's argv for each step, run in the repository's working copy (the gate runs them by argv, the plain account as a script). */
+export function fastUpdateSteps(from: string, to: string): {
+  status: string[];
+  unpack: string[];
+  move: string[];
+  checkout: string[];
+  undo: string[];
+  gc: string[];
+} {
+  if (!SHA.test(from) || !SHA.test(to)) throw new Error(`fast update: ${JSON.stringify(from)}..${JSON.stringify(to)} are not object names`);
+  return {
+    status: ['git', 'status', '--porcelain', '--untracked-files=no', '--ignore-submodules'],
+    unpack: ['git', 'unpack-objects', '-q', '--strict'],
+    move: ['git', 'update-ref', '-m', 'push', 'refs/heads/main', to, from],
+    checkout: ['git', 'read-tree', '-u', '-m', from, to],
+    undo: ['git', 'update-ref', '-m', 'push undone', 'refs/heads/main', from, to],
+    gc: ['git', '-c', 'gc.autoDetach=false', 'gc', '--auto', '--quiet'],
+  };
+}
+
+/** Whether a name is a full object name (the only revisions an update names). Pure. */
+export function isObjectName(name: string): boolean {
+  return SHA.test(name);
+}
+
+/** The shell script for one update; its stdout is empty, its output goes to stderr. */
+export function fastUpdateScript(update: FastUpdate): string {
+  const { repo, from, to, pack } = update;
+  const steps = fastUpdateSteps(from, to);
+  const base64 = pack.toString('base64').replace(/.{1,76}/g, '$&\n');
+  return [
+    '(',
+    `cd ${shellQuote(repo)} && [ -d .git ] || exit 90`,
+    `dirty=$(${shellCommand(steps.status)}) || exit 91`,
+    '[ -z "$dirty" ] || exit 92',
+    `base64 -d <<'${PACK_END}' | ${shellCommand(steps.unpack)} || exit 93`,
+    `${base64}${PACK_END}`,
+    `${shellCommand(steps.move)} || exit 94`,
+    `${shellCommand(steps.checkout)} || { ${shellCommand(steps.undo)}; exit 95; }`,
+    ...(update.gc ? [shellCommand(steps.gc)] : []),
+    'exit 0',
+    ') </dev/null >&2',
+  ].join('\n');
+}

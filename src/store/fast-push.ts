@@ -1,0 +1,43 @@
+// The daemon's one-edit push to a master that can take an update in one round trip
+// (Master.applyUpdate: a plain shell account's kept `sh`, master/fast-update.ts): the pack of
+// the commits the master lacks, by one `git pack-objects`, and the update handed over. Any
+// refusal or failure answers false and the caller pushes with git as always, so what a push
+// means (never forced; a divergence recorded) is git push's to decide.
+import { spawn } from 'node:child_process';
+import { FAST_UPDATE_MAX_PACK_BYTES } from '../master/fast-update.js';
+import type { Master } from '../master/master.js';
+import { baseEnvironment } from './git.js';
+
+/** `git pack-objects --revs` of to ^from (no thin deltas: the master must not need to fix it), or undefined once it outgrows `limit` bytes. */
+export function packBetween(gitDir: string, from: string, to: string, limit = FAST_UPDATE_MAX_PACK_BYTES): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn('git', ['pack-objects', '--stdout', '--revs', '-q', '--delta-base-offset'], {
+      env: { ...baseEnvironment(), GIT_DIR: gitDir },
+      cwd: '/',
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        tooBig = true;
+        child.kill('SIGKILL');
+      } else chunks.push(chunk);
+    });
+    child.once('error', () => resolve(undefined));
+    child.once('close', (code) => resolve(code === 0 && !tooBig ? Buffer.concat(chunks) : undefined));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(`${to}\n^${from}\n`);
+  });
+}
+
+/**
+ * Hand the master the commits from..to in one round trip when it can take them that way;
+ * true when its branch is now `to` (acknowledged), false when git push must do it.
+ */
+export async function pushInOneRoundTrip(master: Master, host: string, name: string, gitDir: string, from: string, to: string): Promise<boolean> {
+  if (!master.applyUpdate) return false;
+  return master.applyUpdate(host, name, { from, to, pack: () => packBetween(gitDir, from, to) });
+}

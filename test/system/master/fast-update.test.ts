@@ -1,0 +1,229 @@
+// The daemon's push in one round trip (master/fast-update.ts through a kept `sh`,
+// master/shell-session.ts) against a real sshd and real git on both sides: it moves the
+// branch, the index and the working copy exactly as receive.denyCurrentBranch=updateInstead
+// would, and in every unusual case it changes nothing that matters and answers false, so
+// that git push decides (a moved branch is a divergence, a dirty working copy a rejection).
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { repositoryDir } from '../../../src/master/layout.js';
+import { SshMaster } from '../../../src/master/ssh-master.js';
+import { REFUSED_STATUS, sessionUpdateLine } from '../../../src/master/gate/protocol.js';
+import { serve } from '../../../src/master/gate/serve.js';
+import { makeWorld } from '../../helpers/world.js';
+import { packBetween, pushInOneRoundTrip } from '../../../src/store/fast-push.js';
+import { cleanup, startSshd, type Sshd } from '../../helpers/sshd.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { scratchRepository } from './behaviour.js';
+
+let sshd: Sshd;
+before(async () => {
+  sshd = await startSshd();
+});
+after(async () => {
+  await sshd.stop();
+  cleanup(sshd.dir);
+});
+
+const git = (cwd: string, args: string[]): string =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' }).trim();
+
+async function setUp(keep = true): Promise<{ master: SshMaster; scratch: string; repo: string; first: string }> {
+  const hostsPath = path.join(tempDir('pacha-master-'), 'hosts');
+  mkdirSync(hostsPath);
+  const master = await SshMaster.open({
+    host: '127.0.0.1',
+    port: sshd.port,
+    user: sshd.user,
+    hostsPath,
+    stateDir: path.join(tempDir('pacha-state-'), 'state'),
+    keyFile: sshd.clientKey,
+    hostKey: sshd.hostKey,
+    agentSocket: undefined,
+  });
+  if (keep) master.keepConnection();
+  await master.ensureRepository('bar', 'foo');
+  const scratch = scratchRepository({ 'a.conf': 'a = 1\n', 'gone.conf': 'bye\n' });
+  execFileSync('git', ['push', '-q', master.repositoryUrl('bar', 'foo'), 'main'], { cwd: scratch, env: master.gitEnv() });
+  return { master, scratch, repo: repositoryDir(hostsPath, 'bar', 'foo'), first: git(scratch, ['rev-parse', 'HEAD']) };
+}
+
+/** A second commit: one file changed, one removed, one added with an awkward name. */
+function secondCommit(scratch: string, tag = '2'): string {
+  writeFileSync(path.join(scratch, 'a.conf'), `a = ${tag}\n`);
+  rmSync(path.join(scratch, 'gone.conf'), { force: true });
+  writeFileSync(path.join(scratch, `new ${tag} 'q' $x.conf`), `new ${tag}\n`);
+  git(scratch, ['add', '-A']);
+  git(scratch, ['commit', '-q', '-m', `edit ${tag}`]);
+  return git(scratch, ['rev-parse', 'HEAD']);
+}
+
+test('one round trip: branch, index and working copy move to the new commit; clean, private, fsck-clean', async () => {
+  const { master, scratch, repo, first } = await setUp();
+  try {
+    const second = secondCommit(scratch);
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, second), true);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), second);
+    assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 2\n');
+    assert.equal(existsSync(path.join(repo, 'gone.conf')), false);
+    const added = path.join(repo, "new 2 'q' $x.conf");
+    assert.equal(readFileSync(added, 'utf8'), 'new 2\n');
+    assert.equal(statSync(added).mode & 0o077, 0, 'a file the update writes is private (umask 077)');
+    assert.equal(git(repo, ['status', '--porcelain']), '', 'index and working copy agree with the branch');
+    git(repo, ['fsck', '--strict', '--no-dangling']);
+    // And again, on the same kept session.
+    const third = secondCommit(scratch, '3');
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), second, third), true);
+    assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 3\n');
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), third);
+  } finally {
+    await master.close();
+  }
+});
+
+test('a branch that is not the commit last acknowledged is left alone (git push decides: a divergence)', async () => {
+  const { master, scratch, repo, first } = await setUp();
+  try {
+    // Someone moved the master's branch (another writer, a reconcile there).
+    writeFileSync(path.join(repo, 'a.conf'), 'moved on the master\n');
+    git(repo, ['commit', '-q', '-am', 'on the master']);
+    const theirs = git(repo, ['rev-parse', 'HEAD']);
+    const second = secondCommit(scratch);
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, second), false);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), theirs);
+    assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'moved on the master\n');
+    assert.equal(git(repo, ['status', '--porcelain']), '');
+  } finally {
+    await master.close();
+  }
+});
+
+test('a working copy with changes on the master is left alone, as updateInstead would refuse it', async () => {
+  const { master, scratch, repo, first } = await setUp();
+  try {
+    writeFileSync(path.join(repo, 'gone.conf'), 'an admin edited this here\n');
+    const second = secondCommit(scratch);
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, second), false);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), first);
+    assert.equal(readFileSync(path.join(repo, 'gone.conf'), 'utf8'), 'an admin edited this here\n');
+    assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 1\n');
+  } finally {
+    await master.close();
+  }
+});
+
+test('a dropped connection under the session: at most one update answers false, the next opens a new session', async () => {
+  const { master, scratch, repo, first } = await setUp();
+  try {
+    const second = secondCommit(scratch);
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, second), true);
+    assert.ok(sshd.dropSessions() > 0);
+    const third = secondCommit(scratch, '3');
+    const result = await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), second, third);
+    if (!result) assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), second, third), true);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), third);
+  } finally {
+    await master.close();
+  }
+});
+
+test('only a daemon (keepConnection) pushes this way; a pack over the limit goes by git push', async () => {
+  const { master, scratch, repo, first } = await setUp(false);
+  try {
+    const second = secondCommit(scratch);
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, second), false);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), first);
+    assert.equal(await packBetween(path.join(scratch, '.git'), first, second, 10), undefined);
+    assert.ok((await packBetween(path.join(scratch, '.git'), first, second))!.subarray(0, 4).equals(Buffer.from('PACK')));
+  } finally {
+    await master.close();
+  }
+});
+
+test('through the gate (pacha-gate session): the same update, the same refusals, one kept pacha serve', async () => {
+  const world = await makeWorld({ ssh: true, gate: true });
+  const master = await SshMaster.open({
+    host: '127.0.0.1',
+    port: world.sshd!.port,
+    user: world.sshd!.user,
+    hostsPath: world.masterDir,
+    stateDir: world.stateDir,
+    keyFile: world.sshd!.clientKey,
+    knownHosts: world.sshd!.knownHosts,
+    agentSocket: undefined,
+  });
+  try {
+    master.keepConnection();
+    assert.equal(await master.isGated(), true);
+    await master.ensureRepository('bar', 'foo');
+    const repo = repositoryDir(world.masterDir, 'bar', 'foo');
+    const scratch = scratchRepository({ 'a.conf': 'a = 1\n', 'gone.conf': 'bye\n' });
+    execFileSync('git', ['push', '-q', master.repositoryUrl('bar', 'foo'), 'main'], { cwd: scratch, env: master.gitEnv() });
+    const first = git(scratch, ['rev-parse', 'HEAD']);
+    const second = secondCommit(scratch);
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, second), true);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), second);
+    assert.equal(readFileSync(path.join(repo, "new 2 'q' $x.conf"), 'utf8'), 'new 2\n');
+    assert.equal(git(repo, ['status', '--porcelain']), '');
+    // A stale FROM: refused by the compare-and-swap, nothing moved, and the session goes on.
+    const third = secondCommit(scratch, '3');
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, third), false);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), second);
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), second, third), true);
+    assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 3\n');
+    const log = readFileSync(path.join(world.dir, 'serve.log'), 'utf8');
+    assert.match(log, /apply-update foo [0-9a-f]{12}\.\.[0-9a-f]{12} status 0/);
+    assert.match(log, /apply-update foo .* status 94/);
+    assert.equal(log.match(/: session exit|pacha serve bar: session/g)?.length ?? 0, 0, 'one session, still open');
+  } finally {
+    await master.close();
+    await world.sshd!.stop();
+  }
+});
+
+test("serve(): a session's requests never reach past the key's own host, a symlink planted in it is refused", async () => {
+  const root = tempDir('pacha-gate-session-');
+  const hostsPath = path.join(root, 'hosts');
+  mkdirSync(path.join(hostsPath, 'alpha'), { recursive: true });
+  const bravo = scratchRepository({ 'secret.conf': 'bravo\n' });
+  mkdirSync(path.join(hostsPath, 'bravo'));
+  execFileSync('mv', [bravo, path.join(hostsPath, 'bravo', 'etc')]);
+  symlinkSync(path.join(hostsPath, 'bravo', 'etc'), path.join(hostsPath, 'alpha', 'etc'));
+  const bravoHead = git(path.join(hostsPath, 'bravo', 'etc'), ['rev-parse', 'HEAD']);
+  const scratch = scratchRepository({ 'x.conf': 'x\n' });
+  const from = git(scratch, ['rev-parse', 'HEAD']);
+  const to = secondCommit(scratch);
+  const pack = (await packBetween(path.join(scratch, '.git'), from, to))!;
+  const requests = [
+    `${sessionUpdateLine('etc', from, to, pack.length)}`,
+    `${sessionUpdateLine('../bravo/etc', from, to, pack.length)}`,
+    `apply-update bravo/etc ${from} ${to} ${pack.length}\n`,
+  ];
+  for (const line of requests) {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    const status = await serve({ host: 'alpha', hostsPath, command: 'pacha-gate session', stdin: Readable.from([Buffer.from(line), pack]), stdout: out, stderr: err, logFile: path.join(root, 'log') });
+    assert.equal(status, REFUSED_STATUS, line);
+    assert.match(String(err.read()), /^pacha serve: refused: /);
+    assert.equal(git(path.join(hostsPath, 'bravo', 'etc'), ['rev-parse', 'HEAD']), bravoHead);
+    assert.notEqual(spawnSync('git', ['cat-file', '-e', to], { cwd: path.join(hostsPath, 'bravo', 'etc') }).status, 0, "no object reached bravo's repository");
+  }
+});
+
+test('a pack whose commit names objects the master lacks is refused (unpack-objects --strict), nothing moves', async () => {
+  const { master, scratch, repo, first } = await setUp();
+  try {
+    const second = secondCommit(scratch);
+    // The commit alone, without its tree and blobs: what a broken or hostile client could send.
+    const commitOnly = execFileSync('git', ['pack-objects', '--stdout', '-q'], { cwd: scratch, input: `${second}\n` });
+    assert.equal(await master.applyUpdate('bar', 'foo', { from: first, to: second, pack: async () => commitOnly }), false);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), first);
+    assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 1\n');
+    assert.notEqual(spawnSync('git', ['cat-file', '-e', second], { cwd: repo }).status, 0, 'the commit was not written');
+  } finally {
+    await master.close();
+  }
+});
