@@ -41,7 +41,8 @@ export type AncestorProblem = { path: string; problem: 'symlink' | 'not-director
 /** lstat, or undefined when nothing is there; synchronous: one system call, no thread-pool hand-off (issue 14). */
 export function lstatOrUndefinedSync(file: string): Stats | undefined {
   try {
-    return lstatSync(fsPath(file));
+    // No exception for ENOENT (the common answer when placing onto an empty host): building one costs more than the call.
+    return lstatSync(fsPath(file), { throwIfNoEntry: false });
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

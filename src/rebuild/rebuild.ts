@@ -16,7 +16,7 @@ import { loadTargetAccounts, recordedNames, resolveOwners } from './owners.js';
 import { backupDirFor, placeRepository, type PlaceProgress, type PlaceResult } from './place.js';
 import { hostRootOf, planRepository, targetRootOf, type Plan } from './plan.js';
 import { buildRebuildReport, type HookReport, type NotRestored, type RebuildReport } from './report.js';
-import { scopeRepositories } from './scope.js';
+import { outsideTrackedReason, scopeRepositories } from './scope.js';
 import { createStage, removeStaleStages, stageRepository, type StagedRepository } from './stage.js';
 
 /** Repositories cloned from the master at once. */
@@ -121,35 +121,27 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   try {
     // In parallel: a clone waits on the master, then on index-pack and checkout (one core each).
     // With several masters, each repository comes from the one with its newest history (choose-master.ts).
-    const fetched = await mapLimit(names, PARALLEL_CLONES, (name) => stageRepository(options.choice?.byRepository.get(name) ?? master, host, name, stage.dir, {
+    // Each repository is planned as soon as it is staged (read-only: nothing is touched before
+    // every plan is in and judged safe), so planning one overlaps the others' clones.
+    const backupDir = backupDirFor(options.stateDir, new Date(started));
+    const fetched = await mapLimit(names, PARALLEL_CLONES, async (name) => {
+      const repository = await stageRepository(options.choice?.byRepository.get(name) ?? master, host, name, stage.dir, {
         budgetMs: options.dropRetryBudgetMs ?? DEFAULT_DROP_RETRY_MS,
         onRetry: (attempt, error, delayMs) => options.events?.cloneRetry?.(name, attempt, firstLine(error.message), delayMs),
-      }),
-    );
-    const { restore: staged, notRestored } = scopeRepositories(fetched, options.tracked ?? []);
-    lap('stageMs');
-
-    // 4. Plan everything before touching anything.
-    const plans: Plan[] = [];
-    const accounts = await loadTargetAccounts(options.root, mergeNames(staged));
-    const backupDir = backupDirFor(options.stateDir, new Date(started));
-    for (const repository of staged) {
-      const plan = await inspectAndPlan({
-        repository: repository.name,
-        metadata: repository.metadata,
-        stageTree: repository.tree,
-        root: options.root,
-        accounts,
-        backupRoot: path.join(backupDir, hostRootOf(repository.metadata)),
       });
-      // A master's metadata may name a parent of (or a place inside) this host's state dir.
-      const stateProblem = trackableProblem(path.join(options.root, repository.metadata.location), options.stateDir);
-      if (stateProblem) plan.refused.push({ path: '.', reason: `its location ${repository.metadata.location} cannot be placed: ${stateProblem}` });
+      // Out of scope: never inspected, never placed (scope.ts).
+      if (outsideTrackedReason(repository.metadata.location, options.tracked ?? [])) return { repository, plan: undefined };
+      return { repository, plan: await planStaged(repository, options, backupDir) };
+    });
+    const { restore: staged, notRestored } = scopeRepositories(fetched.map((f) => f.repository), options.tracked ?? []);
+    const plans: Plan[] = [];
+    for (const { repository, plan } of fetched) {
+      if (!plan) continue;
       events.staged?.(repository, repository.metadata.entries.length, plan.bytes);
       events.planned?.(plan);
       plans.push(plan);
     }
-    lap('planMs');
+    lap('stageMs'); // cloning and planning, overlapped
     const refused = plans.filter((p) => p.refused.length > 0);
     if (refused.length > 0) {
       const lines = refused.flatMap((p) => p.refused.map((r) => `${p.repository}: ${r.path}: ${r.reason}`));
@@ -230,6 +222,23 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
   }
 }
 
+/** Plan one staged repository against the target (read-only). */
+async function planStaged(repository: StagedRepository, options: RebuildOptions, backupDir: string): Promise<Plan> {
+  const accounts = await loadTargetAccounts(options.root, recordedNames(repository.metadata.entries));
+  const plan = await inspectAndPlan({
+    repository: repository.name,
+    metadata: repository.metadata,
+    stageTree: repository.tree,
+    root: options.root,
+    accounts,
+    backupRoot: path.join(backupDir, hostRootOf(repository.metadata)),
+  });
+  // A master's metadata may name a parent of (or a place inside) this host's state dir.
+  const stateProblem = trackableProblem(path.join(options.root, repository.metadata.location), options.stateDir);
+  if (stateProblem) plan.refused.push({ path: '.', reason: `its location ${repository.metadata.location} cannot be placed: ${stateProblem}` });
+  return plan;
+}
+
 /**
  * The read-only half of placing one repository: inspect its stage and its target, then
  * plan. `metadata` must come from validateMetadata; `accounts` from loadTargetAccounts.
@@ -248,17 +257,6 @@ export async function inspectAndPlan(options: {
   const target = await inspectTarget(targetRootOf(metadata, root), metadata, staged);
   const owners = resolveOwners(metadata.entries, accounts);
   return planRepository({ repository, metadata, root, staged, target, owners, ...(options.backupRoot !== undefined ? { backupRoot: options.backupRoot } : {}) });
-}
-
-function mergeNames(staged: StagedRepository[]): { users: Set<string>; groups: Set<string> } {
-  const users = new Set<string>();
-  const groups = new Set<string>();
-  for (const repository of staged) {
-    const names = recordedNames(repository.metadata.entries);
-    names.users.forEach((n) => users.add(n));
-    names.groups.forEach((n) => groups.add(n));
-  }
-  return { users, groups };
 }
 
 /**
