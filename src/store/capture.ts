@@ -72,16 +72,33 @@ interface Walk {
 
 /**
  * What identifies an entry's state without reading it: device and inode first (a hard
- * link's group key is `dev:ino`, the stamp's first two fields), then size, mtime and ctime
- * (a chmod, chown, xattr or link-count change moves ctime).
+ * link's group key, inodeOf), then size, mtime and ctime (a chmod, chown, xattr or
+ * link-count change moves ctime) and the link count (linksOf). Six doubles as one flat
+ * 48-character string (latin1 of their bytes): the daemon keeps one per entry (live.ts), and
+ * a string built by `${a}:${b}:…` is a tree of ~11 heap objects (about 350 bytes against 64).
  */
 export function statStamp(stats: Stats): string {
-  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.nlink}`;
+  const fields = STAMP_FIELDS;
+  fields[0] = stats.dev;
+  fields[1] = stats.ino;
+  fields[2] = stats.size;
+  fields[3] = stats.mtimeMs;
+  fields[4] = stats.ctimeMs;
+  fields[5] = stats.nlink;
+  return STAMP_BYTES.toString('latin1');
+}
+const STAMP_FIELDS = new Float64Array(6);
+const STAMP_BYTES = Buffer.from(STAMP_FIELDS.buffer);
+
+/** The device and inode part of a stamp: what a hard link group shares. Pure. */
+export function inodeOf(stamp: string): string {
+  return stamp.slice(0, 16);
 }
 
-/** The `dev:ino` of a stamp: what a hard link group shares. Pure. */
-export function inodeOf(stamp: string): string {
-  return stamp.slice(0, stamp.indexOf(':', stamp.indexOf(':') + 1));
+/** The link count a stamp recorded. Pure. */
+export function linksOf(stamp: string): number {
+  STAMP_BYTES.write(stamp, 'latin1');
+  return STAMP_FIELDS[5]!;
 }
 
 function entryFor(walk: Walk, relative: string, absolute: string): { entry: MetadataEntry; isDir: boolean } | undefined {

@@ -20,7 +20,7 @@ import type { Accounts } from '../accounts.js';
 import { byteOrder } from '../fs/byte-order.js';
 import { encodeName, fsPath, splitNul } from '../fs/names.js';
 import { TEMP_PREFIX } from '../fs/temp-name.js';
-import { captureBelow, captureEntry, inodeOf, untrackableReason, UntrackableError, type EntrySource } from './capture.js';
+import { captureBelow, captureEntry, inodeOf, linksOf, untrackableReason, UntrackableError, type EntrySource } from './capture.js';
 import { commitMessage, metadataChanges, type Change } from './changes.js';
 import type { CommitResult } from './commit.js';
 import type { Git } from './git.js';
@@ -64,7 +64,6 @@ export interface LiveSnapshot {
    */
   fences: string[];
   blockBytes: Map<string, Buffer>;
-  scratch?: Buffer;
   /** When a full capture last confirmed it (Date.now()). */
   confirmedAt: number;
 }
@@ -157,7 +156,7 @@ export async function liveIsCurrent(live: LiveSnapshot, gitDir: string, ignoreKe
 
 /** The metadata file's text, as serializeMetadata writes it. */
 export function liveMetadataText(live: LiveSnapshot): string {
-  return liveMetadataBytes(live).toString();
+  return Buffer.concat(liveMetadataPieces(live)).toString();
 }
 
 /** The fence (block) an entry belongs to: the last fence not after it. */
@@ -178,8 +177,12 @@ function forgetBlock(live: LiveSnapshot, rel: string): void {
   if (fence !== undefined) live.blockBytes.delete(fence);
 }
 
-/** The metadata file's bytes, as serializeMetadata writes them; only changed blocks are encoded again. */
-export function liveMetadataBytes(live: LiveSnapshot): Buffer {
+/**
+ * The metadata file's bytes, as serializeMetadata writes them, in pieces (hashed and
+ * deflated as they are, never copied into one buffer: the snapshot keeps no multi-megabyte
+ * scratch); only changed blocks are encoded again.
+ */
+export function liveMetadataPieces(live: LiveSnapshot): Buffer[] {
   const { order } = live;
   // Lay the fences again when there are none, or blocks grew far past their size.
   if (live.fences.length === 0 || live.fences[0] !== '.' || order.length > (live.fences.length + 1) * BLOCK * 4) {
@@ -203,13 +206,7 @@ export function liveMetadataBytes(live: LiveSnapshot): Buffer {
     first = false;
   }
   chunks.push(Buffer.from('\n  ]\n}\n'));
-  // Into one buffer kept between commits: a fresh multi-megabyte one per commit cost more
-  // in page faults than the copy itself (measured at 50k entries).
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  if (!live.scratch || live.scratch.length < total) live.scratch = Buffer.allocUnsafe(Math.ceil(total * 1.25));
-  let offset = 0;
-  for (const chunk of chunks) offset += chunk.copy(live.scratch, offset);
-  return live.scratch.subarray(0, total);
+  return chunks;
 }
 
 class Decline extends Error {}
@@ -238,10 +235,6 @@ interface Touched {
   before: string | undefined;
   beforeStamp: string | undefined;
   after: MetadataEntry | undefined;
-}
-
-function linkCount(stamp: string): number {
-  return Number(stamp.slice(stamp.lastIndexOf(':') + 1));
 }
 
 /**
@@ -389,7 +382,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     const now = t.after?.type === 'file' ? live.stamps.get(rel) : undefined;
     const then = before?.type === 'file' ? t.beforeStamp : undefined;
     for (const stamp of [now, then]) {
-      if (stamp !== undefined && (linkCount(stamp) > 1 || before?.hardlink !== undefined)) linkKeys.add(inodeOf(stamp));
+      if (stamp !== undefined && (linksOf(stamp) > 1 || before?.hardlink !== undefined)) linkKeys.add(inodeOf(stamp));
     }
   }
   if (linkKeys.size > 0) {
@@ -482,7 +475,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     forgetTrees(live, rel);
     forgetBlock(live, rel);
   }
-  const metadataBlob = await writeObject(gitDir, 'blob', liveMetadataBytes(live));
+  const metadataBlob = await writeObject(gitDir, 'blob', liveMetadataPieces(live));
   const tree = await writeTrees(live, gitDir, metadataBlob);
   if (tree === live.tree) return null;
 
