@@ -65,7 +65,9 @@ interface Walk {
   links: Map<string, string[]>;
   single: boolean;
   /** When given: every entry's stat stamp (statStamp), for the daemon's in-memory snapshot (live.ts). */
-  stamps?: Map<string, string> | undefined;
+  stamps?: { set(rel: string, stamp: string): unknown } | undefined;
+  /** When given, each recorded entry goes here instead of into `entries` (nothing is kept). */
+  visit?: (entry: MetadataEntry) => void;
   /** Walks stop (and the capture answers 'too-many') past this many entries. */
   limit?: number;
 }
@@ -168,7 +170,8 @@ async function walkDirectory(walk: Walk, relative: string): Promise<void> {
       walk.untrackable.push({ path: rel, reason: why });
       continue;
     }
-    walk.entries.push(result.entry);
+    if (walk.visit) walk.visit(result.entry);
+    else walk.entries.push(result.entry);
     if (walk.limit !== undefined && walk.entries.length > walk.limit) return;
     if (result.isDir) directories.push(rel);
   }
@@ -201,6 +204,20 @@ export async function captureBelow(source: EntrySource, rel: string, limit: numb
   if (walk.entries.length > limit) return 'too-many';
   if (walk.untrackable.length > 0) throw new UntrackableError(source.root, walk.untrackable);
   return walk.entries;
+}
+
+/**
+ * Every entry below directory `rel` that captureBelow would record, each handed to `visit`
+ * with its stat stamp as it is read; nothing is kept (the daemon's periodic reconcile of a
+ * big tree compares stamps without holding a second copy of the tree in memory).
+ */
+export async function visitBelow(source: Omit<EntrySource, 'stamps'>, rel: string, visit: (entry: MetadataEntry, stamp: string) => void): Promise<void> {
+  let stamp = '';
+  const walk = walkOf({ ...source, stamps: new Map() });
+  walk.stamps = { set: (_rel: string, value: string) => (stamp = value) };
+  walk.visit = (entry) => visit(entry, stamp);
+  await walkDirectory(walk, rel);
+  if (walk.untrackable.length > 0) throw new UntrackableError(source.root, walk.untrackable);
 }
 
 /** Hard links inside the tracked path: every member but the first (byte order) names the first. */

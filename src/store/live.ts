@@ -20,7 +20,7 @@ import type { Accounts } from '../accounts.js';
 import { byteOrder } from '../fs/byte-order.js';
 import { encodeName, fsPath, splitNul } from '../fs/names.js';
 import { TEMP_PREFIX } from '../fs/temp-name.js';
-import { captureBelow, captureEntry, inodeOf, linksOf, untrackableReason, UntrackableError, type EntrySource } from './capture.js';
+import { captureBelow, captureEntry, inodeOf, linksOf, untrackableReason, visitBelow, UntrackableError, type EntrySource } from './capture.js';
 import { commitMessage, metadataChanges, type Change } from './changes.js';
 import type { CommitResult } from './commit.js';
 import type { Git } from './git.js';
@@ -266,16 +266,25 @@ export async function commitLive(options: {
  * with commitLive; 'too-many' when a full commit is as cheap.
  */
 export async function differingPaths(live: LiveSnapshot, accounts: Accounts, ignored: IgnoreMatcher): Promise<string[] | 'too-many'> {
-  const stamps = new Map<string, string>();
-  const source: EntrySource = { root: live.location, accounts, ignored, stamps };
-  if (!captureEntry(source, '.')) return 'too-many';
-  const below = await captureBelow(source, '.', Number.MAX_SAFE_INTEGER);
-  if (below === 'too-many') return 'too-many';
-  // The walk stamps ignored entries too; only what it records counts.
-  const recorded = new Set(below.map((e) => e.path)).add('.');
-  const out: string[] = [];
-  for (const rel of recorded) if (live.stamps.get(rel) !== stamps.get(rel)) out.push(rel);
-  for (const rel of live.lines.keys()) if (!recorded.has(rel)) out.push(rel);
+  const top = new Map<string, string>();
+  if (!captureEntry({ root: live.location, accounts, ignored, stamps: top }, '.')) return 'too-many';
+  const out: string[] = live.stamps.get('.') === top.get('.') ? [] : ['.'];
+  // Compared as the walk goes (nothing of the tree is kept); the walk stamps ignored entries
+  // too, but hands over only what it records. Entries of the snapshot it never met left.
+  let met = 1;
+  let tooMany = false;
+  const source = { root: live.location, accounts, ignored };
+  await visitBelow(source, '.', (entry, stamp) => {
+    if (live.lines.has(entry.path)) met++;
+    if (live.stamps.get(entry.path) !== stamp && out.push(entry.path) > MAX_ENTRIES) tooMany = true;
+  });
+  if (tooMany) return 'too-many';
+  if (met < live.lines.size) {
+    // Something left: walk again for the names (rare: the watcher reports most removals).
+    const present = new Set<string>(['.']);
+    await visitBelow(source, '.', (entry) => present.add(entry.path));
+    for (const rel of live.lines.keys()) if (!present.has(rel)) out.push(rel);
+  }
   return out.length > MAX_ENTRIES ? 'too-many' : out;
 }
 
