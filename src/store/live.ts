@@ -117,14 +117,22 @@ export async function seedLive(options: {
   ignoreKey: string;
 }): Promise<LiveSnapshot> {
   const { metadata } = options;
-  const index = new Map<string, string>();
+  const listed = new Map<string, string>();
   for (const line of splitNul(await options.git.bytes(['ls-files', '-s', '-z']))) {
     const tab = line.indexOf('\t');
     const rel = line.slice(tab + 1);
     if (rel === METADATA_PATH) continue;
-    index.set(rel, line.slice(0, line.lastIndexOf(' ', tab)));
+    listed.set(rel, line.slice(0, line.lastIndexOf(' ', tab)));
   }
   const { entries, ...head } = metadata;
+  // Keyed by the entries' own path strings (one string per path in the whole snapshot), each
+  // value a flat copy (a slice of git's output line would keep the whole line alive).
+  const index = new Map<string, string>();
+  for (const entry of entries) {
+    const value = listed.get(entry.path);
+    if (value !== undefined) index.set(entry.path, Buffer.from(value, 'latin1').toString('latin1'));
+  }
+  if (index.size !== listed.size) for (const [rel, value] of listed) if (!index.has(rel)) index.set(rel, value);
   const lines = new Map<string, string>();
   for (const entry of entries) lines.set(entry.path, entryLine(entry));
   const present = new Set(lines.keys());
