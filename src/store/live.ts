@@ -20,7 +20,7 @@ import type { Accounts } from '../accounts.js';
 import { byteOrder } from '../fs/byte-order.js';
 import { encodeName, fsPath, splitNul } from '../fs/names.js';
 import { TEMP_PREFIX } from '../fs/temp-name.js';
-import { captureBelow, captureEntry, inodeOf, untrackableReason, UntrackableError, type EntrySource } from './capture.js';
+import { captureBelow, captureEntry, inodeOf, linksOf, untrackableReason, visitBelow, UntrackableError, type EntrySource } from './capture.js';
 import { commitMessage, metadataChanges, type Change } from './changes.js';
 import type { CommitResult } from './commit.js';
 import type { Git } from './git.js';
@@ -64,7 +64,6 @@ export interface LiveSnapshot {
    */
   fences: string[];
   blockBytes: Map<string, Buffer>;
-  scratch?: Buffer;
   /** When a full capture last confirmed it (Date.now()). */
   confirmedAt: number;
 }
@@ -118,14 +117,22 @@ export async function seedLive(options: {
   ignoreKey: string;
 }): Promise<LiveSnapshot> {
   const { metadata } = options;
-  const index = new Map<string, string>();
+  const listed = new Map<string, string>();
   for (const line of splitNul(await options.git.bytes(['ls-files', '-s', '-z']))) {
     const tab = line.indexOf('\t');
     const rel = line.slice(tab + 1);
     if (rel === METADATA_PATH) continue;
-    index.set(rel, line.slice(0, line.lastIndexOf(' ', tab)));
+    listed.set(rel, line.slice(0, line.lastIndexOf(' ', tab)));
   }
   const { entries, ...head } = metadata;
+  // Keyed by the entries' own path strings (one string per path in the whole snapshot), each
+  // value a flat copy (a slice of git's output line would keep the whole line alive).
+  const index = new Map<string, string>();
+  for (const entry of entries) {
+    const value = listed.get(entry.path);
+    if (value !== undefined) index.set(entry.path, Buffer.from(value, 'latin1').toString('latin1'));
+  }
+  if (index.size !== listed.size) for (const [rel, value] of listed) if (!index.has(rel)) index.set(rel, value);
   const lines = new Map<string, string>();
   for (const entry of entries) lines.set(entry.path, entryLine(entry));
   const present = new Set(lines.keys());
@@ -157,7 +164,7 @@ export async function liveIsCurrent(live: LiveSnapshot, gitDir: string, ignoreKe
 
 /** The metadata file's text, as serializeMetadata writes it. */
 export function liveMetadataText(live: LiveSnapshot): string {
-  return liveMetadataBytes(live).toString();
+  return Buffer.concat(liveMetadataPieces(live)).toString();
 }
 
 /** The fence (block) an entry belongs to: the last fence not after it. */
@@ -178,8 +185,12 @@ function forgetBlock(live: LiveSnapshot, rel: string): void {
   if (fence !== undefined) live.blockBytes.delete(fence);
 }
 
-/** The metadata file's bytes, as serializeMetadata writes them; only changed blocks are encoded again. */
-export function liveMetadataBytes(live: LiveSnapshot): Buffer {
+/**
+ * The metadata file's bytes, as serializeMetadata writes them, in pieces (hashed and
+ * deflated as they are, never copied into one buffer: the snapshot keeps no multi-megabyte
+ * scratch); only changed blocks are encoded again.
+ */
+export function liveMetadataPieces(live: LiveSnapshot): Buffer[] {
   const { order } = live;
   // Lay the fences again when there are none, or blocks grew far past their size.
   if (live.fences.length === 0 || live.fences[0] !== '.' || order.length > (live.fences.length + 1) * BLOCK * 4) {
@@ -203,13 +214,7 @@ export function liveMetadataBytes(live: LiveSnapshot): Buffer {
     first = false;
   }
   chunks.push(Buffer.from('\n  ]\n}\n'));
-  // Into one buffer kept between commits: a fresh multi-megabyte one per commit cost more
-  // in page faults than the copy itself (measured at 50k entries).
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  if (!live.scratch || live.scratch.length < total) live.scratch = Buffer.allocUnsafe(Math.ceil(total * 1.25));
-  let offset = 0;
-  for (const chunk of chunks) offset += chunk.copy(live.scratch, offset);
-  return live.scratch.subarray(0, total);
+  return chunks;
 }
 
 class Decline extends Error {}
@@ -238,10 +243,6 @@ interface Touched {
   before: string | undefined;
   beforeStamp: string | undefined;
   after: MetadataEntry | undefined;
-}
-
-function linkCount(stamp: string): number {
-  return Number(stamp.slice(stamp.lastIndexOf(':') + 1));
 }
 
 /**
@@ -273,16 +274,25 @@ export async function commitLive(options: {
  * with commitLive; 'too-many' when a full commit is as cheap.
  */
 export async function differingPaths(live: LiveSnapshot, accounts: Accounts, ignored: IgnoreMatcher): Promise<string[] | 'too-many'> {
-  const stamps = new Map<string, string>();
-  const source: EntrySource = { root: live.location, accounts, ignored, stamps };
-  if (!captureEntry(source, '.')) return 'too-many';
-  const below = await captureBelow(source, '.', Number.MAX_SAFE_INTEGER);
-  if (below === 'too-many') return 'too-many';
-  // The walk stamps ignored entries too; only what it records counts.
-  const recorded = new Set(below.map((e) => e.path)).add('.');
-  const out: string[] = [];
-  for (const rel of recorded) if (live.stamps.get(rel) !== stamps.get(rel)) out.push(rel);
-  for (const rel of live.lines.keys()) if (!recorded.has(rel)) out.push(rel);
+  const top = new Map<string, string>();
+  if (!captureEntry({ root: live.location, accounts, ignored, stamps: top }, '.')) return 'too-many';
+  const out: string[] = live.stamps.get('.') === top.get('.') ? [] : ['.'];
+  // Compared as the walk goes (nothing of the tree is kept); the walk stamps ignored entries
+  // too, but hands over only what it records. Entries of the snapshot it never met left.
+  let met = 1;
+  let tooMany = false;
+  const source = { root: live.location, accounts, ignored };
+  await visitBelow(source, '.', (entry, stamp) => {
+    if (live.lines.has(entry.path)) met++;
+    if (live.stamps.get(entry.path) !== stamp && out.push(entry.path) > MAX_ENTRIES) tooMany = true;
+  });
+  if (tooMany) return 'too-many';
+  if (met < live.lines.size) {
+    // Something left: walk again for the names (rare: the watcher reports most removals).
+    const present = new Set<string>(['.']);
+    await visitBelow(source, '.', (entry) => present.add(entry.path));
+    for (const rel of live.lines.keys()) if (!present.has(rel)) out.push(rel);
+  }
   return out.length > MAX_ENTRIES ? 'too-many' : out;
 }
 
@@ -389,7 +399,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     const now = t.after?.type === 'file' ? live.stamps.get(rel) : undefined;
     const then = before?.type === 'file' ? t.beforeStamp : undefined;
     for (const stamp of [now, then]) {
-      if (stamp !== undefined && (linkCount(stamp) > 1 || before?.hardlink !== undefined)) linkKeys.add(inodeOf(stamp));
+      if (stamp !== undefined && (linksOf(stamp) > 1 || before?.hardlink !== undefined)) linkKeys.add(inodeOf(stamp));
     }
   }
   if (linkKeys.size > 0) {
@@ -482,7 +492,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     forgetTrees(live, rel);
     forgetBlock(live, rel);
   }
-  const metadataBlob = await writeObject(gitDir, 'blob', liveMetadataBytes(live));
+  const metadataBlob = await writeObject(gitDir, 'blob', liveMetadataPieces(live));
   const tree = await writeTrees(live, gitDir, metadataBlob);
   if (tree === live.tree) return null;
 

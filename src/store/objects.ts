@@ -8,31 +8,54 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { once } from 'node:events';
+import { createDeflate, deflateSync, inflateSync } from 'node:zlib';
 
 /** Files up to this size are hashed and stored here; bigger ones make the commit go through git. */
 export const SMALL_FILE = 1024 * 1024;
 
 export type ObjectType = 'blob' | 'tree' | 'commit';
 
-/** The object id git gives `content` as `type`. Pure. */
-export function objectId(type: ObjectType, content: Buffer): string {
-  return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
+/** The object id git gives `content` (one buffer, or its pieces in order) as `type`. Pure. */
+export function objectId(type: ObjectType, content: Buffer | readonly Buffer[]): string {
+  const pieces = Buffer.isBuffer(content) ? [content] : content;
+  const hash = createHash('sha1').update(`${type} ${pieces.reduce((n, p) => n + p.length, 0)}\0`);
+  for (const piece of pieces) hash.update(piece);
+  return hash.digest('hex');
+}
+
+/**
+ * zlib level 1 (git's core.looseCompression default, Z_BEST_SPEED) of the object's header
+ * and pieces. Pieces are streamed through one deflate (on the thread pool), so a
+ * multi-megabyte object (the metadata of a big tree) is never copied into one buffer.
+ */
+async function deflateObject(header: Buffer, pieces: readonly Buffer[]): Promise<Buffer> {
+  if (pieces.length === 1 && pieces[0]!.length < 64 * 1024) return deflateSync(Buffer.concat([header, pieces[0]!]), { level: 1 });
+  const deflate = createDeflate({ level: 1 });
+  const out: Buffer[] = [];
+  deflate.on('data', (chunk: Buffer) => out.push(chunk));
+  const ended = once(deflate, 'end');
+  deflate.write(header);
+  for (const piece of pieces) deflate.write(piece);
+  deflate.end();
+  await ended;
+  return Buffer.concat(out);
 }
 
 /**
  * Store one object in `<gitDir>/objects` (a no-op when it is there already) and return its id.
  * Written to a temporary name and linked into place, as git does: a reader never sees half.
  */
-export async function writeObject(gitDir: string, type: ObjectType, content: Buffer): Promise<string> {
-  const id = objectId(type, content);
+export async function writeObject(gitDir: string, type: ObjectType, content: Buffer | readonly Buffer[]): Promise<string> {
+  const pieces = Buffer.isBuffer(content) ? [content] : content;
+  const id = objectId(type, pieces);
   const dir = path.join(gitDir, 'objects', id.slice(0, 2));
   const file = path.join(dir, id.slice(2));
   if (existsSync(file)) return id;
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const temp = path.join(dir, `tmp_obj_pacha_${process.pid}_${Math.random().toString(36).slice(2)}`);
-  // zlib level 1: git's core.looseCompression default (Z_BEST_SPEED).
-  await writeFile(temp, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }), { mode: 0o444 });
+  const size = pieces.reduce((n, p) => n + p.length, 0);
+  await writeFile(temp, await deflateObject(Buffer.from(`${type} ${size}\0`), pieces), { mode: 0o444 });
   try {
     await link(temp, file);
   } catch (error) {

@@ -139,4 +139,12 @@ test('a change the watcher did not report is committed by the next full commit (
   assert.equal(store.lastCommitRead, 'changed');
   assert.deepEqual(next?.changes, [{ kind: 'M', path: 'a' }]);
   assert.equal((await fullTree(app)).tree, git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim());
+  // A removal and a new directory the watcher missed: the reconcile (a walk against the kept stamps) finds both.
+  unlinkSync(path.join(app, 'b'));
+  mkdirSync(path.join(app, 'new'));
+  writeFileSync(path.join(app, 'new', 'c'), 'c');
+  const missed = await store.commit(tracked, { by: { origin: 'daemon' } });
+  assert.equal(store.lastCommitRead, 'changed', 'committed from the kept snapshot, not by a full commit');
+  for (const change of [{ kind: 'D', path: 'b' }, { kind: 'A', path: 'new/c' }]) assert.ok(missed?.changes.some((c) => c.kind === change.kind && c.path === change.path), JSON.stringify(missed?.changes));
+  assert.equal((await fullTree(app)).tree, git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim());
 });
