@@ -125,3 +125,17 @@ export async function addEnrolledHost(world: World, host: string): Promise<World
   other.writeConfig();
   return other;
 }
+
+/** One directory per name under the world's etc/, holding `<name>.conf`, each watched; their paths. */
+export async function watchConfDirs(world: World, names: readonly string[]): Promise<string[]> {
+  const dirs: string[] = [];
+  for (const name of names) {
+    const dir = path.join(world.root, 'etc', name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${name}.conf`), `${name} = 1\n`);
+    const r = await world.pacha(['watch', dir]);
+    if (r.code !== 0) throw new Error(`pacha watch ${dir} failed (exit ${r.code}): ${r.stderr}`);
+    dirs.push(dir);
+  }
+  return dirs;
+}

@@ -18,7 +18,7 @@ import { Store } from '../../../src/store/store.js';
 import { holdSlotFor, masterOn, startDroppingSshd, wrongKnownHosts } from '../../helpers/dropping-sshd.js';
 import type { Sshd } from '../../helpers/sshd.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { makeWorld, type World } from '../../helpers/world.js';
+import { makeWorld, watchConfDirs, type World } from '../../helpers/world.js';
 
 const NAMES = ['a', 'b'];
 const DROPPED = /kex_exchange_identification|Connection (closed|reset|lost)|No response from server|Not connected|ECONNRESET/;
@@ -27,13 +27,7 @@ let tiny: Sshd;
 
 before(async () => {
   world = await makeWorld({ ssh: true });
-  for (const name of NAMES) {
-    const dir = path.join(world.root, 'etc', name);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, `${name}.conf`), `${name} = 1\n`);
-    const r = await world.pacha(['watch', dir]);
-    assert.equal(r.code, 0, r.stderr);
-  }
+  await watchConfDirs(world, NAMES);
   const hooks = path.join(world.masterDir, 'bar', 'pacha_pre');
   mkdirSync(hooks);
   writeFileSync(path.join(hooks, '10-hello'), '#!/bin/sh\necho hello\n');

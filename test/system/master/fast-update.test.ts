@@ -10,12 +10,13 @@ import { PassThrough, Readable } from 'node:stream';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { repositoryDir } from '../../../src/master/layout.js';
-import { SshMaster } from '../../../src/master/ssh-master.js';
+import type { SshMaster } from '../../../src/master/ssh-master.js';
 import { REFUSED_STATUS, sessionUpdateLine } from '../../../src/master/gate/protocol.js';
 import { serve } from '../../../src/master/gate/serve.js';
 import { makeWorld } from '../../helpers/world.js';
 import { packBetween, pushInOneRoundTrip } from '../../../src/store/fast-push.js';
 import { cleanup, startSshd, type Sshd } from '../../helpers/sshd.js';
+import { openTestSshMaster } from '../../helpers/ssh-master.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { scratchRepository } from './behaviour.js';
 
@@ -34,16 +35,7 @@ const git = (cwd: string, args: string[]): string =>
 async function setUp(keep = true): Promise<{ master: SshMaster; scratch: string; repo: string; first: string }> {
   const hostsPath = path.join(tempDir('pacha-master-'), 'hosts');
   mkdirSync(hostsPath);
-  const master = await SshMaster.open({
-    host: '127.0.0.1',
-    port: sshd.port,
-    user: sshd.user,
-    hostsPath,
-    stateDir: path.join(tempDir('pacha-state-'), 'state'),
-    keyFile: sshd.clientKey,
-    hostKey: sshd.hostKey,
-    agentSocket: undefined,
-  });
+  const master = await openTestSshMaster(sshd, hostsPath);
   if (keep) master.keepConnection();
   await master.ensureRepository('bar', 'foo');
   const scratch = scratchRepository({ 'a.conf': 'a = 1\n', 'gone.conf': 'bye\n' });
@@ -145,16 +137,7 @@ test('only a daemon (keepConnection) pushes this way; a pack over the limit goes
 
 test('through the gate (pacha-gate session): the same update, the same refusals, one kept pacha serve', async () => {
   const world = await makeWorld({ ssh: true, gate: true });
-  const master = await SshMaster.open({
-    host: '127.0.0.1',
-    port: world.sshd!.port,
-    user: world.sshd!.user,
-    hostsPath: world.masterDir,
-    stateDir: world.stateDir,
-    keyFile: world.sshd!.clientKey,
-    knownHosts: world.sshd!.knownHosts,
-    agentSocket: undefined,
-  });
+  const master = await openTestSshMaster(world.sshd!, world.masterDir, { stateDir: world.stateDir, hostKey: undefined, knownHosts: world.sshd!.knownHosts });
   try {
     master.keepConnection();
     assert.equal(await master.isGated(), true);

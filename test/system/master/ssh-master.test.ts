@@ -9,6 +9,7 @@ import { fingerprint } from '../../../src/master/known-hosts.js';
 import { openMaster } from '../../../src/master/open.js';
 import { SshMaster, type SshMasterOptions } from '../../../src/master/ssh-master.js';
 import { cleanup, freePort, keygen, startSshd, type Sshd } from '../../helpers/sshd.js';
+import { openTestSshMaster } from '../../helpers/ssh-master.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { masterBehaviour, scratchRepository } from './behaviour.js';
 
@@ -23,17 +24,7 @@ after(async () => {
 
 /** An SshMaster on the test sshd; pinned host key unless overridden. */
 function sshMaster(hostsPath: string, overrides: Partial<SshMasterOptions> = {}): Promise<SshMaster> {
-  return SshMaster.open({
-    host: '127.0.0.1',
-    port: sshd.port,
-    user: sshd.user,
-    hostsPath,
-    stateDir: path.join(tempDir('pacha-state-'), 'state'),
-    keyFile: sshd.clientKey,
-    hostKey: sshd.hostKey,
-    agentSocket: undefined,
-    ...overrides,
-  });
+  return openTestSshMaster(sshd, hostsPath, overrides);
 }
 
 masterBehaviour('ssh master', (hostsPath) => sshMaster(hostsPath));

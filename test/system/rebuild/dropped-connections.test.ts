@@ -5,14 +5,12 @@
 // jittered backoff and get through. A refusal (a host key that does not match) still fails at
 // once, however long the budget.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isTransientConnectionDrop } from '../../../src/master/transient.js';
 import { createStage, stageRepository } from '../../../src/rebuild/stage.js';
 import { holdSlot, masterOn, startDroppingSshd, wrongKnownHosts } from '../../helpers/dropping-sshd.js';
 import type { Sshd } from '../../helpers/sshd.js';
-import { makeWorld, type World } from '../../helpers/world.js';
+import { makeWorld, watchConfDirs, type World } from '../../helpers/world.js';
 
 const NAMES = ['a', 'b', 'c', 'd'];
 let world: World;
@@ -20,13 +18,7 @@ let tiny: Sshd;
 
 before(async () => {
   world = await makeWorld({ ssh: true });
-  for (const name of NAMES) {
-    const dir = path.join(world.root, 'etc', name);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, `${name}.conf`), `${name} = 1\n`);
-    const r = await world.pacha(['watch', dir]);
-    assert.equal(r.code, 0, r.stderr);
-  }
+  await watchConfDirs(world, NAMES);
   // A second sshd on the same master directory and the same client key, with one slot only.
   tiny = await startDroppingSshd(world);
 });
