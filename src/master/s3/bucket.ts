@@ -53,6 +53,11 @@ export class Bucket {
     this.client = new S3Client(config);
   }
 
+  /** From now on, a call keeps retrying a passing failure for at least `ms` (boot's budget). */
+  retryAtLeast(ms: number): void {
+    this.options.retryMs = Math.max(this.options.retryMs, ms);
+  }
+
   /** `call`, retried while S3 fails in a passing way; a PachaError naming `key` otherwise. */
   private async call<T>(action: string, key: string | undefined, call: () => Promise<T>, pass: (kind: string) => boolean = () => false): Promise<T | undefined> {
     const deadline = performance.now() + this.options.retryMs;

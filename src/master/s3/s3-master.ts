@@ -9,6 +9,7 @@ import type { S3Location } from '../../config/s3-url.js';
 import { byteOrder } from '../../fs/byte-order.js';
 import { HOOK_DIRS, isHookDirName, repositoryNameProblem, unsafeComponentReason, type HookPhase } from '../layout.js';
 import type { HookFile, HostListing, Master } from '../master.js';
+import type { RetryDropsOptions } from '../transient.js';
 import { minimalEnv } from '../../child-env.js';
 import { Bucket } from './bucket.js';
 import { readS3Fleet } from './fleet-read.js';
@@ -63,6 +64,18 @@ export class S3Master implements Master {
   /** How many calls were retried (throttling, 5xx): the boot storm bench reports it. */
   get retries(): number {
     return this.bucket.retries;
+  }
+
+  /**
+   * Boot's budget (drop-retry.ts) for S3: a throttled or unreachable bucket (SlowDown, 503, a
+   * connection timing out under a boot storm) is retried for the whole of pacha.boot.timeout
+   * rather than pacha.s3.timeout, here and in the helper git runs (its environment).
+   */
+  retryDroppedConnections(options: RetryDropsOptions): void {
+    const seconds = Math.ceil(options.budgetMs / 1000);
+    if (seconds <= this.options.timeoutSeconds) return;
+    this.options.timeoutSeconds = seconds;
+    this.bucket.retryAtLeast(seconds * 1000);
   }
 
   private get prefix(): string {
