@@ -108,9 +108,11 @@ export async function runBoot(options: BootOptions): Promise<BootResult> {
       const timeoutMs = context.settings.require('pacha.boot.timeout') * 1000;
       const choice = await waitStep(step, master, others, host, { timeoutMs, dryRun, out });
       const listing = choice.listing;
-      // From here on, a request the master's sshd drops is made again within the same budget (drop-retry.ts).
+      // From here on, a request the master's sshd drops is made again within the same budget
+      // (drop-retry.ts), on the masters that answered: one the wait found dead is not waited
+      // for again at every later step (its pushes fail at once and are caught up later).
       const dropRetry = (what: string) => (dryRun ? undefined : bootDropRetry(what, timeoutMs, out));
-      if (!dryRun) for (const m of [master, ...others]) m.retryDroppedConnections?.(bootDropRetry(m.label, timeoutMs, out));
+      if (!dryRun) for (const m of choice.reachable) m.retryDroppedConnections?.(bootDropRetry(m.label, timeoutMs, out));
 
       // 7b. One live writer per host name (fence.ts): refused (exit 3) or unknown host (exit 2) stop here.
       const { checkFence, recordClaim } = await import('./claims.js');

@@ -36,6 +36,8 @@ export interface MasterChoice {
   byRepository: Map<string, Master>;
   /** The master hooks come from: the first reachable one that has the host. */
   first: Master;
+  /** The masters that answered (boot retries dropped connections on these only: a dead one was already waited for). */
+  reachable: Master[];
   /** One line per decision, for the log and the report. */
   lines: string[];
 }
@@ -50,7 +52,7 @@ export async function chooseMasters(masters: readonly Master[], host: string): P
   if (reachable.length === 0) throw (answers[0] as { error: unknown }).error;
   const having = reachable.filter((a) => a.listing !== undefined) as Array<{ m: Master; listing: HostListing }>;
   const byRepository = new Map<string, Master>();
-  if (having.length === 0) return { listing: undefined, byRepository, first: reachable[0]!.m, lines };
+  if (having.length === 0) return { listing: undefined, byRepository, first: reachable[0]!.m, reachable: reachable.map((a) => a.m), lines };
 
   const names = [...new Set(having.flatMap((a) => a.listing.repositories))].sort();
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'pacha-choose-'));
@@ -102,12 +104,12 @@ export async function chooseMasters(masters: readonly Master[], host: string): P
     hasPreHooks: first.listing.hasPreHooks,
     hasPostHooks: first.listing.hasPostHooks,
   };
-  return { listing, byRepository, first: first.m, lines };
+  return { listing, byRepository, first: first.m, reachable: reachable.map((a) => a.m), lines };
 }
 
 /** The host across every master; with one master, just its listing (no comparison, no fetch). */
 export async function describeAcross(primary: Master, others: readonly Master[], host: string): Promise<MasterChoice> {
-  if (others.length === 0) return { listing: await primary.describeHost(host), byRepository: new Map(), first: primary, lines: [] };
+  if (others.length === 0) return { listing: await primary.describeHost(host), byRepository: new Map(), first: primary, reachable: [primary], lines: [] };
   return chooseMasters([primary, ...others], host);
 }
 

@@ -198,6 +198,8 @@ describe('two masters', { concurrency: false }, () => {
       const r = await runPacha(['-c', freshConfig, '--json', 'boot', '--no-watch', '--user-data', userData], { env: { AWS_EC2_METADATA_DISABLED: 'true' } });
       assert.equal(r.code, 4, r.stderr);
       assert.match(r.stderr, new RegExp(`:${b.port}.*(unreachable|failed)`));
+      // The wait found B dead: no later step waits for it again (each would for pacha.boot.timeout).
+      assert.doesNotMatch(r.stderr, new RegExp(`:${b.port}[^\\n]*dropped the connection`), r.stderr);
       const freshHead = execFileSync('git', ['--git-dir', path.join(dir, 'fresh-state', 'repos', 'app.git'), 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
       assert.equal(head(repoA()), freshHead, 'the live master got the boot-time commit');
       const report = JSON.parse(readFileSync(path.join(dir, 'fresh-state', 'boot.json'), 'utf8'));
