@@ -21,6 +21,8 @@ export interface ConnectOptions extends SshEndpoint {
   /** "where pacha looked" for host keys. */
   hostKeyPlaces: string;
   home: string;
+  /** How long the handshake may take (default CONNECT_TIMEOUT_SECONDS; connect-patience.ts lengthens it after a timeout). */
+  readyTimeoutSeconds?: number;
 }
 
 export interface SeenHostKey {
@@ -84,7 +86,7 @@ export function connectError(error: unknown, options: ConnectOptions): MasterUnr
     });
   }
   if (level === 'client-timeout' || code === 'ETIMEDOUT') {
-    return unreachable(label, `did not answer within ${CONNECT_TIMEOUT_SECONDS} s`, error);
+    return unreachable(label, `did not answer within ${options.readyTimeoutSeconds ?? CONNECT_TIMEOUT_SECONDS} s`, error);
   }
   if (level === 'client-dns' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return unreachable(label, `host name ${options.host} does not resolve (${code ?? text})`, error, 'check pacha.host and this machine\'s DNS');
@@ -129,7 +131,7 @@ export async function connectSsh(options: ConnectOptions): Promise<Client> {
     host: options.host,
     port: options.port,
     username: options.user,
-    readyTimeout: CONNECT_TIMEOUT_SECONDS * 1000,
+    readyTimeout: (options.readyTimeoutSeconds ?? CONNECT_TIMEOUT_SECONDS) * 1000,
     keepaliveInterval: 15_000,
     hostVerifier,
     algorithms: { serverHostKey: { prepend: preferredHostKeyAlgorithms(knownTypes), append: [], remove: [] } },

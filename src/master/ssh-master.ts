@@ -17,11 +17,13 @@ import type { HookFile, HostListing, Master } from './master.js';
 import { minimalEnv } from '../child-env.js';
 import { connectSsh, endpointLabel, type SshEndpoint } from './ssh-connect.js';
 import { SshFs, type ShellResult } from './ssh-fs.js';
+import { isConnectTimeout, nextConnectTimeout } from './connect-patience.js';
 import { NO_DROP_RETRY, retryDroppedConnections, type RetryDropsOptions } from './transient.js';
 import { FAST_UPDATE_GC_EVERY, fastUpdateScript } from './fast-update.js';
 import { ShellSession } from './shell-session.js';
 import { GateSession } from './gate/session-client.js';
 import {
+  CONNECT_TIMEOUT_SECONDS,
   controlStopArgs,
   ensureSshStateDir,
   gitSshCommand,
@@ -166,8 +168,12 @@ export class SshMaster implements Master {
     return this.connection;
   }
 
+  /** The next handshake's timeout: longer after one that timed out (connect-patience.ts). */
+  private readyTimeoutSeconds = CONNECT_TIMEOUT_SECONDS;
+
   private async openConnection(): Promise<Connection> {
     if (this.identity.explicit && this.identity.keyFile) await checkKeyFileMode(this.identity.keyFile);
+    const readyTimeoutSeconds = this.readyTimeoutSeconds;
     const client = await connectSsh({
       host: this.options.host,
       port: this.options.port,
@@ -176,7 +182,17 @@ export class SshMaster implements Master {
       hostKeySources: await loadHostKeySources(this.policy),
       hostKeyPlaces: describePolicy(this.policy),
       home: this.options.home,
-    });
+      readyTimeoutSeconds,
+    }).then(
+      (c) => {
+        this.readyTimeoutSeconds = nextConnectTimeout(readyTimeoutSeconds, false);
+        return c;
+      },
+      (error: unknown) => {
+        this.readyTimeoutSeconds = nextConnectTimeout(readyTimeoutSeconds, isConnectTimeout(error));
+        throw error;
+      },
+    );
     client.on('error', () => undefined); // after ready, a dropped connection surfaces as a failed request
     try {
       return { client, ...(await this.chooseOperations(client)) };
