@@ -5,6 +5,12 @@
 // not grow with the tree; the anchor is pacha itself on the small tree, in the same run.
 // Then, on the smallest tree, the processes one edit costs (commit and push), counted with
 // `strace -f -e trace=execve` attached to the daemon: goal ≤ 8.
+// Then the daemon's memory (issue 14, target 5: RSS ≤ 60 MiB at 10k files, ≤ 100 MiB at 50k):
+// on each tree, two fresh starts on what was just pushed, each with the same edits, one with
+// node's defaults and one with the node options the systemd units set (NODE_OPTIONS), their
+// RSS after the edits (anonymous and file-backed pages apart), the CPU-s the edits cost, and
+// the processes the daemon keeps (its children, and the ControlMaster git's pushes share,
+// which detaches but lives as long as the daemon); the anchor: a bare `node` idling, same run.
 //   npm run build && node --import tsx bench/cost-per-change.bench.ts
 //   PACHA_BENCH_SIZES=1000,10000,50000 (files)  PACHA_BENCH_EDITS=15 (edits per size, 1 s apart)
 import { spawn } from 'node:child_process';
@@ -13,6 +19,7 @@ import path from 'node:path';
 import { makeWorld } from '../test/helpers/world.js';
 import { machineLoad, pollUntil, readOr, startDaemon } from './lib/daemon.js';
 import { formatMs, median, percentile } from './lib/stats.js';
+import { controlMastersUnder, cpuSecondsOf, descendantsOf, rssOf, unitNodeArgs, type KeptProcess, type Rss } from './lib/process-memory.js';
 
 const SIZES = (process.env.PACHA_BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
 const EDITS = Number(process.env.PACHA_BENCH_EDITS ?? 15);
@@ -47,14 +54,47 @@ async function traceExecs(pid: number, out: string): Promise<() => Promise<strin
 }
 
 const results: Array<{ files: number; p50: number; p95: number; max: number; rss: number }> = [];
+const RSS_GOALS: Record<number, number> = { 10_000: 60, 50_000: 100 };
+const UNIT_NODE_ARGS = unitNodeArgs();
+const memoryRows: Array<{ files: number; how: string; bare: Rss; rss: Rss; cpu: number; kept: KeptProcess[] }> = [];
 
-/** VmRSS of a process (MiB): the daemon's node process alone. */
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
+/** Resolves once the process used under 0.05 CPU-s in a second (its start reconcile done), or after 180 s. */
+async function settled(pid: number): Promise<void> {
+  for (let i = 0, before = cpuSecondsOf(pid); i < 180; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = cpuSecondsOf(pid);
+    if (now - before < 0.05) return;
+    before = now;
+  }
 }
+
+/** RSS of a bare node idling (the anchor: what any node process costs here). */
+async function bareNodeRss(): Promise<Rss> {
+  const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 1500));
+  const rss = rssOf(bare.pid!);
+  bare.kill();
+  return rss;
+}
+
+let edits = 0;
+/** EDITS edits 1 s apart, each waited for on the master; write → on the master, ms. */
+async function editAndWait(file: string, onMaster: string): Promise<number[]> {
+  const total: number[] = [];
+  for (let i = 1; i <= EDITS; i++) {
+    const content = `key = edit ${++edits} ${Date.now()}\n`;
+    const started = performance.now();
+    writeFileSync(file, content);
+    const arrived = await pollUntil(() => readOr(onMaster) === content, { everyMs: 5, timeoutMs: 60_000, what: `edit ${edits} on the master` });
+    total.push(arrived - started);
+    const rest = started + 1000 - performance.now();
+    if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+  }
+  return total;
+}
+
 let processes: string[] | undefined;
-console.log(`machine: ${machineLoad()} (at start); ${EDITS} edits per tree, 1 s apart`);
+console.log(`machine: ${machineLoad()} (at start); ${EDITS} edits per tree, 1 s apart; the units' node options: ${UNIT_NODE_ARGS.join(' ') || '(none)'}`);
 for (const files of SIZES) {
   const world = await makeWorld({ ssh: true });
   const tracked = path.join(world.root, 'etc', 'app');
@@ -62,21 +102,12 @@ for (const files of SIZES) {
   world.writeConfig([`pacha.watch = ${tracked}`]);
   const file = path.join(tracked, 'd0', 'd0', 'd0', 'f1.conf');
   const onMaster = path.join(world.masterDir, 'bar', 'app', 'd0', 'd0', 'd0', 'f1.conf');
-  const daemon = startDaemon(world.config);
+  const daemon = startDaemon(world.config, [], UNIT_NODE_ARGS);
   try {
     await daemon.waitFor(/pushed .*app/, { timeoutMs: 600_000 });
     await new Promise((r) => setTimeout(r, 2000));
-    const total: number[] = [];
-    for (let i = 1; i <= EDITS; i++) {
-      const content = `key = edit ${i} ${Date.now()}\n`;
-      const started = performance.now();
-      writeFileSync(file, content);
-      const arrived = await pollUntil(() => readOr(onMaster) === content, { everyMs: 5, timeoutMs: 60_000, what: `edit ${i} on the master` });
-      total.push(arrived - started);
-      const rest = started + 1000 - performance.now();
-      if (rest > 0) await new Promise((r) => setTimeout(r, rest));
-    }
-    results.push({ files, p50: median(total), p95: percentile(total, 95), max: Math.max(...total), rss: rssMiB(daemon.pid) });
+    const total = await editAndWait(file, onMaster);
+    results.push({ files, p50: median(total), p95: percentile(total, 95), max: Math.max(...total), rss: rssOf(daemon.pid).total });
     console.log(`${files} files: write → on the master p50 ${formatMs(median(total))}, p95 ${formatMs(percentile(total, 95))}, max ${formatMs(Math.max(...total))}`);
     if (!processes) {
       const stop = await traceExecs(daemon.pid, path.join(world.dir, 'execve.log'));
@@ -89,6 +120,24 @@ for (const files of SIZES) {
     }
   } finally {
     await daemon.stop();
+  }
+  try {
+    for (const [how, nodeArgs] of [['node defaults', []], ['as the units start it', UNIT_NODE_ARGS]] as const) {
+      const bare = await bareNodeRss();
+      const again = startDaemon(world.config, [], [...nodeArgs]);
+      try {
+        await again.waitFor(/watching/, { timeoutMs: 600_000 });
+        await settled(again.pid);
+        const cpuBefore = cpuSecondsOf(again.pid);
+        await editAndWait(file, onMaster);
+        const cpu = cpuSecondsOf(again.pid) - cpuBefore;
+        const kept = [...descendantsOf(again.pid), ...controlMastersUnder(world.stateDir)];
+        memoryRows.push({ files, how, bare, rss: rssOf(again.pid), cpu, kept });
+      } finally {
+        await again.stop();
+      }
+    }
+  } finally {
     await world.sshd?.stop();
   }
 }
@@ -96,6 +145,17 @@ for (const files of SIZES) {
 const small = results[0]!;
 console.log('\n| files | p50 | p95 | max | p50 ratio to the smallest tree | daemon RSS after the edits |\n|---|---|---|---|---|---|');
 for (const r of results) console.log(`| ${r.files} | ${formatMs(r.p50)} | ${formatMs(r.p95)} | ${formatMs(r.max)} | ${(r.p50 / small.p50).toFixed(2)} | ${r.rss.toFixed(1)} MiB |`);
+console.log(`\nDaemon memory after ${EDITS} edits (a fresh start on each tree; RSS = anonymous + file-backed pages; kept: its children and the ControlMaster git's pushes share)`);
+console.log('| files | node options | daemon RSS (anon + file) | CPU-s over the edits | kept processes | daemon + kept | bare node, same run | goal |\n|---|---|---|---|---|---|---|---|');
+for (const r of memoryRows) {
+  const kept = r.kept.reduce((sum, p) => sum + p.rss, 0);
+  const goal = RSS_GOALS[r.files];
+  const verdict = goal === undefined ? '' : `≤ ${goal} MiB: ${r.rss.total + kept <= goal ? 'met' : 'MISSED'}`;
+  console.log(
+    `| ${r.files} | ${r.how === 'node defaults' ? '(node defaults)' : UNIT_NODE_ARGS.join(' ')} | ${r.rss.total.toFixed(1)} MiB (${r.rss.anon.toFixed(1)} + ${r.rss.file.toFixed(1)}) | ${r.cpu.toFixed(2)} | ` +
+      `${r.kept.map((p) => `${p.command.split(' ')[0]} ${p.rss.toFixed(1)}`).join(', ') || 'none'} | ${(r.rss.total + kept).toFixed(1)} MiB | ${r.bare.total.toFixed(1)} MiB (${r.bare.anon.toFixed(1)} + ${r.bare.file.toFixed(1)}) | ${verdict} |`,
+  );
+}
 console.log('RSS goals (issue 14): ≤ 60 MiB at 10k files, ≤ 100 MiB at 50k (the footprint bench measures idle RSS and CPU)');
 const largest = results.at(-1)!;
 console.log(`goal: p50 at ${largest.files} files ≤ ${RATIO_GOAL} × p50 at ${small.files}: ${largest.p50 / small.p50 <= RATIO_GOAL ? 'met' : 'MISSED'} (${(largest.p50 / small.p50).toFixed(2)})`);

@@ -5,6 +5,7 @@
 // And the settings it says it shares with pacha.service ("[shared]") really are the same.
 // The unit directory and verify come from units.ts, shared with systemd.test.ts.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -88,6 +89,25 @@ describe('systemd/pacha-daemon.service', () => {
       assert.deepEqual(directives(text).filter(([k]) => k === 'RestartPreventExitStatus').map(([, v]) => v), ['2'], name);
       assert.match(text, /^Restart=on-failure$/m, name);
     }
+  });
+
+  it('starts node with its young generation capped (NODE_OPTIONS, in both units), which node accepts and keeps to', () => {
+    const options = directives(DAEMON_UNIT).filter(([k, v]) => k === 'Environment' && v.startsWith('NODE_OPTIONS=')).map(([, v]) => v.slice('NODE_OPTIONS='.length));
+    assert.deepEqual(options, ['--max-semi-space-size=1']);
+    assert.ok(sharedKeys(DAEMON_UNIT).has('Environment'), 'marked [shared]: pacha.service ends in the same daemon');
+    // Node refuses to start on an option NODE_OPTIONS may not carry; with it, a burst of
+    // short-lived objects leaves the new space at its 1 MiB cap (2 MiB with both semi-spaces),
+    // where node's default lets it grow to 32 MiB.
+    const burst =
+      'let keep = []; for (let i = 0; i < 2e6; i++) { keep.push({ i, s: "x" + i }); if (keep.length > 20000) keep = []; }' +
+      'console.log(require("v8").getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size)';
+    const newSpace = (env: NodeJS.ProcessEnv): number => {
+      const run = spawnSync(process.execPath, ['-e', burst], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      return Number(run.stdout);
+    };
+    assert.ok(newSpace({ NODE_OPTIONS: options[0] }) <= 2 * 1024 * 1024);
+    assert.ok(newSpace({}) > 4 * 1024 * 1024, 'without the option the burst grows the new space (else this test proves nothing)');
   });
 
   it('has the same values as pacha.service for every setting it marks [shared]', () => {
