@@ -16,7 +16,7 @@ import { NO_DROP_RETRY, retryDroppedConnections, type RetryDropsOptions } from '
 import { BRANCH } from '../store/commit.js';
 import { gitAt, revParse } from '../store/git.js';
 import { HEARTBEAT_REF, sendHeartbeat } from '../store/heartbeat.js';
-import { parseTrailers, withTrailers } from '../store/provenance.js';
+import { parseTrailerLines, parseTrailers, withTrailers } from '../store/provenance.js';
 import type { Store } from '../store/store.js';
 import { decideFence, takeOverMessage, type Claimant, type FenceDecision, type Signal } from './fence.js';
 
@@ -34,20 +34,18 @@ export async function readSignals(master: Master, host: string, repositories: re
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'pacha-fence-'));
   try {
     const git = gitAt({ gitDir: scratch, env: master.gitEnv() });
-    await git.raw(['init', '-q', '--bare']);
+    let initialized = false;
     const signals: Signal[] = [];
     for (const [index, repository] of repositories.entries()) {
-      const url = master.repositoryUrl(host, repository);
-      const present = new Set(
-        (await retryDroppedConnections(() => git.raw(['ls-remote', url, ...SIGNAL_REFS.map(([, ref]) => ref)]), retry))
-          .split('\n')
-          .map((line) => line.split('\t')[1])
-          .filter(Boolean),
-      );
-      const wanted = SIGNAL_REFS.filter(([, ref]) => present.has(ref));
-      if (wanted.length === 0) continue;
+      const stamped = await stampedSignals(master, host, repository, retry);
+      if (stamped) {
+        signals.push(...stamped);
+        continue;
+      }
+      if (!initialized) await git.raw(['init', '-q', '--bare']);
+      initialized = true;
       const local = (kind: string) => `refs/fence/${index}/${kind}`;
-      await retryDroppedConnections(() => git.raw(['fetch', '-q', '--no-tags', '--depth=1', url, ...wanted.map(([kind, ref]) => `+${ref}:${local(kind)}`)]), retry);
+      const wanted = await fetchSignals(master, host, repository, scratch, local, retry);
       for (const [kind] of wanted) {
         const [seconds, ...message] = (await git.raw(['log', '-1', '--format=%ct%n%B', local(kind)])).split('\n');
         const { instance, boot } = parseTrailers(message.join('\n'));
@@ -65,6 +63,46 @@ export async function readSignals(master: Master, host: string, repositories: re
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * A repository's signals read from the refs' stamps where the master keeps them (S3: the
+ * pointer, one request, no git); undefined when it does not, or a signal ref lacks one.
+ */
+async function stampedSignals(master: Master, host: string, repository: string, retry: RetryDropsOptions): Promise<Signal[] | undefined> {
+  if (!master.readRefStamps) return undefined;
+  const read = master.readRefStamps.bind(master);
+  const refs = await retryDroppedConnections(() => read(host, repository), retry);
+  const signals: Signal[] = [];
+  for (const [kind, ref] of SIGNAL_REFS) {
+    if (!refs[ref]) continue;
+    const stamp = refs[ref].stamp;
+    if (!stamp) return undefined;
+    const { instance, boot } = parseTrailerLines(stamp.trailers);
+    signals.push({ repository, kind, instance, boot, time: new Date(stamp.time * 1000) });
+  }
+  return signals;
+}
+
+/** Fetch a repository's signal refs that exist into `scratch` (refs/fence/<index>/<kind>); those it had. */
+async function fetchSignals(master: Master, host: string, repository: string, scratch: string, local: (kind: string) => string, retry: RetryDropsOptions): Promise<typeof SIGNAL_REFS> {
+  if (master.copyRefs) {
+    const copy = master.copyRefs.bind(master);
+    const kinds = new Map(SIGNAL_REFS.map(([kind, ref]) => [ref, kind]));
+    const copied = await retryDroppedConnections(() => copy(host, repository, scratch, (ref) => (kinds.has(ref) ? local(kinds.get(ref)!) : undefined)), retry);
+    return SIGNAL_REFS.filter(([, ref]) => ref in copied);
+  }
+  const git = gitAt({ gitDir: scratch, env: master.gitEnv() });
+  const url = master.repositoryUrl(host, repository);
+  const present = new Set(
+    (await retryDroppedConnections(() => git.raw(['ls-remote', url, ...SIGNAL_REFS.map(([, ref]) => ref)]), retry))
+      .split('\n')
+      .map((line) => line.split('\t')[1])
+      .filter(Boolean),
+  );
+  const wanted = SIGNAL_REFS.filter(([, ref]) => present.has(ref));
+  if (wanted.length > 0) await retryDroppedConnections(() => git.raw(['fetch', '-q', '--no-tags', '--depth=1', url, ...wanted.map(([kind, ref]) => `+${ref}:${local(kind)}`)]), retry);
+  return wanted;
 }
 
 export interface FenceOptions {

@@ -38,6 +38,20 @@ export interface Master {
   fetchHooks(host: string, phase: HookPhase, localDir: string): Promise<HookFile[]>;
   /** The URL git uses for a repository: ssh://user@host:port/abs/path, or the local path. */
   repositoryUrl(host: string, name: string): string;
+  /**
+   * Copy a repository's refs into the local git dir `gitDir` — a new one, or one holding other
+   * repositories' objects only — in this process, where git's own transport would start a
+   * remote helper (S3: master/s3/copy-refs.ts). `pick` names the
+   * local ref for each of the master's refs (undefined: not copied). The refs copied, the
+   * master's name -> commit. Absent: callers run git fetch / git clone.
+   */
+  copyRefs?(host: string, name: string, gitDir: string, pick: (ref: string) => string | undefined): Promise<Record<string, string>>;
+  /**
+   * A repository's refs, each with its commit's committer time and trailers where the master
+   * keeps them beside the ref (S3: the pointer's stamps), read without git: boot's fence read
+   * needs nothing else. A ref without them: the caller copies the commits (copyRefs / fetch).
+   */
+  readRefStamps?(host: string, name: string): Promise<Record<string, { sha: string; stamp?: { time: number; trailers: string[] } }>>;
   /** Environment for git commands that talk to this master (GIT_SSH_COMMAND …); never includes secrets' contents. */
   gitEnv(): Record<string, string>;
   /**

@@ -2,10 +2,10 @@
 // original's /tmp/<host> was a symlink race) holding each repository cloned from the master
 // (full history, so watching resumes on it) and its files checked out for placing.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { classifyPushFailure } from '../store/push.js';
-import { MasterError, OperationError } from '../errors.js';
+import { isPachaError, MasterError, OperationError } from '../errors.js';
 import { snapshotProcesses } from '../daemon/git-locks.js';
 import { fileStamp } from '../fs/file-stamp.js';
 import { isHolderAlive, selfIdentity } from '../fs/process-lock.js';
@@ -91,6 +91,13 @@ export interface StagedRepository {
   metadata: Metadata;
 }
 
+/** What `git clone --bare` makes, where the master copies refs itself: its branches, HEAD on main. */
+async function cloneByCopy(master: Master, host: string, name: string, gitDir: string): Promise<void> {
+  await gitAt({ gitDir }).raw(['init', '-q', '--bare']);
+  await writeFile(path.join(gitDir, 'HEAD'), `ref: ${BRANCH}\n`); // git symbolic-ref's work, without its process
+  await master.copyRefs!(host, name, gitDir, (ref) => (ref.startsWith('refs/heads/') ? ref : undefined));
+}
+
 /** Clone one repository from the master into the stage and check its files out. */
 export async function stageRepository(master: Master, host: string, name: string, stageDir: string, retry: RetryDropsOptions = { budgetMs: 0 }): Promise<StagedRepository> {
   const gitDir = path.join(stageDir, `${name}.git`);
@@ -101,9 +108,11 @@ export async function stageRepository(master: Master, host: string, name: string
     // a refusal (host key, our key) fails at once (master/transient.ts).
     await retryDroppedConnections(async () => {
       await rm(gitDir, { recursive: true, force: true });
-      await gitAt({ gitDir: stageDir, env: master.gitEnv() }).raw(['clone', '--bare', '--quiet', '--no-hardlinks', url, gitDir]);
+      if (master.copyRefs) await cloneByCopy(master, host, name, gitDir);
+      else await gitAt({ gitDir: stageDir, env: master.gitEnv() }).raw(['clone', '--bare', '--quiet', '--no-hardlinks', url, gitDir]);
     }, retry);
   } catch (error) {
+    if (isPachaError(error)) throw error; // the master's own diagnosis (S3: denied, no bucket …)
     const failure = classifyPushFailure((error as Error).message);
     const reason = failure.kind === 'other' || failure.kind === 'dropped' ? lastLine((error as Error).message) : failure.summary;
     throw new MasterError(`cannot clone ${name} of ${host} from ${master.label}: ${reason}`, {

@@ -60,7 +60,7 @@ export async function runRemoteHelper(args: string[], input: NodeJS.ReadableStre
       else if (line === '') {
         if (fetching) {
           fetching = false;
-          await fetchWithRetry(repository, git);
+          await repository.fetchLatest(git);
           write('\n');
         } else if (pushes.length > 0) {
           const results = await repository.push(pushes);
@@ -82,15 +82,5 @@ export async function runRemoteHelper(args: string[], input: NodeJS.ReadableStre
     bucket.close();
     // Stop reading stdin, or the process would wait for git to close it.
     (input as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-  }
-}
-
-/** A compaction may delete a bundle between reading the pointer and downloading: read it again once. */
-async function fetchWithRetry(repository: S3Repository, git: ReturnType<typeof gitRunner>): Promise<void> {
-  try {
-    await repository.fetchInto(git, (await repository.readPointer()).pointer);
-  } catch (error) {
-    if (!/is named by the pointer but missing/.test((error as Error).message)) throw error;
-    await repository.fetchInto(git, (await repository.readPointer()).pointer);
   }
 }

@@ -13,6 +13,11 @@ import { advancePointer, emptyPointer, MAIN_TIMES_DAYS, MAX_MAIN_TIMES, needsCom
 /** How often one push starts again after losing the pointer swap before it gives up. */
 export const MAX_SWAP_ATTEMPTS = 20;
 
+/** A bundle the pointer names is not in the bucket (deleted by a compaction since, or by hand). */
+export class MissingBundleError extends Error {
+  override name = 'MissingBundleError';
+}
+
 export interface PushSpec {
   force: boolean;
   /** '' deletes dst. */
@@ -62,15 +67,16 @@ export class S3Repository {
   }
 
   /** Apply, oldest first, every bundle of the chain whose commits `git` lacks. */
-  async fetchInto(git: GitRun, pointer: Pointer): Promise<number> {
-    const have = await presentCommits(git, pointer.chain.flatMap((l) => l.tips));
+  /** `fresh`: `git` has none of this repository's objects (a new git dir): every bundle is applied, unasked. */
+  async fetchInto(git: GitRun, pointer: Pointer, fresh = false): Promise<number> {
+    const have = fresh ? new Set<string>() : await presentCommits(git, pointer.chain.flatMap((l) => l.tips));
     const missing = pointer.chain.filter((link) => !link.tips.every((t) => have.has(t)));
     const dir = await this.scratchDir();
     for (const link of missing) {
       const file = path.join(dir, path.basename(link.key));
       const key = `${this.options.prefix}${link.key}`;
       if (!(await this.options.bucket.download(key, file))) {
-        throw new Error(`s3://${this.options.bucket.name}/${key} is named by the pointer but missing (was the bucket pruned by hand?)`);
+        throw new MissingBundleError(`s3://${this.options.bucket.name}/${key} is named by the pointer but missing (was the bucket pruned by hand?)`);
       }
       try {
         await applyBundle(git, file);
@@ -79,6 +85,24 @@ export class S3Repository {
       }
     }
     return missing.length;
+  }
+
+  /**
+   * Apply the current pointer's chain (fetchInto); a compaction may delete a bundle between
+   * reading the pointer and downloading it, so a missing one reads the pointer again, once.
+   * The pointer applied.
+   */
+  async fetchLatest(git: GitRun, fresh = false): Promise<Pointer> {
+    const { pointer } = await this.readPointer();
+    try {
+      await this.fetchInto(git, pointer, fresh);
+      return pointer;
+    } catch (error) {
+      if (!(error instanceof MissingBundleError)) throw error;
+      const again = (await this.readPointer()).pointer;
+      await this.fetchInto(git, again);
+      return again;
+    }
   }
 
   async push(specs: PushSpec[]): Promise<PushResult[]> {

@@ -12,12 +12,13 @@ import type { HookFile, HostListing, Master } from '../master.js';
 import type { RetryDropsOptions } from '../transient.js';
 import { minimalEnv } from '../../child-env.js';
 import { Bucket } from './bucket.js';
+import { copyRefsFromBucket } from './copy-refs.js';
 import { readS3Fleet } from './fleet-read.js';
 import type { FleetSnapshot } from '../../fleet/snapshot.js';
 import { hostNotReadable } from './errors.js';
 import { hookMode } from './hooks.js';
 import { hostPolicy } from './policy.js';
-import { HOST_MARKER, hostPrefix, POINTER, repositoryPrefix } from './pointer.js';
+import { HOST_MARKER, hostPrefix, parsePointer, POINTER, repositoryPrefix } from './pointer.js';
 import { AWS_PASSTHROUGH, helperEnvironment, type S3Settings } from './settings.js';
 
 export const HELPER_NAME = 'git-remote-pacha-s3';
@@ -150,6 +151,21 @@ export class S3Master implements Master {
 
   repositoryUrl(host: string, name: string): string {
     return `pacha-s3::s3://${this.options.location.bucket}/${repositoryPrefix(this.prefix, host, name).replace(/\/$/, '')}`;
+  }
+
+  /** Master.copyRefs: the bundles applied by this process, no remote helper started (copy-refs.ts). */
+  async copyRefs(host: string, name: string, gitDir: string, pick: (ref: string) => string | undefined): Promise<Record<string, string>> {
+    const { instance, compactAfter } = this.options;
+    return copyRefsFromBucket({ bucket: this.bucket, prefix: repositoryPrefix(this.prefix, host, name), gitDir, pick, instance, compactAfter });
+  }
+
+  /** Master.readRefStamps: the pointer's refs and stamps (written with each push: pointer.ts). */
+  async readRefStamps(host: string, name: string): Promise<Record<string, { sha: string; stamp?: { time: number; trailers: string[] } }>> {
+    const key = `${repositoryPrefix(this.prefix, host, name)}${POINTER}`;
+    const read = await this.bucket.readText(key);
+    if (!read) return {};
+    const pointer = parsePointer(read.text, `s3://${this.options.location.bucket}/${key}`);
+    return Object.fromEntries(Object.entries(pointer.refs).map(([ref, sha]) => [ref, { sha, ...(pointer.stamps?.[ref] ? { stamp: pointer.stamps[ref] } : {}) }]));
   }
 
   /** A directory holding only git-remote-pacha-s3, which git finds on PATH. */
