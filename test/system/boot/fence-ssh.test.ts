@@ -91,6 +91,13 @@ describe('two instances, one host name', { concurrency: false }, () => {
     const dry = await aged.boot(['--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /fence .*clear: web1 was held by instance i-0second, silent for \d+ s .*aged out/);
+
+    // A plain rebuild (no take-over: nothing new to push) holds the name too, by its heartbeat.
+    const r2 = await aged.boot(['--no-watch']);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.equal(aged.report().decision?.action, 'rebuild');
+    assert.match(aged.report().steps.find((s) => s.step === 'claim')!.detail, /held by i-0first/);
+    assert.match(masterGit('log', '-1', '--format=%B', 'refs/pacha/heartbeat'), /^Pacha-Instance: i-0first$/m);
   });
 });
 
@@ -104,7 +111,7 @@ describe('pacha.boot.new_host = refuse', () => {
     assert.equal(typo.report().error?.code, 'EUNKNOWNHOST');
     assert.ok(!existsSync(path.join(world.masterDir, 'web-1')), 'no host made on the master');
     // The same setting lets a known name through.
-    const known = instance('i-0second', 'web1', ['pacha.boot.new_host = refuse']);
+    const known = instance('i-0first', 'web1', ['pacha.boot.new_host = refuse']);
     const ok = await known.boot(['--dry-run']);
     assert.equal(ok.code, 0, ok.stderr);
   });

@@ -58,3 +58,18 @@ test('a second instance booting as a live host is refused naming the holder, fro
   await s3.admin.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: JSON.stringify(pointer) }));
   await refused('from the commits');
 });
+
+test('an instance rebuilt from the bucket holds the name by its heartbeat (nothing new to push)', async () => {
+  const again = instance('i-0again');
+  const key = `${PREFIX}/web1/app/pointer.json`;
+  // The holder from the test above is i-0first, live: take the name over, then rebuild as that instance.
+  const took = await again.boot(['--no-watch', '--take-over']);
+  assert.equal(took.code, 0, took.stderr);
+  const rebuilt = instance('i-0again');
+  const r = await rebuilt.boot(['--no-watch']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(rebuilt.report().decision?.action, 'rebuild');
+  assert.match(rebuilt.report().steps.find((s) => s.step === 'claim')!.detail, /held by i-0again/);
+  const pointer = JSON.parse(await s3.text(key)) as { stamps?: Record<string, { trailers: string[] }> };
+  assert.ok(pointer.stamps?.['refs/pacha/heartbeat']?.trailers.includes('Pacha-Origin: boot'), JSON.stringify(pointer.stamps));
+});
