@@ -49,12 +49,8 @@ export function isDroppedConnection(error: unknown): boolean {
 /** No retries: what a command other than boot gets (the daemon has its own retry). */
 export const NO_DROP_RETRY: RetryDropsOptions = { budgetMs: 0 };
 
-/**
- * 0.25 s, 0.5 s, 1 s … capped at 60 s, full jitter: a dropped connection is usually load. The
- * cap is what spreads a large storm: 400 instances retrying within 8 s offered sshd 50 new
- * connections a second, nearly all dropped, each costing a fork and an exec on both sides.
- */
-export const DROP_BACKOFF: BackoffOptions = { baseMs: 250, maxMs: 60_000, factor: 2, jitter: 1 };
+/** 0.25 s, 0.5 s, 1 s … capped at 8 s, full jitter: a dropped connection is usually load. */
+export const DROP_BACKOFF: BackoffOptions = { baseMs: 250, maxMs: 8_000, factor: 2, jitter: 1 };
 
 export interface RetryDropsOptions {
   /** How long retries may go on, from the first attempt (ms). 0: never retry. */
