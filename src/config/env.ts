@@ -1,11 +1,14 @@
 // PACHA_* environment overrides, validated with envalid through the same parsers as the file.
-import { EnvError, cleanEnv, makeValidator } from 'envalid';
+// envalid is loaded only when a PACHA_* variable is set: most commands run with none, and
+// loading it (ten CommonJS files) was a sixth of `pacha status`'s start-up (issue 14).
 import { ConfigError } from '../errors.js';
 import { KEY_NAMES, envName, type KeyName } from './keys.js';
 import type { Layer, LayerEntry } from './settings.js';
 import { InvalidValue, parseValue } from './values.js';
 
-function validatorFor(key: KeyName) {
+type Envalid = typeof import('envalid');
+
+function validatorFor({ makeValidator, EnvError }: Envalid, key: KeyName) {
   return makeValidator<unknown>((raw) => {
     try {
       return parseValue(key, raw);
@@ -16,10 +19,12 @@ function validatorFor(key: KeyName) {
   });
 }
 
-export function environmentLayer(env: NodeJS.ProcessEnv = process.env): Layer {
+export async function environmentLayer(env: NodeJS.ProcessEnv = process.env): Promise<Layer> {
   const present = KEY_NAMES.filter((key) => env[envName(key)] !== undefined && env[envName(key)] !== '');
-  const specs = Object.fromEntries(present.map((key) => [envName(key), validatorFor(key)({ default: undefined })]));
-  const cleaned = cleanEnv(env, specs, {
+  if (present.length === 0) return { source: 'the environment', entries: [] };
+  const envalid = await import('envalid');
+  const specs = Object.fromEntries(present.map((key) => [envName(key), validatorFor(envalid, key)({ default: undefined })]));
+  const cleaned = envalid.cleanEnv(env, specs, {
     reporter: ({ errors }) => {
       const problems = Object.entries(errors).map(([variable, error]) => `${variable}: ${(error as Error).message}`);
       if (problems.length > 0) {

@@ -65,7 +65,7 @@ export async function loadSettings(options: LoadOptions = {}): Promise<Settings>
     ...(fileLayer ? [fileLayer] : []),
     ...(bootLayer ? [bootLayer] : []),
     ...(options.extraLayers ?? []),
-    environmentLayer(options.env),
+    await environmentLayer(options.env),
     flagsLayer(options.flags),
   ];
   return resolveSettings(layers, { path: file, found: fileLayer !== undefined }, notices);

@@ -282,10 +282,18 @@ export async function differingPaths(live: LiveSnapshot, accounts: Accounts, ign
   let met = 1;
   let tooMany = false;
   const source = { root: live.location, accounts, ignored };
-  await visitBelow(source, '.', (entry, stamp) => {
-    if (live.lines.has(entry.path)) met++;
-    if (live.stamps.get(entry.path) !== stamp && out.push(entry.path) > MAX_ENTRIES) tooMany = true;
-  });
+  // An entry whose stamp is the snapshot's was recorded or left out as it is now (the ignore
+  // key is the snapshot's: liveIsCurrent), so the walk does not ask the ignore rules again.
+  const known = (rel: string, stamp: string) => (live.stamps.get(rel) === stamp ? live.lines.has(rel) : undefined);
+  await visitBelow(
+    source,
+    '.',
+    (entry, stamp) => {
+      if (live.lines.has(entry.path)) met++;
+      if (live.stamps.get(entry.path) !== stamp && out.push(entry.path) > MAX_ENTRIES) tooMany = true;
+    },
+    known,
+  );
   if (tooMany) return 'too-many';
   if (met < live.lines.size) {
     // Something left: walk again for the names (rare: the watcher reports most removals).

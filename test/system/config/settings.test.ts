@@ -117,9 +117,9 @@ test('require() names the key, its variable and the config file', () => {
   });
 });
 
-test('environmentLayer: PACHA_* variables, validated, with env:NAME origins; empty ones ignored', () => {
+test('environmentLayer: PACHA_* variables, validated, with env:NAME origins; empty ones ignored', async () => {
   const env = { PACHA_SSH_USER: 'alice', PACHA_SSH_PORT: '2222', PACHA_WATCH: '/a,/b', PACHA_HOSTNAME: '', OTHER: 'x' };
-  const l = environmentLayer(env);
+  const l = await environmentLayer(env);
   assert.equal(l.source, 'the environment');
   assert.deepEqual(
     [...l.entries].sort((a, b) => a.key.localeCompare(b.key)),
@@ -131,14 +131,18 @@ test('environmentLayer: PACHA_* variables, validated, with env:NAME origins; emp
   );
 });
 
-test('environmentLayer: a bad value names the variable and what is wrong', () => {
-  assert.throws(() => environmentLayer({ PACHA_SSH_PORT: 'abc' }), configError(/PACHA_SSH_PORT: 'abc' is not a port number/));
-  assert.throws(() => environmentLayer({ PACHA_SSH_PORT: '0', PACHA_HOSTNAME: 'a/b' }), (error: unknown) => {
+test('environmentLayer: a bad value names the variable and what is wrong', async () => {
+  await assert.rejects(environmentLayer({ PACHA_SSH_PORT: 'abc' }), configError(/PACHA_SSH_PORT: 'abc' is not a port number/));
+  await assert.rejects(environmentLayer({ PACHA_SSH_PORT: '0', PACHA_HOSTNAME: 'a/b' }), (error: unknown) => {
     assert.ok(error instanceof ConfigError);
     assert.match(error.message, /PACHA_SSH_PORT: 0 is not a port number/);
     assert.match(error.message, /PACHA_HOSTNAME: 'a\/b' contains '\/'/);
     return true;
   });
+});
+
+test('environmentLayer: with no PACHA_* variable set (none, or only empty ones), an empty layer', async () => {
+  assert.deepEqual(await environmentLayer({ OTHER: 'x', PACHA_HOSTNAME: '' }), { source: 'the environment', entries: [] });
 });
 
 test('configPathFrom: -c, then PACHA_CONFIG, then /etc/pacha.conf', () => {
