@@ -14,7 +14,7 @@ import { nearest } from '../config/suggest.js';
 import type { HostListing, Master } from '../master/master.js';
 import { NO_DROP_RETRY, retryDroppedConnections, type RetryDropsOptions } from '../master/transient.js';
 import { BRANCH } from '../store/commit.js';
-import { gitAt, revParse } from '../store/git.js';
+import { gitAt, revParse, type Git } from '../store/git.js';
 import { HEARTBEAT_REF, sendHeartbeat } from '../store/heartbeat.js';
 import { parseTrailerLines, parseTrailers, withTrailers } from '../store/provenance.js';
 import type { Store } from '../store/store.js';
@@ -45,7 +45,7 @@ export async function readSignals(master: Master, host: string, repositories: re
       if (!initialized) await git.raw(['init', '-q', '--bare']);
       initialized = true;
       const local = (kind: string) => `refs/fence/${index}/${kind}`;
-      const wanted = await fetchSignals(master, host, repository, scratch, local, retry);
+      const wanted = await fetchSignals(master, host, repository, git, scratch, local, retry);
       for (const [kind] of wanted) {
         const [seconds, ...message] = (await git.raw(['log', '-1', '--format=%ct%n%B', local(kind)])).split('\n');
         const { instance, boot } = parseTrailers(message.join('\n'));
@@ -84,15 +84,22 @@ async function stampedSignals(master: Master, host: string, repository: string, 
   return signals;
 }
 
-/** Fetch a repository's signal refs that exist into `scratch` (refs/fence/<index>/<kind>); those it had. */
-async function fetchSignals(master: Master, host: string, repository: string, scratch: string, local: (kind: string) => string, retry: RetryDropsOptions): Promise<typeof SIGNAL_REFS> {
+/** Fetch a repository's signal refs that exist into `scratch` (`git` is on it: refs/fence/<index>/<kind>); those it had. */
+async function fetchSignals(
+  master: Master,
+  host: string,
+  repository: string,
+  git: Git,
+  scratch: string,
+  local: (kind: string) => string,
+  retry: RetryDropsOptions,
+): Promise<typeof SIGNAL_REFS> {
   if (master.copyRefs) {
     const copy = master.copyRefs.bind(master);
     const kinds = new Map(SIGNAL_REFS.map(([kind, ref]) => [ref, kind]));
     const copied = await retryDroppedConnections(() => copy(host, repository, scratch, (ref) => (kinds.has(ref) ? local(kinds.get(ref)!) : undefined)), retry);
     return SIGNAL_REFS.filter(([, ref]) => ref in copied);
   }
-  const git = gitAt({ gitDir: scratch, env: master.gitEnv() });
   const url = master.repositoryUrl(host, repository);
   const present = new Set(
     (await retryDroppedConnections(() => git.raw(['ls-remote', url, ...SIGNAL_REFS.map(([, ref]) => ref)]), retry))

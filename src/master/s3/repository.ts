@@ -18,6 +18,12 @@ export class MissingBundleError extends Error {
   override name = 'MissingBundleError';
 }
 
+/** The pointer object at `key` and its ETag, parsed (and named in any error); undefined when there is none. */
+export async function readPointerAt(bucket: Bucket, key: string): Promise<{ pointer: Pointer; etag: string | undefined } | undefined> {
+  const read = await bucket.readText(key);
+  return read ? { pointer: parsePointer(read.text, `s3://${bucket.name}/${key}`), etag: read.etag } : undefined;
+}
+
 export interface PushSpec {
   force: boolean;
   /** '' deletes dst. */
@@ -56,9 +62,7 @@ export class S3Repository {
   }
 
   async readPointer(): Promise<{ pointer: Pointer; etag: string | undefined }> {
-    const read = await this.options.bucket.readText(this.pointerKey);
-    if (!read) return { pointer: emptyPointer(), etag: undefined };
-    return { pointer: parsePointer(read.text, `s3://${this.options.bucket.name}/${this.pointerKey}`), etag: read.etag };
+    return (await readPointerAt(this.options.bucket, this.pointerKey)) ?? { pointer: emptyPointer(), etag: undefined };
   }
 
   private async scratchDir(): Promise<string> {

@@ -18,7 +18,8 @@ import type { FleetSnapshot } from '../../fleet/snapshot.js';
 import { hostNotReadable } from './errors.js';
 import { hookMode } from './hooks.js';
 import { hostPolicy } from './policy.js';
-import { HOST_MARKER, hostPrefix, parsePointer, POINTER, repositoryPrefix } from './pointer.js';
+import { HOST_MARKER, hostPrefix, POINTER, repositoryPrefix } from './pointer.js';
+import { readPointerAt } from './repository.js';
 import { AWS_PASSTHROUGH, helperEnvironment, type S3Settings } from './settings.js';
 
 export const HELPER_NAME = 'git-remote-pacha-s3';
@@ -161,10 +162,9 @@ export class S3Master implements Master {
 
   /** Master.readRefStamps: the pointer's refs and stamps (written with each push: pointer.ts). */
   async readRefStamps(host: string, name: string): Promise<Record<string, { sha: string; stamp?: { time: number; trailers: string[] } }>> {
-    const key = `${repositoryPrefix(this.prefix, host, name)}${POINTER}`;
-    const read = await this.bucket.readText(key);
+    const read = await readPointerAt(this.bucket, `${repositoryPrefix(this.prefix, host, name)}${POINTER}`);
     if (!read) return {};
-    const pointer = parsePointer(read.text, `s3://${this.options.location.bucket}/${key}`);
+    const { pointer } = read;
     return Object.fromEntries(Object.entries(pointer.refs).map(([ref, sha]) => [ref, { sha, ...(pointer.stamps?.[ref] ? { stamp: pointer.stamps[ref] } : {}) }]));
   }
 
