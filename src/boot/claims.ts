@@ -97,7 +97,7 @@ async function fetchSignals(
   if (master.copyRefs) {
     const copy = master.copyRefs.bind(master);
     const kinds = new Map(SIGNAL_REFS.map(([kind, ref]) => [ref, kind]));
-    const copied = await retryDroppedConnections(() => copy(host, repository, scratch, (ref) => (kinds.has(ref) ? local(kinds.get(ref)!) : undefined)), retry);
+    const copied = await retryDroppedConnections(() => copy(host, repository, scratch, (ref) => (kinds.has(ref) ? local(kinds.get(ref)!) : undefined), { depth: 1 }), retry);
     return SIGNAL_REFS.filter(([, ref]) => ref in copied);
   }
   const url = master.repositoryUrl(host, repository);

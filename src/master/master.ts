@@ -22,6 +22,11 @@ export interface HostListing {
   hasPostHooks: boolean;
 }
 
+export interface CopyRefsOptions {
+  /** Only this many commits of each ref's history are needed (the fence read: 1); a master may send more. */
+  depth?: number;
+}
+
 export interface Master {
   /** "bar_user@master.example.com:22" or "local:/pacha/hosts", for messages. */
   readonly label: string;
@@ -41,11 +46,12 @@ export interface Master {
   /**
    * Copy a repository's refs into the local git dir `gitDir` — a new one, or one holding other
    * repositories' objects only — in this process, where git's own transport would start a
-   * remote helper (S3: master/s3/copy-refs.ts). `pick` names the
+   * remote helper (S3: master/s3/copy-refs.ts) or a second connection (SSH: OpenSSH;
+   * master/upload-pack-fetch.ts uses the ssh2 connection already open). `pick` names the
    * local ref for each of the master's refs (undefined: not copied). The refs copied, the
    * master's name -> commit. Absent: callers run git fetch / git clone.
    */
-  copyRefs?(host: string, name: string, gitDir: string, pick: (ref: string) => string | undefined): Promise<Record<string, string>>;
+  copyRefs?(host: string, name: string, gitDir: string, pick: (ref: string) => string | undefined, options?: CopyRefsOptions): Promise<Record<string, string>>;
   /**
    * A repository's refs, each with its commit's committer time and trailers where the master
    * keeps them beside the ref (S3: the pointer's stamps), read without git: boot's fence read

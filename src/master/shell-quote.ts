@@ -15,3 +15,11 @@ export function shellQuote(value: string): string {
 export function shellCommand(args: readonly string[]): string {
   return args.map(shellQuote).join(' ');
 }
+
+/**
+ * A word quoted as git quotes the path it sends to git-upload-pack over SSH (sq_quote: always
+ * in single quotes, `'` and `!` escaped outside them): the form the gate accepts.
+ */
+export function gitQuote(value: string): string {
+  return `'${value.replace(/['!]/g, (c) => `'\\${c}'`)}'`;
+}

@@ -1,6 +1,6 @@
 // MasterFs over one ssh2 connection: SFTP for listing, lstat, mkdir and downloads; exec of
 // `sh -c SCRIPT` for the rest (sh explicitly, whatever the user's login shell is).
-import type { Client, ClientCallback, SFTPWrapper } from 'ssh2';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { MasterError } from '../errors.js';
 import { NO_HOSTS_PATH_STATUS, ensureRepositoryScript } from './layout.js';
 import type { MasterEntry, MasterFs } from './layout-operations.js';
@@ -128,25 +128,29 @@ export class SshFs implements MasterFs {
     return this.exec(shellCommand(['sh', '-c', script]));
   }
 
-  /** One SSH exec request: the command line as sshd receives it. */
-  exec(command: string): Promise<ShellResult> {
+  /** One SSH exec request's channel (stdout/stdin, stderr beside them): the command line as sshd receives it. */
+  channel(command: string): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
-      const onStream: ClientCallback = (error, stream) => {
-        if (error) return reject(this.failure('running a command', '', error));
-        let stdout = '';
-        let stderr = '';
-        stream.on('error', (streamError: unknown) => reject(this.failure('running a command', '', streamError)));
-        stream.stderr.on('error', () => undefined);
-        stream.on('data', (data: Buffer) => (stdout += data.toString()));
-        stream.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-        stream.on('close', (status: number | null) => resolve({ status: status ?? null, stdout, stderr }));
-      };
       try {
-        this.client.exec(command, onStream);
+        this.client.exec(command, (error, stream) => (error ? reject(this.failure('running a command', '', error)) : resolve(stream)));
       } catch (error) {
         // ssh2 throws "Not connected" when the connection already went: a dropped connection, like any other.
         reject(this.failure('running a command', '', error));
       }
+    });
+  }
+
+  /** One SSH exec request, its output collected. */
+  async exec(command: string): Promise<ShellResult> {
+    const stream = await this.channel(command);
+    return new Promise((resolve, reject) => {
+      let stdout = '';
+      let stderr = '';
+      stream.on('error', (streamError: unknown) => reject(this.failure('running a command', '', streamError)));
+      stream.stderr.on('error', () => undefined);
+      stream.on('data', (data: Buffer) => (stdout += data.toString()));
+      stream.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+      stream.on('close', (status: number | null) => resolve({ status: status ?? null, stdout, stderr }));
     });
   }
 }

@@ -13,10 +13,12 @@ import { GateClient } from './gate/client.js';
 import { gateCommand, parseHello } from './gate/protocol.js';
 import { PRIVATE_PUSH_OPTIONS, repositoryDir, type HookPhase } from './layout.js';
 import { LayoutOperations, type MasterOperations } from './layout-operations.js';
-import type { HookFile, HostListing, Master } from './master.js';
+import type { CopyRefsOptions, HookFile, HostListing, Master } from './master.js';
 import { minimalEnv } from '../child-env.js';
 import { connectSsh, endpointLabel, type SshEndpoint } from './ssh-connect.js';
 import { SshFs, type ShellResult } from './ssh-fs.js';
+import { fetchByUploadPack } from './upload-pack-fetch.js';
+import { gitQuote } from './shell-quote.js';
 import { isConnectTimeout, nextConnectTimeout } from './connect-patience.js';
 import { NO_DROP_RETRY, retryDroppedConnections, type RetryDropsOptions } from './transient.js';
 import { FAST_UPDATE_GC_EVERY, fastUpdateScript } from './fast-update.js';
@@ -218,6 +220,18 @@ export class SshMaster implements Master {
       });
     }
     return { operations: new GateClient((command) => fs.exec(command), this.label, this.hostsPath, hello), gated: true, fs };
+  }
+
+  /**
+   * Master.copyRefs: git-upload-pack run through the connection already open (the one boot's
+   * wait and describe used), its pack indexed here: no second connection, no OpenSSH, git or
+   * sh started for the master (master/upload-pack-fetch.ts). Not retried here: callers wrap
+   * it in their drop retry.
+   */
+  async copyRefs(host: string, name: string, gitDir: string, pick: (ref: string) => string | undefined, options: CopyRefsOptions = {}): Promise<Record<string, string>> {
+    const repository = repositoryDir(this.hostsPath, host, name);
+    const channel = await (await this.connect()).fs.channel(`git-upload-pack ${gitQuote(repository)}`);
+    return fetchByUploadPack({ channel, label: this.repositoryUrl(host, name), gitDir, pick, depth: options.depth });
   }
 
   repositoryUrl(host: string, name: string): string {

@@ -14,7 +14,7 @@ const DROPPED = /kex_exchange_identification|Connection closed by .*port \d+|Con
 const REFUSED = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known|Permission denied|Permissions 0\d+ for|UNPROTECTED PRIVATE KEY FILE|Load key |pacha serve: refused|does not appear to be a git repository|not found|\[remote rejected\]|\[rejected\]/i;
 
 /** What ssh2 says when the connection went before it was ready, or under a pending request. */
-const SSH2_DROPPED = /Connection lost before handshake|No response from server|Not connected|ECONNRESET|EPIPE|ECONNREFUSED|Keepalive timeout|did not answer within/i;
+const SSH2_DROPPED = /Connection lost before handshake|No response from server|Not connected|ECONNRESET|EPIPE|ECONNREFUSED|Keepalive timeout|did not answer within|connection to the master was lost/i;
 
 /** Codes of a master that answered and refused (or of our own key): never retried. */
 const REFUSED_CODES = new Set(['EHOSTKEY', 'EAUTH', 'ENOKEY', 'EBADKEY', 'EPUSHKEY', 'EGATE', 'EGATED', 'EHOSTSPATH', 'ENOSFTP']);

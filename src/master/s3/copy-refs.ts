@@ -3,22 +3,12 @@
 // applied — where `git fetch`/`git clone` through pacha-s3:: would start git's remote
 // helper, one more node process loading the AWS SDK per git call (boot made three: the
 // fence's ls-remote and fetch, the stage's clone; about half of an S3 boot's CPU).
-// The same checks as git's: every object the copied refs reach must be present before any
-// ref is set (what git's connectivity check after a fetch does), and the refs are set in
-// one transaction, so a bucket missing an object fails the copy and leaves no ref behind.
+// Then the same checks as git's after a fetch, and the refs set in one transaction
+// (copied-refs.ts): a bucket missing an object fails the copy and leaves no ref behind.
 import path from 'node:path';
-import { gitAt } from '../../store/git.js';
+import { localGitRun, setCopiedRefs } from '../copied-refs.js';
 import type { Bucket } from './bucket.js';
-import type { GitRun } from './git-objects.js';
 import { S3Repository } from './repository.js';
-
-/** A GitRun over pacha's own git runner (store/git.ts): a minimal environment, never the caller's. */
-export function localGitRun(gitDir: string): GitRun {
-  return (args, options = {}) => {
-    const git = gitAt({ gitDir: options.gitDir ?? gitDir });
-    return options.input === undefined ? git.raw(args) : git.bytes(args, Buffer.from(options.input)).then((out) => out.toString('utf8'));
-  };
-}
 
 export interface CopyRefsOptions {
   bucket: Bucket;
@@ -47,11 +37,5 @@ export async function copyRefsFromBucket(options: CopyRefsOptions): Promise<Reco
     const local = options.pick(ref);
     return local === undefined ? [] : [{ ref, local, sha }];
   });
-  if (copied.length === 0) return {};
-  const tips = [...new Set(copied.map((c) => c.sha))];
-  await git(['rev-list', '--objects', '--quiet', ...tips, '--not', '--all', '--']).catch((error: unknown) => {
-    throw new Error(`s3://${options.bucket.name}/${options.prefix}: the bundles do not hold every object the pointer's refs need (${(error as Error).message.trim().split('\n')[0]})`);
-  });
-  await git(['update-ref', '--stdin'], { input: copied.map((c) => `update ${c.local} ${c.sha}\n`).join('') });
-  return Object.fromEntries(copied.map((c) => [c.ref, c.sha]));
+  return setCopiedRefs(git, copied, `s3://${options.bucket.name}/${options.prefix}: the bundles do not hold every object the pointer's refs need`);
 }
