@@ -8,10 +8,15 @@ import { FAST_UPDATE_MAX_PACK_BYTES } from '../master/fast-update.js';
 import type { Master } from '../master/master.js';
 import { baseEnvironment } from './git.js';
 
-/** `git pack-objects --revs` of to ^from (no thin deltas: the master must not need to fix it), or undefined once it outgrows `limit` bytes. */
+/**
+ * `git pack-objects --revs` of to ^from (no thin deltas: the master must not need to fix it), or
+ * undefined once it outgrows `limit` bytes. Deflated at zlib level 1, as loose objects are: the
+ * pack crosses a loopback or LAN once, and the metadata of a 50k-file tree (6 MB) is in every
+ * one (level 1 packs it in about 2/3 of the time of git's default level, about 20 % bigger).
+ */
 export function packBetween(gitDir: string, from: string, to: string, limit = FAST_UPDATE_MAX_PACK_BYTES): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
-    const child = spawn('git', ['pack-objects', '--stdout', '--revs', '-q', '--delta-base-offset'], {
+    const child = spawn('git', ['-c', 'pack.compression=1', 'pack-objects', '--stdout', '--revs', '-q', '--delta-base-offset'], {
       env: { ...baseEnvironment(), GIT_DIR: gitDir },
       cwd: '/',
       stdio: ['pipe', 'pipe', 'ignore'],

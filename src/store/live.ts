@@ -118,7 +118,8 @@ export async function seedLive(options: {
 }): Promise<LiveSnapshot> {
   const { metadata } = options;
   const listed = new Map<string, string>();
-  for (const line of splitNul(await options.git.bytes(['ls-files', '-s', '-z']))) {
+  const [indexed, subtrees] = await Promise.all([options.git.bytes(['ls-files', '-s', '-z']), options.git.bytes(['ls-tree', '-r', '-d', '-z', options.tree])]);
+  for (const line of splitNul(indexed)) {
     const tab = line.indexOf('\t');
     const rel = line.slice(tab + 1);
     if (rel === METADATA_PATH) continue;
@@ -150,11 +151,29 @@ export async function seedLive(options: {
     stamps: options.stamps,
     index,
     skipped: new Set(entries.filter((e) => SKIPPED_TYPES.has(e.type)).map((e) => e.path)),
-    trees: new Map(),
+    trees: treesOf(splitNul(subtrees)),
     fences: [],
     blockBytes: new Map(),
     confirmedAt: Date.now(),
   };
+}
+
+/**
+ * Directory → tree id from `git ls-tree -r -d -z` of the commit's tree: the first commit of
+ * changed paths hashes only their directories again, not every directory of the tree (one
+ * process per full commit instead of a tree object per directory at the next edit). The
+ * metadata's own directory is the root's business (writeTrees). Pure.
+ */
+export function treesOf(lines: readonly string[]): Map<string, string> {
+  const trees = new Map<string, string>();
+  const metadataDir = path.dirname(METADATA_PATH);
+  for (const line of lines) {
+    const tab = line.indexOf('\t');
+    const rel = line.slice(tab + 1);
+    if (rel === metadataDir) continue;
+    trees.set(rel, line.slice(line.lastIndexOf(' ', tab) + 1, tab));
+  }
+  return trees;
 }
 
 /** Whether the snapshot still describes the git dir: nobody else moved the branch or wrote the index. */
