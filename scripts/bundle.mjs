@@ -4,11 +4,12 @@
 //
 //   node scripts/bundle.mjs [--entry src/cli/main.ts] [--outfile dist/pacha.mjs]
 //
-// `--split` (part of `npm run build`): the same code, dependencies included, as an entry
-// dist/bundle/bin.js (src/cli/bin.ts, package.json's "bin") and the code of each command in
-// dist/bundle/chunks/, loaded only when that command runs: `pacha status` reads a few small
-// files where the tsc build has Node resolve and load some 70 modules (issue 14, target 5;
-// bench/status.bench.ts). Node's loader, not the code, is most of a short command's time.
+// `--split` (part of `npm run build`): the CLI as an entry, dist/bundle/bin.js (src/cli/bin.ts,
+// package.json's "bin"), and the code of each command in dist/bundle/chunks/, loaded only
+// when that command runs: `pacha status` reads some 35 small files where the tsc build has
+// Node resolve and load some 70 modules (issue 14, target 5; bench/status.bench.ts). Node's
+// loader, not pacha's code, is most of a short command's time. Unlike the one file, it runs
+// beside node_modules: it imports the larger dependencies from there (below).
 //
 //   node scripts/bundle.mjs --split [--entry src/cli/bin.ts] [--outdir dist/bundle]
 //
