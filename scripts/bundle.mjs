@@ -4,8 +4,17 @@
 //
 //   node scripts/bundle.mjs [--entry src/cli/main.ts] [--outfile dist/pacha.mjs]
 //
+// `--split` (part of `npm run build`): the CLI as an entry, dist/bundle/bin.js (src/cli/bin.ts,
+// package.json's "bin"), and the code of each command in dist/bundle/chunks/, loaded only
+// when that command runs: `pacha status` reads some 35 small files where the tsc build has
+// Node resolve and load some 70 modules (issue 14, target 5; bench/status.bench.ts). Node's
+// loader, not pacha's code, is most of a short command's time. Unlike the one file, it runs
+// beside node_modules: it imports the larger dependencies from there (below).
+//
+//   node scripts/bundle.mjs --split [--entry src/cli/bin.ts] [--outdir dist/bundle]
+//
 // Prints the output path and its size.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -15,10 +24,13 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 const { values } = parseArgs({
   options: {
-    entry: { type: 'string', default: path.join(root, 'src', 'cli', 'main.ts') },
+    split: { type: 'boolean', default: false },
+    entry: { type: 'string' },
     outfile: { type: 'string', default: path.join(root, 'dist', 'pacha.mjs') },
+    outdir: { type: 'string', default: path.join(root, 'dist', 'bundle') },
   },
 });
+const entry = values.entry ?? path.join(root, 'src', 'cli', values.split ? 'bin.ts' : 'main.ts');
 
 // Bundled CommonJS (ssh2 and its dependencies…) calls `require('crypto')` and
 // friends and reads `__dirname` (ssh2's agent.js, at load time); an ESM file has neither,
@@ -79,15 +91,32 @@ const inlineFilesReadBeside = {
   },
 };
 
+// One file, or (--split) an entry with its chunks beside it: ESM chunks are imported by
+// relative URL, so the directory moves as a whole.
+const layout = values.split
+  ? { outdir: values.outdir, splitting: true, chunkNames: 'chunks/[name]-[hash]', entryNames: '[name]' }
+  : { outfile: values.outfile };
+
+// The split bundle is what npm installs, beside pacha's dependencies: it takes in only the
+// small ones every command loads (commander; ignore, for the store), which would otherwise
+// cost a CommonJS load each, and imports the rest (ssh2 with its native parts, the AWS SDK,
+// got, envalid, yaml) from node_modules, in the chunks of the commands that use them.
+const BUNDLED_DEPENDENCIES = ['commander', 'ignore'];
+const dependencies = Object.keys(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).dependencies);
+const external = values.split ? [...OPTIONAL_NATIVE, ...dependencies.filter((name) => !BUNDLED_DEPENDENCIES.includes(name))] : OPTIONAL_NATIVE;
+
+// Chunk names change with their contents: last build's would pile up beside this one's.
+if (values.split) rmSync(path.join(values.outdir, 'chunks'), { recursive: true, force: true });
+
 const result = await build({
-  entryPoints: [values.entry],
-  outfile: values.outfile,
+  entryPoints: [entry],
+  ...layout,
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   banner: { js: BANNER },
-  external: OPTIONAL_NATIVE,
+  external,
   plugins: [optionalNativeAddons, inlineFilesReadBeside],
   // Keep class and function names: error names (ConfigError …) are part of the output.
   keepNames: true,
@@ -96,6 +125,9 @@ const result = await build({
   metafile: true,
 });
 
-const bytes = statSync(values.outfile).size;
+const outputs = Object.keys(result.metafile.outputs);
+const bytes = outputs.reduce((sum, file) => sum + statSync(file).size, 0);
 const inputs = Object.keys(result.metafile.inputs).length;
-console.log(`${path.relative(process.cwd(), values.outfile) || values.outfile}: ${(bytes / 1024 / 1024).toFixed(2)} MiB (${bytes} bytes, ${inputs} inputs)`);
+const where = values.split ? values.outdir : values.outfile;
+const files = values.split ? `, ${outputs.length} files` : '';
+console.log(`${path.relative(process.cwd(), where) || where}: ${(bytes / 1024 / 1024).toFixed(2)} MiB (${bytes} bytes${files}, ${inputs} inputs)`);

@@ -73,7 +73,8 @@ if (process.env.PACHA_TEST_COUNTS) rmSync(process.env.PACHA_TEST_COUNTS, { force
 console.log(`node ${process.version}`);
 ensureDebianPackages();
 ensureMoto();
-const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+// The normal build (package.json): tsc's dist/, and the bundle the installed `pacha` runs.
+const build = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 if (build.status !== 0) {
   console.error('build failed');
   console.log('0 passed, 1 failed');

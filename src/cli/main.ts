@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
 import { redactDeep, redactText } from '../config/redact.js';
 import { ExitCode, isPachaError, privilegeError } from '../errors.js';
 import type { Context, GlobalOptions } from '../context.js';
+import { recordOwnEntry } from '../own-entry.js';
 import { translateLegacyArgs } from './legacy.js';
+
+// Unless bin.ts was first: the file git's S3 remote helper runs (see the end of this file).
+recordOwnEntry(/* own location */ import.meta.url);
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

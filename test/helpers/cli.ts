@@ -19,6 +19,8 @@ export interface RunOptions {
   gid?: number;
   /** The node binary (default this process's); another user may need one it can reach. */
   node?: string;
+  /** The script node runs (default CLI, the tsc build's main.js): e.g. the installed bundle. */
+  entry?: string;
 }
 
 export interface RunResult {
@@ -35,7 +37,7 @@ export function runPacha(args: readonly string[], options: RunOptions = {}): Pro
     ...options.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(options.node ?? process.execPath, [CLI, ...args], {
+    const child = spawn(options.node ?? process.execPath, [options.entry ?? CLI, ...args], {
       env,
       cwd: options.cwd ?? process.cwd(),
       ...(options.uid !== undefined ? { uid: options.uid } : {}),

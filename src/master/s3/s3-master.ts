@@ -11,6 +11,7 @@ import { HOOK_DIRS, isHookDirName, repositoryNameProblem, unsafeComponentReason,
 import type { HookFile, HostListing, Master } from '../master.js';
 import type { RetryDropsOptions } from '../transient.js';
 import { minimalEnv } from '../../child-env.js';
+import { ownEntry } from '../../own-entry.js';
 import { Bucket } from './bucket.js';
 import { copyRefsFromBucket } from './copy-refs.js';
 import { readS3Fleet } from './fleet-read.js';
@@ -34,10 +35,12 @@ export interface S3MasterOptions extends S3Settings {
 
 /**
  * The script git runs as the helper: pacha's own CLI entry with HELPER_ARGUMENT, under the
- * node running pacha now. From dist/ it is dist/cli/main.js; from the single-file bundle
- * the bundle itself; from the sources (tests under tsx) the built dist/cli/main.js.
+ * node running pacha now. Run from the CLI, the entry it was started from (own-entry.ts: the
+ * installed bin, dist/cli/main.js, a bundle); else (pacha's modules in a test or a bench) the
+ * tsc build's dist/cli/main.js, found from this module's location in dist/ or src/.
  */
-export function pachaEntry(moduleUrl: string = /* own location */ import.meta.url): string {
+export function pachaEntry(moduleUrl: string = /* own location */ import.meta.url, recorded: string | undefined = ownEntry()): string {
+  if (recorded) return recorded;
   const file = fileURLToPath(moduleUrl);
   if (!file.endsWith(path.join('master', 's3', 's3-master.js')) && !file.endsWith(path.join('master', 's3', 's3-master.ts'))) return file;
   const root = path.resolve(path.dirname(file), '..', '..', '..');

@@ -61,7 +61,11 @@ describe('npm pack', () => {
   });
 
   it('holds the built CLI, package.json and the README', () => {
-    for (const file of ['package.json', 'README.md', 'dist/cli/bin.js', 'dist/cli/main.js']) assert.ok(entries.includes(file), `${file} not in ${tarball}:\n${entries.join('\n')}`);
+    for (const file of ['package.json', 'README.md', 'dist/bundle/bin.js', 'dist/cli/bin.js', 'dist/cli/main.js']) assert.ok(entries.includes(file), `${file} not in ${tarball}:\n${entries.join('\n')}`);
+    // The bundle's chunks, every one: the entry imports them by relative path.
+    const bundle = filesUnder('dist/bundle');
+    assert.ok(bundle.length > 2, bundle.join('\n'));
+    assert.deepEqual(bundle.filter((f) => !entries.includes(f)), [], 'missing from the tarball');
   });
 
   it('holds every file of the systemd units and the packer/ and cloud-init/ examples', () => {
@@ -101,8 +105,8 @@ describe('npm pack', () => {
       return runCommand(bin, args, { cwd: prefix, env: { PATH: process.env.PATH, HOME: tempDir('pacha-home-'), NODE_NO_WARNINGS: '1', ...env } });
     }
 
-    it('puts `pacha` on the prefix bin/, linked to the built CLI (bin.js: the compile cache, then main.js)', () => {
-      assert.equal(readlinkSync(bin), '../lib/node_modules/pacha/dist/cli/bin.js');
+    it('puts `pacha` on the prefix bin/, linked to the bundle\'s entry (bin.js: the compile cache, then the CLI\'s chunks)', () => {
+      assert.equal(readlinkSync(bin), '../lib/node_modules/pacha/dist/bundle/bin.js');
       assert.ok(statSync(bin).mode & 0o111, `${bin} is not executable`);
     });
 
