@@ -55,6 +55,12 @@ export function isSafeRefName(name: string): boolean {
   return name.split('/').every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.lock'));
 }
 
+/** An `ERR <reason>` pkt-line, git's way to refuse at any point of the exchange, as an error; else undefined. */
+export function pktRefusal(payload: Buffer): Error | undefined {
+  const text = pktText(payload);
+  return text.startsWith('ERR ') ? new Error(`the master refused: ${text.slice(4)}`) : undefined;
+}
+
 export interface Advertisement {
   /** Ref name -> object, in the order sent (HEAD and peeled `^{}` entries left out). */
   refs: Map<string, string>;
@@ -70,8 +76,9 @@ export function parseAdvertisement(lines: readonly Buffer[]): Advertisement {
   const refs = new Map<string, string>();
   let capabilities = new Set<string>();
   for (const [index, payload] of lines.entries()) {
+    const refused = pktRefusal(payload);
+    if (refused) throw refused;
     let text = pktText(payload);
-    if (text.startsWith('ERR ')) throw new Error(`the master refused: ${text.slice(4)}`);
     if (index === 0) {
       const nul = text.indexOf('\0');
       if (nul >= 0) {

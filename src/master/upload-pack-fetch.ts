@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import { baseEnvironment } from '../store/git.js';
 import { localGitRun, setCopiedRefs, type CopiedRef } from './copied-refs.js';
-import { demuxSideBand, encodePkt, fetchRequest, parseAdvertisement, parseShallowLines, pktText, splitPkt, chooseSideBand, type Pkt } from './pkt-line.js';
+import { demuxSideBand, encodePkt, fetchRequest, parseAdvertisement, parseShallowLines, pktText, pktRefusal, splitPkt, chooseSideBand, type Pkt } from './pkt-line.js';
 
 /** How long the master may send nothing before the fetch is given up (then retried as a dropped connection). */
 export const MAX_SILENCE_MS = 60_000;
@@ -40,9 +40,6 @@ export interface UploadPackFetch {
 /** The stream ended before the protocol did; what was going on then. */
 class EndedEarly extends Error {}
 
-/** The master sent nothing for too long. */
-class Silent extends Error {}
-
 /** The pkt-lines of a stream, one at a time; undefined at its end. Silence longer than `silenceMs` is an error. */
 class PktReader {
   private buffer: Buffer = Buffer.alloc(0);
@@ -58,7 +55,7 @@ class PktReader {
   private async chunk(): Promise<IteratorResult<Buffer>> {
     let timer: NodeJS.Timeout | undefined;
     const silent = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Silent(`did not answer within ${this.silenceMs / 1000} s`)), this.silenceMs);
+      timer = setTimeout(() => reject(new Error(`did not answer within ${this.silenceMs / 1000} s`)), this.silenceMs);
     });
     try {
       return await Promise.race([this.chunks.next(), silent]);
@@ -90,7 +87,8 @@ class PktReader {
       const pkt = await this.next();
       if (!pkt) throw new EndedEarly(`during ${what}`);
       if (pkt.kind === 'flush') return lines;
-      if (pkt.payload.subarray(0, 4).toString('latin1') === 'ERR ') throw new Error(`the master refused: ${pktText(pkt.payload).slice(4)}`);
+      const refused = pktRefusal(pkt.payload);
+      if (refused) throw refused;
       lines.push(pkt.payload);
     }
   }
