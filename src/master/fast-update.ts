@@ -13,6 +13,7 @@
 // master — is left to `git push`, which records a divergence as always); the working copy
 // and index follow by read-tree -u -m, and a refused read-tree puts the branch back.
 // Any status but 0 means "nothing changed that matters; push the usual way".
+import { MASTER_INDEX_SETTINGS } from './layout.js';
 import { shellCommand, shellQuote } from './shell-quote.js';
 
 /** A pack larger than this goes by `git push` (objects it holds land loose here; big ones belong in a pack). */
@@ -20,6 +21,9 @@ export const FAST_UPDATE_MAX_PACK_BYTES = 1024 * 1024;
 
 /** Every this many updates in one session, the script ends with `git gc --auto` (receive-pack's own habit). */
 export const FAST_UPDATE_GC_EVERY = 100;
+
+/** The steps that write the index pass its settings themselves: repositories made by an older pacha lack them. */
+const INDEX_CONFIG = MASTER_INDEX_SETTINGS.flatMap(([key, value]) => ['-c', `${key}=${value}`]);
 
 const SHA = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
 
@@ -60,10 +64,10 @@ export function fastUpdateSteps(from: string, to: string): {
 } {
   if (!SHA.test(from) || !SHA.test(to)) throw new Error(`fast update: ${JSON.stringify(from)}..${JSON.stringify(to)} are not object names`);
   return {
-    status: ['git', 'status', '--porcelain', '--untracked-files=no', '--ignore-submodules'],
+    status: ['git', ...INDEX_CONFIG, 'status', '--porcelain', '--untracked-files=no', '--ignore-submodules'],
     unpack: ['git', 'unpack-objects', '-q', '--strict'],
     move: ['git', 'update-ref', '-m', 'push', 'refs/heads/main', to, from],
-    checkout: ['git', 'read-tree', '-u', '-m', from, to],
+    checkout: ['git', ...INDEX_CONFIG, 'read-tree', '-u', '-m', from, to],
     undo: ['git', 'update-ref', '-m', 'push undone', 'refs/heads/main', from, to],
     gc: ['git', '-c', 'gc.autoDetach=false', 'gc', '--auto', '--quiet'],
   };

@@ -56,9 +56,16 @@ function secondCommit(scratch: string, tag = '2'): string {
 test('one round trip: branch, index and working copy move to the new commit; clean, private, fsck-clean', async () => {
   const { master, scratch, repo, first } = await setUp();
   try {
+    // A repository made by an older pacha: no split index.
+    git(repo, ['config', '--unset', 'core.splitIndex']);
+    git(repo, ['update-index', '--no-split-index']);
+    assert.equal(git(repo, ['rev-parse', '--shared-index-path']), '');
     const second = secondCommit(scratch);
     assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, second), true);
     assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), second);
+    const shared = git(repo, ['rev-parse', '--shared-index-path']);
+    assert.notEqual(shared, '', 'the update split the index (one edit then writes a small index, not all of it)');
+    assert.equal(statSync(path.resolve(repo, shared)).mode & 0o077, 0, 'the shared index is private');
     assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 2\n');
     assert.equal(existsSync(path.join(repo, 'gone.conf')), false);
     const added = path.join(repo, "new 2 'q' $x.conf");
