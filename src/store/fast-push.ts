@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { FAST_UPDATE_MAX_PACK_BYTES } from '../master/fast-update.js';
 import type { Master } from '../master/master.js';
 import { baseEnvironment } from './git.js';
+import { packFile, type PackObject } from './pack-file.js';
 
 /**
  * `git pack-objects --revs` of to ^from (no thin deltas: the master must not need to fix it), or
@@ -41,8 +42,19 @@ export function packBetween(gitDir: string, from: string, to: string, limit = FA
 /**
  * Hand the master the commits from..to in one round trip when it can take them that way;
  * true when its branch is now `to` (acknowledged), false when git push must do it.
+ * `objects`: every object to adds to from, when the caller knows them (the live commit that
+ * made `to` on `from`): packed here, without a git process.
  */
-export async function pushInOneRoundTrip(master: Master, host: string, name: string, gitDir: string, from: string, to: string): Promise<boolean> {
+export async function pushInOneRoundTrip(
+  master: Master,
+  host: string,
+  name: string,
+  gitDir: string,
+  from: string,
+  to: string,
+  objects?: readonly PackObject[],
+): Promise<boolean> {
   if (!master.applyUpdate) return false;
-  return master.applyUpdate(host, name, { from, to, pack: () => packBetween(gitDir, from, to) });
+  const pack = objects ? () => packFile(objects, FAST_UPDATE_MAX_PACK_BYTES) : () => packBetween(gitDir, from, to);
+  return master.applyUpdate(host, name, { from, to, pack });
 }

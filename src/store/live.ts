@@ -26,7 +26,8 @@ import type { CommitResult } from './commit.js';
 import type { Git } from './git.js';
 import type { IgnoreMatcher } from './ignore.js';
 import { METADATA_PATH, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
-import { commitObject, objectId, SMALL_FILE, writeObject } from './objects.js';
+import { commitObject, objectId, SMALL_FILE, writeObject, type ObjectType } from './objects.js';
+import type { PackObject } from './pack-file.js';
 import { withTrailers, type Provenance } from './provenance.js';
 import { readRef, updateRef } from './refs.js';
 import { readXattrsOf } from './xattrs.js';
@@ -264,6 +265,20 @@ interface Touched {
   after: MetadataEntry | undefined;
 }
 
+/** Writes one object into the repository and returns its id. */
+type StoreObject = (type: ObjectType, content: Buffer | readonly Buffer[]) => Promise<string>;
+
+/** A live commit and every object it wrote that its parent lacks (a pack of them is the push of it: pack-file.ts). */
+export interface WrittenCommit {
+  parent: string;
+  sha: string;
+  objects: PackObject[];
+}
+
+export interface LiveCommitResult extends CommitResult {
+  written: WrittenCommit;
+}
+
 /**
  * Commit the changes under `events` (relative paths) onto the live snapshot. null: nothing
  * to commit; 'full': this cannot be done exactly here, make a full commit (the snapshot is
@@ -277,7 +292,7 @@ export async function commitLive(options: {
   ignored: IgnoreMatcher;
   provenance: Provenance;
   email: string;
-}): Promise<CommitResult | null | { full: string }> {
+}): Promise<LiveCommitResult | null | { full: string }> {
   try {
     return await commitLiveOrDecline(options);
   } catch (error) {
@@ -323,7 +338,7 @@ export async function differingPaths(live: LiveSnapshot, accounts: Accounts, ign
   return out.length > MAX_ENTRIES ? 'too-many' : out;
 }
 
-async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): Promise<CommitResult | null> {
+async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): Promise<LiveCommitResult | null> {
   const { live, gitDir, ignored } = options;
   const root = live.location;
   const source: EntrySource = { root, accounts: options.accounts, ignored, stamps: live.stamps };
@@ -514,13 +529,20 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   for (const d of unpaired) contentChanges.push({ kind: 'D', path: d.rel });
   contentChanges.sort((a, b) => byteOrder(a.path, b.path));
 
-  for (const { content } of blobs) await writeObject(gitDir, 'blob', content);
+  // Every object this commit writes: all it adds to its parent's (what a master holding the parent lacks), perhaps a few the parent has.
+  const written = new Map<string, PackObject>();
+  const store: StoreObject = async (type, content) => {
+    const id = await writeObject(gitDir, type, content);
+    written.set(id, { type, content });
+    return id;
+  };
+  for (const { content } of blobs) await store('blob', content);
   for (const rel of touched.keys()) {
     forgetTrees(live, rel);
     forgetBlock(live, rel);
   }
-  const metadataBlob = await writeObject(gitDir, 'blob', liveMetadataPieces(live));
-  const tree = await writeTrees(live, gitDir, metadataBlob);
+  const metadataBlob = await store('blob', liveMetadataPieces(live));
+  const tree = await writeTrees(live, store, metadataBlob);
   if (tree === live.tree) return null;
 
   const listed = new Set(contentChanges.map((c) => c.path));
@@ -534,11 +556,20 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   if (changes.length === 0) changes = [{ kind: 'P', path: '.', detail: 'metadata' }];
   const message = withTrailers(commitMessage(root, changes, false), options.provenance);
   const commit = commitObject({ tree, parent: live.head, name: 'pacha', email: options.email, message });
-  const sha = await writeObject(gitDir, 'commit', commit);
+  const sha = await store('commit', commit);
   await updateRef(gitDir, BRANCH, sha, live.head, { who: `pacha <${options.email}>`, message: 'pacha commit' });
+  const parent = live.head;
   live.head = sha;
   live.tree = tree;
-  return { sha, changes, changed: changes.map((c) => c.path), message, skipped: [...live.skipped], xattrs: live.xattrs };
+  return {
+    sha,
+    changes,
+    changed: changes.map((c) => c.path),
+    message,
+    skipped: [...live.skipped],
+    xattrs: live.xattrs,
+    written: { parent, sha, objects: [...written.values()] },
+  };
 }
 
 /** A changed path: its directory's tree and every ancestor's must be written again. */
@@ -557,10 +588,10 @@ function treeItem(mode: string, name: string, id: string, isTree: boolean): Tree
   return { key: isTree ? Buffer.concat([bytes, Buffer.from('/')]) : bytes, line: Buffer.concat([Buffer.from(`${mode} `), bytes, Buffer.of(0), Buffer.from(id, 'hex')]) };
 }
 
-async function treeObject(gitDir: string, items: TreeItem[]): Promise<string> {
+async function treeObject(store: StoreObject, items: TreeItem[]): Promise<string> {
   // git orders a tree's entries by name, a subtree's name as if it ended in '/'.
   items.sort((a, b) => Buffer.compare(a.key, b.key));
-  return writeObject(gitDir, 'tree', Buffer.concat(items.map((i) => i.line)));
+  return store('tree', Buffer.concat(items.map((i) => i.line)));
 }
 
 /**
@@ -568,7 +599,7 @@ async function treeObject(gitDir: string, items: TreeItem[]): Promise<string> {
  * and symlinks (live.index) and the metadata file would give; only directories changed
  * since the last commit are hashed again.
  */
-async function writeTrees(live: LiveSnapshot, gitDir: string, metadataBlob: string): Promise<string> {
+async function writeTrees(live: LiveSnapshot, store: StoreObject, metadataBlob: string): Promise<string> {
   const { order } = live;
   const treeOf = async (dir: string): Promise<string> => {
     const known = dir === '.' ? undefined : live.trees.get(dir);
@@ -596,10 +627,10 @@ async function writeTrees(live: LiveSnapshot, gitDir: string, metadataBlob: stri
       i++;
     }
     if (dir === '.') {
-      const pacha = await treeObject(gitDir, [treeItem('100644', path.basename(METADATA_PATH), metadataBlob, false)]);
+      const pacha = await treeObject(store, [treeItem('100644', path.basename(METADATA_PATH), metadataBlob, false)]);
       items.push(treeItem('40000', path.dirname(METADATA_PATH), pacha, true));
     }
-    const id = items.length === 0 ? '' : await treeObject(gitDir, items);
+    const id = items.length === 0 ? '' : await treeObject(store, items);
     if (dir !== '.') live.trees.set(dir, id);
     return id;
   };

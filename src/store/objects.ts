@@ -25,17 +25,16 @@ export function objectId(type: ObjectType, content: Buffer | readonly Buffer[]):
 }
 
 /**
- * zlib level 1 (git's core.looseCompression default, Z_BEST_SPEED) of the object's header
- * and pieces. Pieces are streamed through one deflate (on the thread pool), so a
- * multi-megabyte object (the metadata of a big tree) is never copied into one buffer.
+ * zlib level 1 (git's core.looseCompression default, Z_BEST_SPEED) of `pieces` in order.
+ * They are streamed through one deflate (on the thread pool), so a multi-megabyte object
+ * (the metadata of a big tree) is never copied into one buffer.
  */
-async function deflateObject(header: Buffer, pieces: readonly Buffer[]): Promise<Buffer> {
-  if (pieces.length === 1 && pieces[0]!.length < 64 * 1024) return deflateSync(Buffer.concat([header, pieces[0]!]), { level: 1 });
+export async function deflatePieces(pieces: readonly Buffer[]): Promise<Buffer> {
+  if (pieces.reduce((n, p) => n + p.length, 0) < 64 * 1024) return deflateSync(Buffer.concat(pieces), { level: 1 });
   const deflate = createDeflate({ level: 1 });
   const out: Buffer[] = [];
   deflate.on('data', (chunk: Buffer) => out.push(chunk));
   const ended = once(deflate, 'end');
-  deflate.write(header);
   for (const piece of pieces) deflate.write(piece);
   deflate.end();
   await ended;
@@ -55,7 +54,7 @@ export async function writeObject(gitDir: string, type: ObjectType, content: Buf
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const temp = path.join(dir, `tmp_obj_pacha_${process.pid}_${Math.random().toString(36).slice(2)}`);
   const size = pieces.reduce((n, p) => n + p.length, 0);
-  await writeFile(temp, await deflateObject(Buffer.from(`${type} ${size}\0`), pieces), { mode: 0o444 });
+  await writeFile(temp, await deflatePieces([Buffer.from(`${type} ${size}\0`), ...pieces]), { mode: 0o444 });
   try {
     await link(temp, file);
   } catch (error) {

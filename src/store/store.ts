@@ -17,7 +17,7 @@ import { trackableProblem } from './trackable.js';
 import { classifyPushFailure, divergedRef, worthRetryingAtOnce } from './push.js';
 import { readHostFacts, type CommitOrigin, type HostFacts } from './provenance.js';
 import { withWriterLock } from './writer-lock.js';
-import { commitLive, differingPaths, FULL_RECONCILE_MS, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot } from './live.js';
+import { commitLive, differingPaths, FULL_RECONCILE_MS, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot, type WrittenCommit } from './live.js';
 import { readRef, updateRef } from './refs.js';
 import { pushInOneRoundTrip } from './fast-push.js';
 import { countLooseCommits, readCommitSummary, type CommitSummary } from './objects.js';
@@ -62,6 +62,8 @@ export class Store {
   private readonly matchers = new Map<string, IgnoreMatcher>();
   /** Per location: the last commit's snapshot, when `keepSnapshots` (the daemon: live.ts). */
   private readonly live = new Map<string, LiveSnapshot>();
+  /** Per git dir: the last live commit's objects, the pack of its push when the master holds its parent (pack-file.ts). */
+  private readonly written = new Map<string, WrittenCommit>();
   private ignoreGeneration = 0;
   /** Keep each path's last snapshot in memory, so a commit of a few changed paths reads only those (the daemon). */
   keepSnapshots = false;
@@ -361,7 +363,10 @@ export class Store {
         return undefined;
       }
       this.lastCommitRead = 'changed';
-      return result;
+      if (!result) return result;
+      const { written, ...committed } = result;
+      this.written.set(tracked.gitDir, written);
+      return committed;
     } catch (error) {
       this.live.delete(tracked.location);
       throw error;
@@ -379,6 +384,7 @@ export class Store {
     const keep = this.keepSnapshots && !tracked.single;
     const ignoreKey = keep ? `${this.ignoreGeneration}:${JSON.stringify((await this.freshEntry(tracked)).ignore ?? [])}` : '';
     this.lastFullReason = undefined;
+    this.written.delete(tracked.gitDir);
     if (keep && options.message === undefined && this.live.has(tracked.location)) {
       // A reconcile (no list of changed paths): what differs by lstat from the kept snapshot.
       const changed = options.changed ?? (await this.differing(tracked, ignoreKey));
@@ -418,6 +424,11 @@ export class Store {
       }
     }
     return result;
+  }
+
+  /** The last live commit of this path and the objects it wrote, while it is the last commit (tests, benchmarks). */
+  lastLiveCommit(tracked: TrackedPath): WrittenCommit | undefined {
+    return this.written.get(tracked.gitDir);
   }
 
   async head(tracked: TrackedPath): Promise<string | undefined> {
@@ -526,7 +537,9 @@ export class Store {
       return { status: 'pushed', sha: head, commits: pending };
     };
     // The daemon's kept session takes one edit's commits in one round trip where it can; else git push.
-    if (pushed && (await pushInOneRoundTrip(master, this.host, tracked.name, tracked.gitDir, pushed, head))) return acknowledged();
+    const written = this.written.get(tracked.gitDir);
+    const objects = written && written.parent === pushed && written.sha === head ? written.objects : undefined;
+    if (pushed && (await pushInOneRoundTrip(master, this.host, tracked.name, tracked.gitDir, pushed, head, objects))) return acknowledged();
     const url = master.repositoryUrl(this.host, tracked.name);
     const push = ['push', '--porcelain', '--quiet', ...(await master.pushOptions()), url];
     try {

@@ -15,6 +15,7 @@ import { REFUSED_STATUS, sessionUpdateLine } from '../../../src/master/gate/prot
 import { serve } from '../../../src/master/gate/serve.js';
 import { makeWorld } from '../../helpers/world.js';
 import { packBetween, pushInOneRoundTrip } from '../../../src/store/fast-push.js';
+import type { PackObject } from '../../../src/store/pack-file.js';
 import { cleanup, startSshd, type Sshd } from '../../helpers/sshd.js';
 import { openTestSshMaster } from '../../helpers/ssh-master.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -213,6 +214,29 @@ test('a pack whose commit names objects the master lacks is refused (unpack-obje
     assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), first);
     assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 1\n');
     assert.notEqual(spawnSync('git', ['cat-file', '-e', second], { cwd: repo }).status, 0, 'the commit was not written');
+  } finally {
+    await master.close();
+  }
+});
+
+test("the objects a live commit wrote, packed by pacha itself: the same update; one missing and nothing moves", async () => {
+  const { master, scratch, repo, first } = await setUp();
+  try {
+    const second = secondCommit(scratch);
+    const ids = git(scratch, ['rev-list', '--objects', second, `^${first}`]).split('\n').map((line) => line.split(' ')[0]!);
+    const objects: PackObject[] = ids.map((id) => ({
+      type: git(scratch, ['cat-file', '-t', id]) as PackObject['type'],
+      content: execFileSync('git', ['cat-file', git(scratch, ['cat-file', '-t', id]), id], { cwd: scratch }),
+    }));
+    const gitDir = path.join(scratch, '.git');
+    const withoutTree = objects.filter((o) => o.type !== 'tree');
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', gitDir, first, second, withoutTree), false);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), first, 'a pack missing a tree moves nothing');
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', gitDir, first, second, objects), true);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), second);
+    assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 2\n');
+    assert.equal(git(repo, ['status', '--porcelain']), '');
+    git(repo, ['fsck', '--strict', '--no-dangling']);
   } finally {
     await master.close();
   }

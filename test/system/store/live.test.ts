@@ -7,7 +7,8 @@ import { chmodSync, chownSync, linkSync, mkdirSync, renameSync, rmSync, symlinkS
 import path from 'node:path';
 import { test } from 'node:test';
 import { Store } from '../../../src/store/store.js';
-import { pathsToRead } from '../../../src/store/live.js';
+import { pathsToRead, type WrittenCommit } from '../../../src/store/live.js';
+import { packFile } from '../../../src/store/pack-file.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const git = (gitDir: string, ...args: string[]) => execFileSync('git', ['--git-dir', gitDir, ...args]).toString();
@@ -18,6 +19,26 @@ async function fullTree(location: string, ignore: string[] = []): Promise<{ tree
   const { tracked } = await store.track(location, { ignore });
   await store.commit(tracked);
   return { tree: git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), metadata: git(tracked.gitDir, 'show', 'main:.pacha/metadata.json') };
+}
+
+/**
+ * The pack of the objects a live commit wrote (its push, pack-file.ts) brings a repository
+ * holding exactly the parent's history to the new commit: unpacked strictly, every object
+ * the commit reaches is there (fsck), nothing else needed.
+ */
+async function assertPackIsThePush(gitDir: string, written: WrittenCommit | undefined, parent: string, sha: string, what: string): Promise<void> {
+  assert.ok(written, `${what}: the live commit kept its objects`);
+  assert.equal(written.parent, parent, `${what}: on the commit before`);
+  assert.equal(written.sha, sha, `${what}: the commit made`);
+  const master = tempDir();
+  execFileSync('git', ['init', '-q', '--bare', master]);
+  execFileSync('git', ['--git-dir', gitDir, 'push', '-q', master, `${parent}:refs/heads/main`], { stdio: 'pipe' });
+  const pack = await packFile(written.objects);
+  assert.ok(pack);
+  execFileSync('git', ['--git-dir', master, 'unpack-objects', '-q', '--strict'], { input: pack, stdio: ['pipe', 'pipe', 'pipe'] });
+  execFileSync('git', ['--git-dir', master, 'update-ref', 'refs/heads/main', sha, parent]);
+  execFileSync('git', ['--git-dir', master, 'fsck', '--strict', '--no-dangling', '--no-progress'], { stdio: 'pipe' });
+  assert.equal(git(master, 'rev-parse', 'main^{tree}'), git(gitDir, 'rev-parse', `${sha}^{tree}`), `${what}: the same tree`);
 }
 
 test('pathsToRead: each path and its directory, parents first', () => {
@@ -88,7 +109,10 @@ test('a commit of the reported paths equals a full commit, step after step', asy
     else assert.ok(result, `${step.what}: committed`);
     if (step.kinds) assert.deepEqual(result!.changes.map((c) => c.kind), step.kinds, `${step.what}: ${JSON.stringify(result!.changes)}`);
     const now = git(tracked.gitDir, 'rev-parse', 'main').trim();
-    if (result) assert.equal(git(tracked.gitDir, 'rev-parse', 'main~1').trim(), head, `${step.what}: one commit on the last`);
+    if (result) {
+      assert.equal(git(tracked.gitDir, 'rev-parse', 'main~1').trim(), head, `${step.what}: one commit on the last`);
+      await assertPackIsThePush(tracked.gitDir, store.lastLiveCommit(tracked), head, now, step.what);
+    }
     head = now;
   }
   execFileSync('git', ['--git-dir', tracked.gitDir, 'fsck', '--strict', '--no-progress'], { stdio: 'pipe' });
