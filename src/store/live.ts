@@ -20,6 +20,7 @@ import type { Accounts } from '../accounts.js';
 import { byteOrder } from '../fs/byte-order.js';
 import { encodeName, fsPath, splitNul } from '../fs/names.js';
 import { TEMP_PREFIX } from '../fs/temp-name.js';
+import { FAST_UPDATE_MAX_PACK_BYTES } from '../master/fast-update.js';
 import { captureBelow, captureEntry, inodeOf, linksOf, untrackableReason, visitBelow, UntrackableError, type EntrySource } from './capture.js';
 import { commitMessage, metadataChanges, type Change } from './changes.js';
 import type { CommitResult } from './commit.js';
@@ -276,7 +277,8 @@ export interface WrittenCommit {
 }
 
 export interface LiveCommitResult extends CommitResult {
-  written: WrittenCommit;
+  /** Absent when the files' contents were too big to keep for a push in one round trip. */
+  written?: WrittenCommit;
 }
 
 /**
@@ -530,10 +532,12 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   contentChanges.sort((a, b) => byteOrder(a.path, b.path));
 
   // Every object this commit writes: all it adds to its parent's (what a master holding the parent lacks), perhaps a few the parent has.
+  // The files' contents are kept only while they could go in one round trip; the metadata's pieces are the snapshot's own.
   const written = new Map<string, PackObject>();
+  const keep = blobs.reduce((n, b) => n + b.content.length, 0) <= FAST_UPDATE_MAX_PACK_BYTES;
   const store: StoreObject = async (type, content) => {
     const id = await writeObject(gitDir, type, content);
-    written.set(id, { type, content });
+    if (keep) written.set(id, { type, content });
     return id;
   };
   for (const { content } of blobs) await store('blob', content);
@@ -568,7 +572,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     message,
     skipped: [...live.skipped],
     xattrs: live.xattrs,
-    written: { parent, sha, objects: [...written.values()] },
+    ...(keep ? { written: { parent, sha, objects: [...written.values()] } } : {}),
   };
 }
 

@@ -365,7 +365,7 @@ export class Store {
       this.lastCommitRead = 'changed';
       if (!result) return result;
       const { written, ...committed } = result;
-      this.written.set(tracked.gitDir, written);
+      if (written) this.written.set(tracked.gitDir, written);
       return committed;
     } catch (error) {
       this.live.delete(tracked.location);

@@ -172,3 +172,24 @@ test('a change the watcher did not report is committed by the next full commit (
   for (const change of [{ kind: 'D', path: 'b' }, { kind: 'A', path: 'new/c' }]) assert.ok(missed?.changes.some((c) => c.kind === change.kind && c.path === change.path), JSON.stringify(missed?.changes));
   assert.equal((await fullTree(app)).tree, git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim());
 });
+
+test('a live commit keeps its objects for the push only while they could go in one round trip', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'a.conf'), 'a=1\n');
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  const big = (seed: number): Buffer => Buffer.from(Array.from({ length: 700_000 }, (_, i) => (i * seed + (i >> 7)) & 0xff));
+  writeFileSync(path.join(app, 'one.bin'), big(7));
+  writeFileSync(path.join(app, 'two.bin'), big(13));
+  assert.ok(await store.commit(tracked, { changed: ['one.bin', 'two.bin'] }));
+  assert.equal(store.lastCommitRead, 'changed');
+  assert.equal(store.lastLiveCommit(tracked), undefined, '1.4 MB of files: not kept (git pack-objects packs it)');
+  const before = git(tracked.gitDir, 'rev-parse', 'main').trim();
+  writeFileSync(path.join(app, 'a.conf'), 'a=2\n');
+  assert.ok(await store.commit(tracked, { changed: ['a.conf'] }));
+  await assertPackIsThePush(tracked.gitDir, store.lastLiveCommit(tracked), before, git(tracked.gitDir, 'rev-parse', 'main').trim(), 'a small edit after');
+});
