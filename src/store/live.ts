@@ -31,7 +31,7 @@ import { commitObject, objectId, SMALL_FILE, writeObject, type ObjectType } from
 import type { PackObject } from './pack-file.js';
 import { withTrailers, type Provenance } from './provenance.js';
 import { readRef, updateRef } from './refs.js';
-import { readXattrsOf } from './xattrs.js';
+import type { Xattrs } from './xattrs.js';
 
 /** More entries than this to read: a full commit is as cheap, and bounds argv and memory. */
 export const MAX_ENTRIES = 1000;
@@ -294,6 +294,8 @@ export async function commitLive(options: {
   ignored: IgnoreMatcher;
   provenance: Provenance;
   email: string;
+  /** The extended attributes of these absolute paths; undefined when getfattr is not installed (xattr-reader.ts). */
+  readXattrs: (paths: readonly string[]) => Promise<Map<string, Xattrs> | undefined>;
 }): Promise<LiveCommitResult | null | { full: string }> {
   try {
     return await commitLiveOrDecline(options);
@@ -459,7 +461,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
 
   // Extended attributes of everything touched (a hard link's live on the first of its group).
   const present = [...touched].filter(([, t]) => t.after !== undefined).map(([rel]) => rel);
-  const xattrs = await readXattrsOf(present.map((rel) => (rel === '.' ? root : path.join(root, rel))));
+  const xattrs = await options.readXattrs(present.map((rel) => (rel === '.' ? root : path.join(root, rel))));
   if (!xattrs && live.xattrs) decline('getfattr is gone');
   for (const rel of present) {
     const t = touched.get(rel)!;

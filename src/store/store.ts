@@ -20,6 +20,7 @@ import { withWriterLock } from './writer-lock.js';
 import { commitLive, differingPaths, FULL_RECONCILE_MS, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot, type WrittenCommit } from './live.js';
 import { readRef, updateRef } from './refs.js';
 import { pushInOneRoundTrip } from './fast-push.js';
+import { XattrReader } from './xattr-reader.js';
 import { countLooseCommits, readCommitSummary, type CommitSummary } from './objects.js';
 
 export type { CommitResult } from './commit.js';
@@ -62,6 +63,8 @@ export class Store {
   private readonly matchers = new Map<string, IgnoreMatcher>();
   /** Per location: the last commit's snapshot, when `keepSnapshots` (the daemon: live.ts). */
   private readonly live = new Map<string, LiveSnapshot>();
+  /** The daemon's getfattr, started from a kept shell (xattr-reader.ts). */
+  private xattrReader: XattrReader | undefined;
   /** Per git dir: the last live commit's objects, the pack of its push when the master holds its parent (pack-file.ts). */
   private readonly written = new Map<string, WrittenCommit>();
   private ignoreGeneration = 0;
@@ -356,6 +359,7 @@ export class Store {
         ignored: this.ignoreMatcher(await this.freshEntry(tracked)),
         provenance: { ...(await this.hostFacts()), ...by },
         email: `pacha@${this.host}`,
+        readXattrs: (paths) => (this.xattrReader ??= new XattrReader()).read(paths),
       });
       if (result && 'full' in result) {
         this.live.delete(tracked.location);

@@ -10,8 +10,8 @@ import { decodeName } from '../fs/names.js';
 /** Attribute name → value, base64. */
 export type Xattrs = Record<string, string>;
 
-const MAX_OUTPUT = 256 * 1024 * 1024;
-const TOOL_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
+export const MAX_OUTPUT = 256 * 1024 * 1024;
+export const TOOL_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
 
 /** getfattr's quoting of a path: every special byte as \ooo (a backslash too). */
 function unquote(bytes: Buffer): Buffer {
@@ -52,35 +52,36 @@ export function parseGetfattr(output: Buffer): Map<string, Xattrs> {
   return result;
 }
 
+/** getfattr's arguments for a dump of every attribute, values in base64, symlinks not followed. */
+export const GETFATTR_DUMP: readonly string[] = ['--absolute-names', '--no-dereference', '--physical', '--dump', '--match=-', '--encoding=base64'];
+
+/**
+ * What a getfattr run means: undefined when getfattr is not installed, else the attributes it
+ * printed. An entry removed during the run makes getfattr exit 1 and go on (the next scan sees
+ * the truth); any other failure with nothing printed is an error naming `what`. Pure.
+ */
+export function getfattrOutcome(run: { notInstalled: boolean; failed: boolean; stdout: Buffer; stderr: string }, what: string): Map<string, Xattrs> | undefined {
+  if (run.notInstalled) return undefined;
+  if (run.failed && run.stdout.length === 0 && !/No such file/.test(run.stderr)) {
+    throw new OperationError('ECAPTURE', `cannot read the extended attributes ${what}: ${run.stderr.trim() || 'getfattr failed'}`);
+  }
+  return parseGetfattr(run.stdout);
+}
+
 /**
  * Every extended attribute at or under `root` (just `root` when not `recursive`), symlinks
  * not followed; undefined when getfattr is not installed. Keyed by absolute path.
  */
 export function readXattrs(root: string, recursive: boolean): Promise<Map<string, Xattrs> | undefined> {
-  const args = ['--absolute-names', '--no-dereference', '--physical', ...(recursive ? ['--recursive'] : []), '--dump', '--match=-', '--encoding=base64', '--', root];
+  const args = [...GETFATTR_DUMP, ...(recursive ? ['--recursive'] : []), '--', root];
   return new Promise((resolve, reject) => {
     execFile('getfattr', args, { encoding: 'buffer', maxBuffer: MAX_OUTPUT, env: TOOL_ENV }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve(undefined); // no getfattr
-      // An entry removed during the walk makes getfattr exit 1 and go on: the next scan sees the truth.
-      if (error && stdout.length === 0 && !/No such file/.test(stderr.toString())) {
-        return reject(new OperationError('ECAPTURE', `cannot read the extended attributes under ${root}: ${stderr.toString().trim() || error.message}`));
+      try {
+        const notInstalled = (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+        resolve(getfattrOutcome({ notInstalled, failed: !!error, stdout, stderr: stderr.toString() }, `under ${root}`));
+      } catch (failure) {
+        reject(failure);
       }
-      resolve(parseGetfattr(stdout));
-    });
-  });
-}
-
-/** The extended attributes of exactly these paths (symlinks not followed); undefined when getfattr is not installed. */
-export function readXattrsOf(paths: readonly string[]): Promise<Map<string, Xattrs> | undefined> {
-  if (paths.length === 0) return Promise.resolve(new Map());
-  const args = ['--absolute-names', '--no-dereference', '--physical', '--dump', '--match=-', '--encoding=base64', '--', ...paths];
-  return new Promise((resolve, reject) => {
-    execFile('getfattr', args, { encoding: 'buffer', maxBuffer: MAX_OUTPUT, env: TOOL_ENV }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve(undefined);
-      if (error && stdout.length === 0 && !/No such file/.test(stderr.toString())) {
-        return reject(new OperationError('ECAPTURE', `cannot read the extended attributes of ${paths[0]}${paths.length > 1 ? ` and ${paths.length - 1} more` : ''}: ${stderr.toString().trim() || error.message}`));
-      }
-      resolve(parseGetfattr(stdout));
     });
   });
 }
