@@ -38,9 +38,13 @@ function makeTree(root: string, files: number): void {
   }
 }
 
-/** Start strace on a running process; returns a stop function resolving with the execve'd programs. */
+/**
+ * Start strace on a running process and the processes it keeps (the shell its getfattr runs
+ * from); returns a stop function resolving with the execve'd programs.
+ */
 async function traceExecs(pid: number, out: string): Promise<() => Promise<string[]>> {
-  const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', out, '-p', String(pid)], { stdio: 'ignore' });
+  const pids = [pid, ...descendantsOf(pid).map((k) => k.pid)].flatMap((p) => ['-p', String(p)]);
+  const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', out, ...pids], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500)); // attached to every thread
   return async () => {
     strace.kill('SIGINT');
