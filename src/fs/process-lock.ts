@@ -45,8 +45,15 @@ async function startTime(pid: number): Promise<string | undefined> {
   }
 }
 
-export async function selfIdentity(): Promise<ProcessIdentity> {
-  return { pid: process.pid, boot: await bootId(), start: (await startTime(process.pid)) ?? '0' };
+let self: Promise<ProcessIdentity> | undefined;
+
+/** This process's identity (read once: it does not change while the process lives). */
+export function selfIdentity(): Promise<ProcessIdentity> {
+  self ??= (async () => ({ pid: process.pid, boot: await bootId(), start: (await startTime(process.pid)) ?? '0' }))().catch((error: unknown) => {
+    self = undefined;
+    throw error;
+  });
+  return self;
 }
 
 /** Is the process that wrote this lock still running? */
@@ -57,7 +64,12 @@ export async function isHolderAlive(lock: { pid: number; boot?: string; start?: 
   return lock.boot === (await bootId()) && lock.start === start;
 }
 
-/** Create `file` with `content` if it does not exist; false if it does. */
+/**
+ * Create `file` with `content` if it does not exist; false if it does. Not flushed to disk: a
+ * lock lives only as long as its holder, and after a crash it is stale whatever the disk kept
+ * (another boot id; an empty file is taken over after UNWRITTEN_GRACE_MS), while a flush costs
+ * every commit and every push tens of ms on a busy disk.
+ */
 export async function createExclusive(file: string, content: string): Promise<boolean> {
   let handle;
   try {
@@ -68,7 +80,6 @@ export async function createExclusive(file: string, content: string): Promise<bo
   }
   try {
     await handle.writeFile(content);
-    await handle.sync();
   } finally {
     await handle.close();
   }
