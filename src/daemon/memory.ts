@@ -6,9 +6,11 @@
 //   generation stays at its first size (1 MiB a semi-space) instead of doubling under a
 //   burst of allocations and keeping the pages, and no optimizing compiler: its compiled code
 //   and its compiler's scratch memory cost more RSS than its speed is worth here, where the
-//   heavy work is git, hashing and zlib (native). Measured at 10k files with the units' option:
-//   -4 MiB for the first, -10 MiB for the second, and no more CPU for the start and the edits
-//   (bench/cost-per-change.bench.ts; idle CPU: bench/idle.bench.ts).
+//   heavy work is git, hashing and zlib (native). Measured with the units' option: at 10k
+//   files about -4 MiB for the first and -8 to -10 MiB for the second, no more CPU for the
+//   edits; at 50k, -6 MiB for the second, the edits' CPU the same, and the full commit at
+//   the start about 1 CPU-s (25 %) dearer (bench/cost-per-change.bench.ts; the periodic walk
+//   of bench/idle.bench.ts costs the same: 0.43 CPU-s at 10k files, 0.42 before).
 // - One full garbage collection a moment after a full commit (releaseAfterFullCommit): the
 //   daemon's start, the hourly full reconcile and a change too big for the kept snapshot
 //   build every entry's metadata, git's listings and the metadata text at once; V8's old
