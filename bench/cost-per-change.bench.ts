@@ -13,6 +13,8 @@
 // RSS after the edits (anonymous and file-backed pages apart), the CPU-s the edits cost, and
 // the processes the daemon keeps (its children, and the ControlMaster git's pushes share,
 // which detaches but lives as long as the daemon); the anchor: a bare `node` idling, same run.
+// "node defaults" is a daemon started by hand: it still sets its own V8 settings when it
+// starts (src/daemon/memory.ts), which the units' NODE_OPTIONS add to from node's start.
 //   npm run build && node --import tsx bench/cost-per-change.bench.ts
 //   PACHA_BENCH_SIZES=1000,10000,50000 (files)  PACHA_BENCH_EDITS=15 (edits per size, 1 s apart)
 import { spawn } from 'node:child_process';

@@ -20,6 +20,7 @@ import { clearStaleGitLocks } from './git-locks.js';
 import { startHeartbeat, type HeartbeatTimer } from './heartbeat.js';
 import { nextReconcilePeriod, type ReconcileOutcome } from './reconcile-pace.js';
 import { acquireDaemonLock, type DaemonLock } from './lock.js';
+import { daemonHeapSettings } from './memory.js';
 import { PathWorker, type PathWorkerHooks } from './path-worker.js';
 import { guardProcess } from './process-guard.js';
 import { OtherMasters, type OtherMaster } from './other-masters.js';
@@ -164,6 +165,7 @@ export class Daemon {
   async run(): Promise<void> {
     const { options, store, master, log } = this;
     const unguard = options.handleSignals !== false ? guardProcess(log) : () => undefined;
+    if (options.handleSignals !== false) daemonHeapSettings(); // the process is the daemon's (memory.ts)
     const lock = await lockWaitingForDisk(store.stateDir, log);
     store.keepSnapshots = true;
     master.keepConnection?.();

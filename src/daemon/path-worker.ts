@@ -6,6 +6,7 @@ import path from 'node:path';
 import { MAX_ENTRIES } from '../store/live.js';
 import type { CommitResult, Store, TrackedPath } from '../store/store.js';
 import type { Level } from '../log.js';
+import { releaseAfterFullCommit } from './memory.js';
 import { addEvent, decide, type PendingEvents, type ScheduleOptions } from './schedule.js';
 import { TreeWatcher } from './watcher.js';
 
@@ -139,6 +140,7 @@ export class PathWorker {
   private async commitOnce(reason: string, events: boolean, seen: string[], changed: Set<string> | undefined): Promise<void> {
     try {
       const result = await this.store.commit(this.tracked, { by: { origin: 'daemon' }, ...(changed ? { changed } : {}) });
+      if (this.store.lastCommitRead === 'full') releaseAfterFullCommit();
       if (result) this.hooks.committed(this.tracked, result);
       if (result && reason === 'periodic' && !events) this.missed = true;
       else if (events) this.hooks.log('debug', `${this.tracked.location}: ${reason}: events (${seen.join(', ')}) but nothing to commit`);
