@@ -27,6 +27,9 @@ const INDEX_CONFIG = MASTER_INDEX_SETTINGS.flatMap(([key, value]) => ['-c', `${k
 
 const SHA = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
 
+/** Bytes per base64 line of the pack in the script (57 × 64: whole 76-character groups). */
+const BASE64_LINE_BYTES = 57 * 64;
+
 /** The heredoc's end: '_' is not in base64's alphabet, so no line of the pack can be it. */
 const PACK_END = 'PACHA_PACK_END';
 
@@ -82,7 +85,11 @@ export function isObjectName(name: string): boolean {
 export function fastUpdateScript(update: FastUpdate): string {
   const { repo, from, to, pack } = update;
   const steps = fastUpdateSteps(from, to);
-  const base64 = pack.toString('base64').replace(/.{1,76}/g, '$&\n');
+  // Lines of 4,864 characters (3,648 bytes each: a multiple of 3, so the lines join into one
+  // base64 text), made from slices rather than by a regular expression over the whole text.
+  const lines: string[] = [];
+  for (let at = 0; at < pack.length; at += BASE64_LINE_BYTES) lines.push(`${pack.subarray(at, at + BASE64_LINE_BYTES).toString('base64')}\n`);
+  const base64 = lines.join('');
   return [
     '(',
     `cd ${shellQuote(repo)} && [ -d .git ] || exit 90`,

@@ -16,7 +16,7 @@ test('fastUpdateScript: names must be object names (nothing else reaches the she
 
 test('fastUpdateScript: no pack ends the heredoc early, the repository path is one quoted word, nothing reads the session', () => {
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 2000 }), fc.string(), (bytes, name) => {
+    fc.property(fc.uint8Array({ maxLength: 12_000 }), fc.string(), (bytes, name) => {
       const repo = `/hosts/bar/${name}`;
       const script = fastUpdateScript({ repo, from: A, to: B, pack: Buffer.from(bytes) });
       const lines = script.split('\n');
