@@ -8,7 +8,7 @@
 // - Directories are created 0700 and given their mode and owner last, deepest first, so a
 //   0555 or foreign-owned directory does not block placing what it contains.
 import { execFile } from 'node:child_process';
-import { closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, openSync, renameSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, lchownSync, linkSync, openSync, renameSync, symlinkSync, type Stats } from 'node:fs';
 import { chmod, cp, link, lchown, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -98,6 +98,8 @@ class Placement {
   acrossFilesystems = false;
   /** Files whose staged copy already has its owner, mode and attributes (prepareStaged): their sizes. */
   private readonly prepared = new Map<string, number>();
+  /** Directories this placement made (0700 until phase 3): nobody but root and pacha can have put anything in them. */
+  private readonly made = new Set<string>();
 
   constructor(
     readonly plan: Plan,
@@ -137,6 +139,7 @@ class Placement {
       await mkdir(path.dirname(targetRoot), { recursive: true, mode: 0o755 });
       const managed = this.plan.entries.some((e) => e.path === '.');
       await mkdir(targetRoot, { mode: managed ? 0o700 : 0o755 });
+      if (managed) this.made.add('.');
       await this.checkInsideRoot(targetRoot);
     }
   }
@@ -211,6 +214,7 @@ class Placement {
     if (stats) await this.keep(entry.path, target, stats, true);
     await mkdir(fsPath(target), { mode: 0o700 });
     this.verified.add(entry.path);
+    this.made.add(entry.path);
   }
 
   /** A directory's owner then mode: phase 3 (deepest first). */
@@ -240,11 +244,12 @@ class Placement {
     const temp = special && fsPath(target) !== target ? tempNameBeside(path.join(this.plan.targetRoot, 'x')) : tempNameBeside(target);
     let bytes = 0;
     try {
+      // Links and symlinks by synchronous calls, as moveStaged: no thread-pool hand-off each.
       if (entry.linkTo !== undefined) {
-        await link(fsPath(await this.safeTarget(entry.linkTo)), fsPath(temp));
+        linkSync(fsPath(await this.safeTarget(entry.linkTo)), fsPath(temp));
       } else if (entry.type === 'symlink') {
-        await symlink(fsPath(entry.linkTarget ?? ''), fsPath(temp));
-        await lchown(fsPath(temp), entry.uid, entry.gid);
+        symlinkSync(fsPath(entry.linkTarget ?? ''), fsPath(temp));
+        lchownSync(fsPath(temp), entry.uid, entry.gid);
         await this.applyXattrs(entry, temp, true);
       } else if (special) {
         await makeNode(entry, temp);
@@ -254,9 +259,9 @@ class Placement {
       } else {
         bytes = await this.writeTempFile(entry, temp);
       }
-      const existing = await lstatOrUndefined(target); // fresh: whatever is there now is kept
+      const existing = lstatOrUndefinedSync(target); // fresh: whatever is there now is kept
       if (existing) await this.keep(entry.path, target, existing, existing.isDirectory());
-      await rename(fsPath(temp), fsPath(target));
+      renameSync(fsPath(temp), fsPath(target));
       // rename() between two links of one inode does nothing: the temp name would stay.
       if (entry.linkTo !== undefined) await unlink(fsPath(temp)).catch(() => undefined);
     } catch (error) {
@@ -285,7 +290,9 @@ class Placement {
       size = this.ownStaged(entry, entry.source);
       await this.applyXattrs(entry, entry.source, true);
     }
-    const existing = lstatOrUndefinedSync(target); // fresh: whatever is there now is kept
+    // Fresh: whatever is there now is kept. In a directory this placement made, nothing can be
+    // (it is 0700 and root's until phase 3): one system call less per file of a new tree.
+    const existing = this.made.has(path.posix.dirname(entry.path)) ? undefined : lstatOrUndefinedSync(target);
     if (existing) await this.keep(entry.path, target, existing, existing.isDirectory());
     try {
       renameSync(source, fsPath(target));
