@@ -21,16 +21,25 @@ export function encodePkt(payload: string | Buffer): Buffer {
 export const FLUSH_PKT = Buffer.from('0000', 'ascii');
 
 /**
+ * A pkt-line's whole length (its 4 bytes included) from those first 4 bytes; 0 for a flush.
+ * Throws on a length that is not 4 hex digits or out of range.
+ */
+export function pktLength(head: Buffer): number {
+  const text = head.toString('latin1');
+  if (!/^[0-9a-f]{4}$/i.test(text)) throw new Error(`not a pkt-line: its length is ${JSON.stringify(text)}`);
+  const length = parseInt(text, 16);
+  if (length !== 0 && (length < 4 || length > MAX_PKT_LENGTH)) throw new Error(`not a pkt-line: length ${length}`);
+  return length;
+}
+
+/**
  * The first pkt-line in `buffer` and how many bytes it took, or undefined when the buffer
  * does not hold a whole one yet. Throws on a length that is not 4 hex digits or out of range.
  */
 export function splitPkt(buffer: Buffer): { pkt: Pkt; size: number } | undefined {
   if (buffer.length < 4) return undefined;
-  const head = buffer.subarray(0, 4).toString('latin1');
-  if (!/^[0-9a-f]{4}$/i.test(head)) throw new Error(`not a pkt-line: its length is ${JSON.stringify(head)}`);
-  const length = parseInt(head, 16);
+  const length = pktLength(buffer.subarray(0, 4));
   if (length === 0) return { pkt: { kind: 'flush' }, size: 4 };
-  if (length < 4 || length > MAX_PKT_LENGTH) throw new Error(`not a pkt-line: length ${length}`);
   if (buffer.length < length) return undefined;
   return { pkt: { kind: 'data', payload: buffer.subarray(4, length) }, size: length };
 }

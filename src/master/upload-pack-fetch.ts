@@ -6,17 +6,20 @@
 // of a dropped one spawned git, sh and ssh again. Here a fetch is one exec channel on the
 // connection boot's wait opened, and one local `git index-pack`.
 // The master is not trusted: the advertisement is checked (pkt-line.ts), the pack goes through
-// index-pack (every object hashed), and the refs are set only after git's connectivity check
-// (copied-refs.ts). A master silent for MAX_SILENCE_MS is given up on, as a dropped connection
+// index-pack (every object hashed), and the refs are set only once every object they reach is
+// known to be here: the pack links only to itself and holds every tip, or git's connectivity
+// check says so (copied-refs.ts). A master silent for MAX_SILENCE_MS is given up on, as a dropped connection
 // (its words, "did not answer within", are what master/transient.ts retries).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import { baseEnvironment } from '../store/git.js';
 import { localGitRun, setCopiedRefs, type CopiedRef } from './copied-refs.js';
-import { demuxSideBand, encodePkt, fetchRequest, parseAdvertisement, parseShallowLines, pktText, pktRefusal, splitPkt, chooseSideBand, type Pkt } from './pkt-line.js';
+import { packIndexHolds } from './pack-index.js';
+import { demuxSideBand, encodePkt, fetchRequest, parseAdvertisement, parseShallowLines, pktText, chooseSideBand } from './pkt-line.js';
+import { EndedEarly, PktReader } from './pkt-reader.js';
 
 /** How long the master may send nothing before the fetch is given up (then retried as a dropped connection). */
 export const MAX_SILENCE_MS = 60_000;
@@ -35,63 +38,6 @@ export interface UploadPackFetch {
   /** Fetch only this many commits of history (the fence read: 1). */
   depth?: number | undefined;
   silenceMs?: number;
-}
-
-/** The stream ended before the protocol did; what was going on then. */
-class EndedEarly extends Error {}
-
-/** The pkt-lines of a stream, one at a time; undefined at its end. Silence longer than `silenceMs` is an error. */
-class PktReader {
-  private buffer: Buffer = Buffer.alloc(0);
-  private readonly chunks: AsyncIterator<Buffer>;
-
-  constructor(
-    stream: Readable,
-    private readonly silenceMs: number,
-  ) {
-    this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  }
-
-  private async chunk(): Promise<IteratorResult<Buffer>> {
-    let timer: NodeJS.Timeout | undefined;
-    const silent = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`did not answer within ${this.silenceMs / 1000} s`)), this.silenceMs);
-    });
-    try {
-      return await Promise.race([this.chunks.next(), silent]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  async next(): Promise<Pkt | undefined> {
-    for (;;) {
-      const split = splitPkt(this.buffer);
-      if (split) {
-        this.buffer = this.buffer.subarray(split.size);
-        return split.pkt;
-      }
-      const chunk = await this.chunk();
-      if (chunk.done) {
-        if (this.buffer.length > 0) throw new EndedEarly('in the middle of a pkt-line');
-        return undefined;
-      }
-      this.buffer = this.buffer.length === 0 ? chunk.value : Buffer.concat([this.buffer, chunk.value]);
-    }
-  }
-
-  /** The data pkt-lines up to the next flush; an ERR line is the master's refusal, wherever it comes. */
-  async untilFlush(what: string): Promise<Buffer[]> {
-    const lines: Buffer[] = [];
-    for (;;) {
-      const pkt = await this.next();
-      if (!pkt) throw new EndedEarly(`during ${what}`);
-      if (pkt.kind === 'flush') return lines;
-      const refused = pktRefusal(pkt.payload);
-      if (refused) throw refused;
-      lines.push(pkt.payload);
-    }
-  }
 }
 
 /** Fetch the picked refs into `gitDir` and set them. The refs copied: the master's name -> commit. */
@@ -139,26 +85,55 @@ async function fetchOver(reader: PktReader, options: UploadPackFetch): Promise<R
   channel.end(encodePkt('done\n'));
   const answer = await reader.next();
   if (answer?.kind !== 'data' || !/^(NAK|ACK )/.test(pktText(answer.payload))) throw new Error('its git-upload-pack did not answer the request with NAK');
-  await indexPack(reader, options.gitDir);
+  // A whole-history fetch: index-pack tells whether the pack links only to itself; if it
+  // also holds every tip, the refs are whole without git's walk over every object (what git
+  // clone trusts too). A shallow one lacks the parents by design: git's check decides.
+  const indexed = await indexPack(reader, options.gitDir, shallow.length === 0 && options.depth === undefined);
   if (shallow.length > 0) await writeFile(path.join(options.gitDir, 'shallow'), shallow.map((s) => `${s}\n`).join(''));
-  return setCopiedRefs(localGitRun(options.gitDir), copied, `${options.label}: the master did not send every object its refs need`);
+  const connected = indexed.selfContained && (await packHolds(options.gitDir, indexed.pack, copied.map((c) => c.sha)));
+  return setCopiedRefs(localGitRun(options.gitDir), copied, `${options.label}: ${INCOMPLETE}`, { connected });
 }
 
-/** The pack from the side band into `git index-pack --stdin` in gitDir (every object hashed and checked there). */
-async function indexPack(reader: PktReader, gitDir: string): Promise<void> {
-  const child = spawn('git', ['index-pack', '--stdin', '--fix-thin'], { env: { ...baseEnvironment(), GIT_DIR: gitDir }, cwd: '/', stdio: ['pipe', 'ignore', 'pipe'] });
+const INCOMPLETE = 'the master did not send every object its refs need';
+
+/** Whether the pack `pack-<name>` in gitDir holds every one of `oids` (its index read here). */
+async function packHolds(gitDir: string, name: string | undefined, oids: readonly string[]): Promise<boolean> {
+  if (name === undefined || !/^[0-9a-f]+$/.test(name)) return false;
+  const idx = await readFile(path.join(gitDir, 'objects', 'pack', `pack-${name}.idx`)).catch(() => undefined);
+  return idx !== undefined && oids.every((oid) => packIndexHolds(idx, oid));
+}
+
+/**
+ * The pack from the side band into `git index-pack --stdin` in gitDir (every object hashed
+ * and checked there). `checkLinks`: with --check-self-contained-and-connected, index-pack
+ * parses every commit, tree and tag and refuses a pack that links to an object neither in it
+ * nor already here; it exits 1 when the pack links to objects already here (not
+ * self-contained: the caller runs git's connectivity check). Returns the pack's name.
+ */
+async function indexPack(reader: PktReader, gitDir: string, checkLinks: boolean): Promise<{ pack: string | undefined; selfContained: boolean }> {
+  const args = ['index-pack', '--stdin', '--fix-thin', ...(checkLinks ? ['--check-self-contained-and-connected'] : [])];
+  const child = spawn('git', args, { env: { ...baseEnvironment(), GIT_DIR: gitDir }, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
   let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   child.stdin.on('error', () => undefined); // index-pack exiting early is reported by its status
   const exited = once(child, 'close') as Promise<[number | null]>;
   try {
     for (;;) {
-      const pkt = await reader.next();
+      const pkt = await reader.nextPieces();
       if (!pkt) throw new EndedEarly('before the pack ended');
       if (pkt.kind === 'flush') break;
-      const band = demuxSideBand(pkt.payload);
+      // The band is the payload's first byte: the pack's bytes go on in the pieces they came in, one writev.
+      const [first = Buffer.alloc(0), ...rest] = pkt.pieces;
+      const band = demuxSideBand(rest.length > 0 && first[0] === 3 ? Buffer.concat(pkt.pieces) : first);
       if (band.band === 'error') throw new Error(`the master's git-upload-pack failed: ${band.message}`);
-      if (band.band === 'pack' && !child.stdin.write(band.data)) await Promise.race([once(child.stdin, 'drain'), exited]);
+      if (band.band !== 'pack') continue;
+      child.stdin.cork();
+      if (band.data.length > 0) child.stdin.write(band.data);
+      for (const piece of rest) child.stdin.write(piece);
+      child.stdin.uncork();
+      if (child.stdin.writableNeedDrain) await Promise.race([once(child.stdin, 'drain'), exited]);
     }
     child.stdin.end();
   } catch (error) {
@@ -166,5 +141,9 @@ async function indexPack(reader: PktReader, gitDir: string): Promise<void> {
     throw error;
   }
   const [status] = await exited;
-  if (status !== 0) throw new Error(`git index-pack refused the pack: ${stderr.trim().split('\n').at(-1) ?? `exit ${status}`}`);
+  const pack = /^(?:pack|keep)\t([0-9a-f]+)$/m.exec(stdout)?.[1];
+  if (status === 0 || (checkLinks && status === 1)) return { pack, selfContained: checkLinks && status === 0 };
+  const said = stderr.trim().split('\n').at(-1) ?? `exit ${status}`;
+  if (/did not receive expected object/.test(said)) throw new Error(`${INCOMPLETE} (${said.replace(/^fatal: /, '')})`);
+  throw new Error(`git index-pack refused the pack: ${said}`);
 }

@@ -8,7 +8,7 @@
 // - Directories are created 0700 and given their mode and owner last, deepest first, so a
 //   0555 or foreign-owned directory does not block placing what it contains.
 import { execFile } from 'node:child_process';
-import { closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, openSync, renameSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, lchownSync, linkSync, openSync, renameSync, symlinkSync, type Stats } from 'node:fs';
 import { chmod, cp, link, lchown, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ import { minimalEnv } from '../child-env.js';
 import { errnoCode, isPachaError, OperationError } from '../errors.js';
 import { fileStamp } from '../fs/file-stamp.js';
 import { fsPath } from '../fs/names.js';
-import { writeXattr } from '../store/xattrs.js';
+import { restoreXattrs, writeXattr } from '../store/xattrs.js';
 import { ancestorProblem, entryLocation, entryType, isInside, lstatOrUndefined, lstatOrUndefinedSync } from '../fs/entry.js';
 import { isPachaTemp, tempNameBeside } from '../fs/temp-name.js';
 import { mapLimit } from './inspect.js';
@@ -96,6 +96,10 @@ class Placement {
   readonly result: PlaceResult;
   /** A rename out of the stage failed with EXDEV: files are copied from then on. */
   acrossFilesystems = false;
+  /** Files whose staged copy already has its owner, mode and attributes (prepareStaged): their sizes. */
+  private readonly prepared = new Map<string, number>();
+  /** Directories this placement made (0700 until phase 3): nobody but root and pacha can have put anything in them. */
+  private readonly made = new Set<string>();
 
   constructor(
     readonly plan: Plan,
@@ -135,6 +139,7 @@ class Placement {
       await mkdir(path.dirname(targetRoot), { recursive: true, mode: 0o755 });
       const managed = this.plan.entries.some((e) => e.path === '.');
       await mkdir(targetRoot, { mode: managed ? 0o700 : 0o755 });
+      if (managed) this.made.add('.');
       await this.checkInsideRoot(targetRoot);
     }
   }
@@ -209,6 +214,7 @@ class Placement {
     if (stats) await this.keep(entry.path, target, stats, true);
     await mkdir(fsPath(target), { mode: 0o700 });
     this.verified.add(entry.path);
+    this.made.add(entry.path);
   }
 
   /** A directory's owner then mode: phase 3 (deepest first). */
@@ -233,16 +239,17 @@ class Placement {
    */
   async writeEntry(entry: PlannedEntry): Promise<number> {
     const target = await this.safeTarget(entry.path);
-    if (entry.type === 'file' && entry.linkTo === undefined && this.options.consumeStage && !this.acrossFilesystems && !selinuxEnabled()) return this.moveStaged(entry, target);
+    if (this.movesStaged(entry)) return this.moveStaged(entry, target);
     const special = entry.type === 'fifo' || entry.type === 'char' || entry.type === 'block';
     const temp = special && fsPath(target) !== target ? tempNameBeside(path.join(this.plan.targetRoot, 'x')) : tempNameBeside(target);
     let bytes = 0;
     try {
+      // Links and symlinks by synchronous calls, as moveStaged: no thread-pool hand-off each.
       if (entry.linkTo !== undefined) {
-        await link(fsPath(await this.safeTarget(entry.linkTo)), fsPath(temp));
+        linkSync(fsPath(await this.safeTarget(entry.linkTo)), fsPath(temp));
       } else if (entry.type === 'symlink') {
-        await symlink(fsPath(entry.linkTarget ?? ''), fsPath(temp));
-        await lchown(fsPath(temp), entry.uid, entry.gid);
+        symlinkSync(fsPath(entry.linkTarget ?? ''), fsPath(temp));
+        lchownSync(fsPath(temp), entry.uid, entry.gid);
         await this.applyXattrs(entry, temp, true);
       } else if (special) {
         await makeNode(entry, temp);
@@ -252,9 +259,9 @@ class Placement {
       } else {
         bytes = await this.writeTempFile(entry, temp);
       }
-      const existing = await lstatOrUndefined(target); // fresh: whatever is there now is kept
+      const existing = lstatOrUndefinedSync(target); // fresh: whatever is there now is kept
       if (existing) await this.keep(entry.path, target, existing, existing.isDirectory());
-      await rename(fsPath(temp), fsPath(target));
+      renameSync(fsPath(temp), fsPath(target));
       // rename() between two links of one inode does nothing: the temp name would stay.
       if (entry.linkTo !== undefined) await unlink(fsPath(temp)).catch(() => undefined);
     } catch (error) {
@@ -269,27 +276,23 @@ class Placement {
    * symlink, checked to be a regular file, given its owner then its mode on that handle
    * (chown clears setuid bits) and its extended attributes, and renamed over its target.
    * No byte is copied; the stage is pacha's 0700 directory, so nobody sees the file between
-   * its chmod and its rename. Seven system calls, made synchronously: through the promise
-   * API each also costs a thread-pool hand-off (strace -c -f: ~28 futex calls per file).
+   * its chmod and its rename. Five to seven system calls (ownStaged), made synchronously:
+   * through the promise API each also costs a thread-pool hand-off (strace -c -f: ~28 futex
+   * calls per file). Files with attributes were readied before (prepareStaged).
    * When the stage is on another filesystem (EXDEV), this file and the rest are copied
    * beside their target instead, as writeTempFile does.
    */
   private async moveStaged(entry: PlannedEntry, target: string): Promise<number> {
     if (!entry.source) throw unsafe(this.plan, entry.path, 'no staged file');
     const source = fsPath(entry.source);
-    const fd = openSync(source, NOFOLLOW_READ);
-    let size: number;
-    try {
-      const stats = fstatSync(fd);
-      if (!stats.isFile()) throw unsafe(this.plan, entry.path, 'the staged copy is not a regular file');
-      size = stats.size;
-      fchownSync(fd, entry.uid, entry.gid);
-      fchmodSync(fd, entry.mode);
-    } finally {
-      closeSync(fd);
+    let size = this.prepared.get(entry.path);
+    if (size === undefined) {
+      size = this.ownStaged(entry, entry.source);
+      await this.applyXattrs(entry, entry.source, true);
     }
-    await this.applyXattrs(entry, entry.source, true);
-    const existing = lstatOrUndefinedSync(target); // fresh: whatever is there now is kept
+    // Fresh: whatever is there now is kept. In a directory this placement made, nothing can be
+    // (it is 0700 and root's until phase 3): one system call less per file of a new tree.
+    const existing = this.made.has(path.posix.dirname(entry.path)) ? undefined : lstatOrUndefinedSync(target);
     if (existing) await this.keep(entry.path, target, existing, existing.isDirectory());
     try {
       renameSync(source, fsPath(target));
@@ -307,6 +310,55 @@ class Placement {
       await unlink(fsPath(temp)).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Whether a regular file is moved out of the stage (moveStaged) rather than copied. */
+  private movesStaged(entry: PlannedEntry): boolean {
+    return entry.type === 'file' && entry.linkTo === undefined && this.options.consumeStage === true && !this.acrossFilesystems && !selinuxEnabled();
+  }
+
+  /**
+   * The staged copy of a regular file given its owner, then its mode, on a handle opened
+   * without following a symlink; its size. Refuses anything but a regular file. What is
+   * already right is left (most files are root's, with git's 0644 or 0755): chown only for
+   * another owner, chmod only for another mode, or after a chown when the mode has setuid or
+   * setgid bits (chown clears them).
+   */
+  private ownStaged(entry: PlannedEntry, file: string): number {
+    const fd = openSync(fsPath(file), NOFOLLOW_READ);
+    try {
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) throw unsafe(this.plan, entry.path, 'the staged copy is not a regular file');
+      const chown = stats.uid !== entry.uid || stats.gid !== entry.gid;
+      if (chown) fchownSync(fd, entry.uid, entry.gid);
+      if ((stats.mode & 0o7777) !== entry.mode || (chown && (entry.mode & 0o6000) !== 0)) fchmodSync(fd, entry.mode);
+      return stats.size;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * The staged copies of the files that carry extended attributes (ACLs, capabilities),
+   * readied before any file is placed: owner and mode on the handle (chown clears
+   * security.capability), then every file's attributes in one `setfattr --restore`. A
+   * setfattr per file cost ~40 ms of a 50k-file rebuild's main thread each (the fork of a
+   * large node process). If the batch fails, the files are done one by one to learn which
+   * failed. Files that also lose an attribute are left to moveStaged.
+   */
+  async prepareStaged(entries: readonly PlannedEntry[]): Promise<void> {
+    const batch: Array<{ entry: PlannedEntry; file: string; xattrs: Record<string, string> }> = [];
+    for (const entry of entries) {
+      if (!this.movesStaged(entry) || !entry.source || fsPath(entry.source) !== entry.source) continue;
+      const work = xattrWork(entry, true);
+      if (work.length === 0 || work.some(([, value]) => value === undefined)) continue;
+      const file = entry.source;
+      const size = await step(this.plan, entry.path, async () => this.ownStaged(entry, file));
+      this.prepared.set(entry.path, size);
+      batch.push({ entry, file, xattrs: Object.fromEntries(work) as Record<string, string> });
+    }
+    if ((await restoreXattrs(batch)) === undefined) return;
+    for (const { entry, file } of batch) await this.applyXattrs(entry, file, true);
   }
 
   private async writeTempFile(entry: PlannedEntry, temp: string): Promise<number> {
@@ -371,16 +423,7 @@ class Placement {
    * this filesystem or system refuses is reported (exit 4), never silent.
    */
   async applyXattrs(entry: PlannedEntry, file: string, fresh: boolean): Promise<void> {
-    if (entry.linkTo !== undefined) return; // the first of its link group carries them
-    const wanted = entry.xattrs ?? {};
-    const present = fresh ? {} : entry.current.kind === 'present' ? (entry.current.xattrs ?? {}) : {};
-    const remove = Object.keys(present).filter((name) => !(name in wanted) && name !== 'security.selinux');
-    // A new entry inherits its directory's default ACL, which it may not have had.
-    if (fresh && entry.inheritsAcl) {
-      if (!('system.posix_acl_access' in wanted)) remove.push('system.posix_acl_access');
-      if (entry.type === 'directory' && !('system.posix_acl_default' in wanted)) remove.push('system.posix_acl_default');
-    }
-    const work: Array<[string, string | undefined]> = [...remove.map((n): [string, undefined] => [n, undefined]), ...Object.entries(wanted).filter(([n, v]) => present[n] !== v)];
+    const work = xattrWork(entry, fresh);
     if (work.length === 0) return;
     if (fsPath(file) !== file) {
       this.result.failed.push({ path: entry.path, reason: 'extended attributes not restored: setfattr cannot be given a name that is not UTF-8' });
@@ -395,6 +438,23 @@ class Placement {
   progress(entry: PlannedEntry, bytes: number): void {
     this.options.onProgress?.({ repository: this.plan.repository, path: entry.path, action: entry.action, bytes });
   }
+}
+
+/**
+ * The attributes to remove (value undefined) then set on an entry; `fresh`: pacha just made
+ * it. Hard links other than the first of their group: none (it carries them). Pure.
+ */
+function xattrWork(entry: PlannedEntry, fresh: boolean): Array<[string, string | undefined]> {
+  if (entry.linkTo !== undefined) return [];
+  const wanted = entry.xattrs ?? {};
+  const present = fresh ? {} : entry.current.kind === 'present' ? (entry.current.xattrs ?? {}) : {};
+  const remove = Object.keys(present).filter((name) => !(name in wanted) && name !== 'security.selinux');
+  // A new entry inherits its directory's default ACL, which it may not have had.
+  if (fresh && entry.inheritsAcl) {
+    if (!('system.posix_acl_access' in wanted)) remove.push('system.posix_acl_access');
+    if (entry.type === 'directory' && !('system.posix_acl_default' in wanted)) remove.push('system.posix_acl_default');
+  }
+  return [...remove.map((n): [string, undefined] => [n, undefined]), ...Object.entries(wanted).filter(([n, v]) => present[n] !== v)];
 }
 
 /**
@@ -501,6 +561,7 @@ export async function placeRepository(plan: Plan, options: PlaceOptions): Promis
   const { result } = placement;
   await step(plan, '.', () => placement.prepareRoot());
   await step(plan, '.', () => placement.removeLeftovers());
+  await placement.prepareStaged(plan.entries.filter((e) => e.action === 'create' || e.action === 'replace'));
 
   const changes = (e: PlannedEntry): boolean => e.action === 'create' || e.action === 'replace';
   const directories = plan.entries.filter((e) => e.type === 'directory');

@@ -19,8 +19,13 @@ import { buildRebuildReport, type HookReport, type NotRestored, type RebuildRepo
 import { outsideTrackedReason, scopeRepositories } from './scope.js';
 import { createStage, removeStaleStages, stageRepository, type StagedRepository } from './stage.js';
 
-/** Repositories cloned from the master at once. */
-const PARALLEL_CLONES = 4;
+/**
+ * Repositories cloned (and checked out, and planned) at once. With 4, a host of five tracked
+ * paths staged the fifth alone once one of the first four was done: its whole clone and
+ * checkout on one core at the end. Six exec channels on the one connection stay under
+ * OpenSSH's MaxSessions (10) beside SFTP and the kept session.
+ */
+const PARALLEL_CLONES = 6;
 /** How long a clone keeps retrying a dropped connection when the caller gives no budget. */
 const DEFAULT_DROP_RETRY_MS = 60_000;
 const firstLine = (text: string): string => text.split('\n').map((l) => l.trim()).find(Boolean) ?? text;

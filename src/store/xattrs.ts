@@ -98,6 +98,39 @@ export function writeXattr(file: string, name: string, value: string | undefined
   });
 }
 
+/**
+ * A path as getfattr --dump writes it and setfattr --restore reads it back: a backslash and
+ * every byte outside printable ASCII (a newline too) as \ooo. Pure.
+ */
+export function quoteDumpPath(file: string): string {
+  let out = '';
+  for (const byte of Buffer.from(file, 'utf8')) out += byte < 0x20 || byte > 0x7e || byte === 0x5c ? `\\${byte.toString(8).padStart(3, '0')}` : String.fromCharCode(byte);
+  return out;
+}
+
+/** What `setfattr --restore` reads: each file's attributes to set (values base64, as recorded). Pure. */
+export function restoreText(items: ReadonlyArray<{ file: string; xattrs: Xattrs }>): string {
+  return items.map(({ file, xattrs }) => `# file: ${quoteDumpPath(file)}\n${Object.entries(xattrs).map(([name, value]) => `${name}=0s${value}\n`).join('')}\n`).join('');
+}
+
+/**
+ * Set several files' attributes with one `setfattr --restore` (symlinks not followed): one
+ * process instead of one per attribute. Undefined when all were set; else what setfattr said
+ * (it goes on past a file it cannot change, so the caller sets them one by one to learn which).
+ */
+export function restoreXattrs(items: ReadonlyArray<{ file: string; xattrs: Xattrs }>): Promise<string | undefined> {
+  if (items.length === 0) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const child = execFile('setfattr', ['--no-dereference', '--restore=-'], { env: TOOL_ENV, encoding: 'utf8' }, (error, _stdout, stderr) => {
+      if (!error) return resolve(undefined);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return resolve('setfattr is not installed (Debian package attr)');
+      resolve(stderr.trim() || error.message);
+    });
+    child.stdin?.on('error', () => undefined); // setfattr gone early: its status says so
+    child.stdin?.end(restoreText(items));
+  });
+}
+
 /** Whether two attribute sets are equal; `security.selinux` that was not recorded is the target system's own. */
 export function sameXattrs(recorded: Xattrs | undefined, current: Xattrs | undefined): boolean {
   const a = recorded ?? {};

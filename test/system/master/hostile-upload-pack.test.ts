@@ -29,7 +29,7 @@ function git(cwd: string, ...args: string[]): string {
 }
 
 /** A repository with one commit holding `content`; its commit and a pack of everything in it. */
-function repository(content: string): { commit: string; pack: Buffer } {
+function repository(content: string): { repo: string; commit: string; pack: Buffer } {
   const repo = path.join(tempDir(), 'r');
   mkdirSync(repo);
   git(repo, 'init', '-q');
@@ -37,8 +37,12 @@ function repository(content: string): { commit: string; pack: Buffer } {
   git(repo, 'add', 'f');
   git(repo, 'commit', '-q', '-m', 'c');
   const commit = git(repo, 'rev-parse', 'HEAD');
-  const pack = execFileSync('git', ['-C', repo, 'pack-objects', '--stdout', '--revs'], { input: `${commit}\n` });
-  return { commit, pack };
+  return { repo, commit, pack: packOf(repo, `${commit}\n`) };
+}
+
+/** `git pack-objects --stdout` of what `input` names (`--revs`: commits and what they reach). */
+function packOf(repo: string, input: string, revs = true): Buffer {
+  return execFileSync('git', ['-C', repo, 'pack-objects', '--stdout', ...(revs ? ['--revs'] : [])], { input, stdio: ['pipe', 'pipe', 'ignore'] });
 }
 
 function advertisement(refs: Array<[string, string]>): Buffer {
@@ -91,6 +95,33 @@ test('a pack that lacks the commit its ref names: refused by the connectivity ch
   const { error, refs } = await copyFails(Buffer.concat([advertisement([[one.commit, 'refs/heads/master']]), encodePkt('NAK\n'), sideBand(other.pack)]));
   assert.match(error.message, /ssh:\/\/.*\/bar\/app: the master did not send every object its refs need/);
   assert.equal(refs, '');
+});
+
+test('a pack holding the commit but not its tree: refused by the link check of index-pack, no ref set', async () => {
+  const one = repository('one');
+  const commitOnly = packOf(one.repo, `${one.commit}\n`, false);
+  const { error, refs } = await copyFails(Buffer.concat([advertisement([[one.commit, 'refs/heads/master']]), encodePkt('NAK\n'), sideBand(commitOnly)]));
+  assert.match(error.message, /ssh:\/\/.*\/bar\/app: the master did not send every object its refs need \(did not receive expected object [0-9a-f]{40}\)/);
+  assert.equal(refs, '');
+});
+
+test('a pack that builds on objects already here (not self-contained): the walk of git checks it, and the ref is set', async () => {
+  const one = repository('one');
+  writeFileSync(path.join(one.repo, 'g'), 'two');
+  git(one.repo, 'add', 'g');
+  git(one.repo, 'commit', '-q', '-m', 'd');
+  const second = git(one.repo, 'rev-parse', 'HEAD');
+  writeFileSync(answer(), Buffer.concat([advertisement([[second, 'refs/heads/master']]), encodePkt('NAK\n'), sideBand(packOf(one.repo, `${second}\n^${one.commit}\n`))]));
+  const { master } = await masterOn(world, hostile);
+  const gitDir = path.join(tempDir(), 'copy.git');
+  execFileSync('git', ['init', '-q', '--bare', gitDir]);
+  execFileSync('git', ['--git-dir', gitDir, 'index-pack', '--stdin'], { input: one.pack, stdio: ['pipe', 'ignore', 'ignore'] }); // the first commit's objects, no ref
+  try {
+    assert.deepEqual(await master.copyRefs!('bar', 'app', gitDir, (ref) => ref), { 'refs/heads/master': second });
+    assert.equal(execFileSync('git', ['--git-dir', gitDir, 'cat-file', '-p', `${second}:g`], { encoding: 'utf8' }), 'two');
+  } finally {
+    await master.close();
+  }
 });
 
 test('bytes that are not a pack: refused by git index-pack, no ref set', async () => {

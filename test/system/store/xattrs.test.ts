@@ -4,10 +4,11 @@
 // keep an ACL it did not have.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { parseGetfattr } from '../../../src/store/xattrs.js';
+import { parseGetfattr, quoteDumpPath, readXattrs, restoreXattrs } from '../../../src/store/xattrs.js';
+import { tempDir } from '../../helpers/tmp.js';
 import { exactSnapshot } from '../../helpers/tree.js';
 import { makeWorld, type World } from '../../helpers/world.js';
 
@@ -24,6 +25,33 @@ describe('parseGetfattr', () => {
     assert.deepEqual([...parsed.keys()], ['/t/new\nline', '/t/back\\slash', '/t/n\udcffx']);
     assert.deepEqual(parsed.get('/t/new\nline'), { 'user.k': 'eA==', 'user.empty': '' });
     assert.equal(parsed.get('/t/back\\slash')?.['security.capability'], 'AQAAAgAgAAAAAAAAAAAAAAAAAAA=');
+  });
+});
+
+describe('restoreXattrs', () => {
+  test('one setfattr --restore sets every file its attributes, whatever the names; a file it cannot change is reported, the others still set', async () => {
+    const dir = tempDir();
+    const names = ['plain', 'with space', 'new\nline', 'back\\slash', 'été', 'tab\tand=equals'];
+    for (const name of names) writeFileSync(path.join(dir, name), name);
+    const items = names.map((name, i) => ({ file: path.join(dir, name), xattrs: { 'user.n': Buffer.from(`v${i}`).toString('base64'), 'user.empty': '' } }));
+    assert.equal(await restoreXattrs(items), undefined);
+    const read = await readXattrs(dir, true);
+    for (const [i, name] of names.entries()) assert.deepEqual(read?.get(path.join(dir, name)), { 'user.n': Buffer.from(`v${i}`).toString('base64'), 'user.empty': '' }, name);
+    // A symlink takes no user.* attribute and is not followed: setfattr says so, the file after it is still set.
+    symlinkSync('plain', path.join(dir, 'link'));
+    writeFileSync(path.join(dir, 'after'), 'after');
+    const why = await restoreXattrs([
+      { file: path.join(dir, 'link'), xattrs: { 'user.x': 'eA==' } },
+      { file: path.join(dir, 'after'), xattrs: { 'user.x': 'eA==' } },
+    ]);
+    assert.match(why ?? '', /link: Operation not permitted/);
+    assert.equal((await readXattrs(path.join(dir, 'after'), false))?.get(path.join(dir, 'after'))?.['user.x'], 'eA==');
+    assert.equal((await readXattrs(path.join(dir, 'plain'), false))?.get(path.join(dir, 'plain'))?.['user.x'], undefined, 'not through the symlink');
+  });
+
+  test('quoteDumpPath is what getfattr writes: backslash and bytes outside printable ASCII as \\ooo', () => {
+    assert.equal(quoteDumpPath('/a b/c=d'), '/a b/c=d');
+    assert.equal(quoteDumpPath('n\nl\\é'), 'n\\012l\\134\\303\\251');
   });
 });
 
