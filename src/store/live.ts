@@ -544,7 +544,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   const keep = blobs.reduce((n, b) => n + b.content.length, 0) <= FAST_UPDATE_MAX_PACK_BYTES;
   const store: StoreObject = async (type, content) => {
     const id = await writeObject(gitDir, type, content);
-    if (keep) written.set(id, { type, content });
+    if (keep) written.set(id, { type, content, id });
     return id;
   };
   for (const { content } of blobs) await store('blob', content);

@@ -7,12 +7,14 @@
 // then the SHA-1 of all that. The master's `git unpack-objects --strict` checks every object
 // and link, so a pack missing one is refused there and the push goes the usual way.
 import { createHash } from 'node:crypto';
-import { deflatePieces, type ObjectType } from './objects.js';
+import { deflatePieces, objectId, type ObjectType } from './objects.js';
 
 export interface PackObject {
   type: ObjectType;
   /** The object's content (without git's `<type> <size>\0` header), whole or in pieces. */
   content: Buffer | readonly Buffer[];
+  /** Its id, when the caller has it (else it is computed here). */
+  id?: string;
 }
 
 const TYPE_CODE: Readonly<Record<ObjectType, number>> = { commit: 1, tree: 2, blob: 3 };
@@ -33,10 +35,18 @@ export function packEntryHeader(type: ObjectType, size: number): Buffer {
 }
 
 /**
- * The pack of `objects` (in that order), or undefined once its size would pass `limit`.
+ * The pack of `given` (in that order, each object once), or undefined once its size would pass `limit`.
  * Objects are deflated at zlib level 1 on the thread pool, all at once.
  */
-export async function packFile(objects: readonly PackObject[], limit = Number.POSITIVE_INFINITY): Promise<Buffer | undefined> {
+export async function packFile(given: readonly PackObject[], limit = Number.POSITIVE_INFINITY): Promise<Buffer | undefined> {
+  // An object twice in one pack is refused by git (index-pack: "appears twice in the pack").
+  const seen = new Set<string>();
+  const objects = given.filter((o) => {
+    const id = o.id ?? objectId(o.type, o.content);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
   const raw = objects.map((o) => (Buffer.isBuffer(o.content) ? [o.content] : o.content));
   // A deflated object is never much smaller than a thousandth of its size: refuse early what cannot fit.
   if (raw.reduce((n, pieces) => n + pieces.reduce((m, p) => m + p.length, 0), 0) / 1032 > limit) return undefined;

@@ -60,3 +60,16 @@ test('a pack past its limit is not made', async () => {
   assert.equal(await packFile([{ type: 'blob', content: noise }], 100_000), undefined);
   assert.ok(await packFile([{ type: 'blob', content: noise }], 1_000_000));
 });
+
+test('an object given twice (two files with one content) is packed once: git refuses a pack holding it twice', async () => {
+  const same = Buffer.from('key = 1\n');
+  const pack = await packFile([
+    { type: 'blob', content: same },
+    { type: 'blob', content: [same.subarray(0, 3), same.subarray(3)] },
+    { type: 'blob', content: same, id: objectId('blob', same) },
+  ]);
+  assert.ok(pack);
+  assert.equal(pack.readUInt32BE(8), 1, 'one object in the pack');
+  const repo = indexInto(pack);
+  assert.ok(catFile(repo, 'blob', objectId('blob', same)).equals(same));
+});
