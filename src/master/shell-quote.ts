@@ -11,6 +11,18 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** shellQuote for a name's raw bytes (not always UTF-8): always single quotes, each ' as '\''. */
+export function singleQuotedBytes(bytes: Buffer): Buffer {
+  const parts: Buffer[] = [Buffer.from("'")];
+  let start = 0;
+  for (let i = bytes.indexOf(0x27); i !== -1; i = bytes.indexOf(0x27, start)) {
+    parts.push(bytes.subarray(start, i), Buffer.from("'\\''"));
+    start = i + 1;
+  }
+  parts.push(bytes.subarray(start), Buffer.from("'"));
+  return Buffer.concat(parts);
+}
+
 /** A command line: every argument quoted, joined by spaces. */
 export function shellCommand(args: readonly string[]): string {
   return args.map(shellQuote).join(' ');

@@ -12,19 +12,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { OperationError } from '../errors.js';
 import { encodeName } from '../fs/names.js';
+import { singleQuotedBytes } from '../master/shell-quote.js';
 import { GETFATTR_DUMP, getfattrOutcome, MAX_OUTPUT, TOOL_ENV, type Xattrs } from './xattrs.js';
-
-/** A shell word holding exactly these bytes: single quotes, each ' as '\''. Pure. */
-export function singleQuotedBytes(bytes: Buffer): Buffer {
-  const parts: Buffer[] = [Buffer.from("'")];
-  let start = 0;
-  for (let i = bytes.indexOf(0x27); i !== -1; i = bytes.indexOf(0x27, start)) {
-    parts.push(bytes.subarray(start, i), Buffer.from("'\\''"));
-    start = i + 1;
-  }
-  parts.push(bytes.subarray(start), Buffer.from("'"));
-  return Buffer.concat(parts);
-}
 
 /** The script of one request. Pure. */
 export function getfattrScript(paths: readonly string[], nonce: string): Buffer {
