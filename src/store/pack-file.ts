@@ -48,8 +48,9 @@ export async function packFile(given: readonly PackObject[], limit = Number.POSI
     return true;
   });
   const raw = objects.map((o) => (Buffer.isBuffer(o.content) ? [o.content] : o.content));
+  const sizes = raw.map((pieces) => pieces.reduce((n, p) => n + p.length, 0));
   // A deflated object is never much smaller than a thousandth of its size: refuse early what cannot fit.
-  if (raw.reduce((n, pieces) => n + pieces.reduce((m, p) => m + p.length, 0), 0) / 1032 > limit) return undefined;
+  if (sizes.reduce((n, size) => n + size, 0) / 1032 > limit) return undefined;
   const head = Buffer.alloc(12);
   head.write('PACK', 0, 'latin1');
   head.writeUInt32BE(2, 4);
@@ -58,7 +59,7 @@ export async function packFile(given: readonly PackObject[], limit = Number.POSI
   const deflated = await Promise.all(raw.map((pieces) => deflatePieces(pieces)));
   let size = head.length + 20;
   for (let i = 0; i < objects.length; i++) {
-    const header = packEntryHeader(objects[i]!.type, raw[i]!.reduce((n, p) => n + p.length, 0));
+    const header = packEntryHeader(objects[i]!.type, sizes[i]!);
     size += header.length + deflated[i]!.length;
     if (size > limit) return undefined;
     parts.push(header, deflated[i]!);
