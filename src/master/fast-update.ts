@@ -8,10 +8,10 @@
 // What it keeps of a push: objects are checked as they are written, links included
 // (unpack-objects --strict: no commit naming an object the repository lacks, as receive-pack's
 // connectivity check ensures); the working copy must be clean (the same two checks updateInstead
-// makes, by one `git status`); the branch moves only from the commit this host last saw
-// acknowledged (update-ref's compare-and-swap, so anything else — another writer, a rewound
-// master — is left to `git push`, which records a divergence as always); the working copy
-// and index follow by read-tree -u -m, and a refused read-tree puts the branch back.
+// makes, by one `git status`, run beside the unpacking); the branch moves only from the commit
+// this host last saw acknowledged (update-ref's compare-and-swap, so anything else — another
+// writer, a rewound master — is left to `git push`, which records a divergence as always); the
+// working copy and index follow by read-tree -u -m, and a refused read-tree puts the branch back.
 // Any status but 0 means "nothing changed that matters; push the usual way".
 import { MASTER_INDEX_SETTINGS } from './layout.js';
 import { shellCommand, shellQuote } from './shell-quote.js';
@@ -93,10 +93,16 @@ export function fastUpdateScript(update: FastUpdate): string {
   return [
     '(',
     `cd ${shellQuote(repo)} && [ -d .git ] || exit 90`,
-    `dirty=$(${shellCommand(steps.status)}) || exit 91`,
-    '[ -z "$dirty" ] || exit 92',
-    `base64 -d <<'${PACK_END}' | ${shellCommand(steps.unpack)} || exit 93`,
+    // The cleanliness check runs beside the unpacking (as receive-pack too writes the objects
+    // before updateInstead's check): on a 50k-file working copy the check is mostly lstat and
+    // the unpacking mostly hashing and deflating the metadata, so a master with two cores does
+    // both at once. Nothing that matters moves before both have answered.
+    `( dirty=$(${shellCommand(steps.status)}) || exit 91; [ -z "$dirty" ] || exit 92 ) & check=$!`,
+    `base64 -d <<'${PACK_END}' | ${shellCommand(steps.unpack)}`,
     `${base64}${PACK_END}`,
+    'unpacked=$?',
+    'wait "$check" || exit $?',
+    '[ "$unpacked" -eq 0 ] || exit 93',
     `${shellCommand(steps.move)} || exit 94`,
     `${shellCommand(steps.checkout)} || { ${shellCommand(steps.undo)}; exit 95; }`,
     ...(update.gc ? [shellCommand(steps.gc)] : []),

@@ -72,10 +72,10 @@ function git(repo: string, argv: readonly string[], input?: Buffer): Promise<{ c
 export async function applyUpdateHere(repo: string, update: SessionUpdate, pack: Buffer, gc: boolean): Promise<SessionAnswer> {
   const steps = fastUpdateSteps(update.from, update.to);
   const fail = (status: number, detail = ''): SessionAnswer => ({ status, reason: `${FAST_UPDATE_STATUS[status]}${detail ? `: ${detail.trim().split('\n').at(-1)}` : ''}` });
-  const status = await git(repo, steps.status);
+  // The cleanliness check beside the unpacking, as the plain account's script does (fast-update.ts).
+  const [status, unpacked] = await Promise.all([git(repo, steps.status), git(repo, steps.unpack, pack)]);
   if (status.code !== 0) return fail(91, status.stderr);
   if (status.stdout.trim() !== '') return fail(92);
-  const unpacked = await git(repo, steps.unpack, pack);
   if (unpacked.code !== 0) return fail(93, unpacked.stderr);
   const moved = await git(repo, steps.move);
   if (moved.code !== 0) return fail(94, moved.stderr);
