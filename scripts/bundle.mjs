@@ -6,8 +6,8 @@
 //
 // `--split` (part of `npm run build`): the CLI as an entry, dist/bundle/bin.js (src/cli/bin.ts,
 // package.json's "bin"), and the code of each command in dist/bundle/chunks/, loaded only
-// when that command runs: `pacha status` reads some 35 small files where the tsc build has
-// Node resolve and load some 70 modules (issue 14, target 5; bench/status.bench.ts). Node's
+// when that command runs: `pacha status` reads some 37 small files where the tsc build has
+// Node resolve and load some 55 modules (issue 14, target 5; bench/status.bench.ts). Node's
 // loader, not pacha's code, is most of a short command's time. Unlike the one file, it runs
 // beside node_modules: it imports the larger dependencies from there (below).
 //

@@ -342,8 +342,8 @@ export class Store {
 
   /** The paths that differ (by lstat) from the kept snapshot; undefined when a full commit is needed. */
   private async differing(tracked: TrackedPath, ignoreKey: string): Promise<string[] | undefined> {
-    const live = this.live.get(tracked.location);
     const { differingPaths, FULL_RECONCILE_MS, liveIsCurrent } = await import('./live.js');
+    const live = this.live.get(tracked.location);
     if (!live || Date.now() - live.confirmedAt > FULL_RECONCILE_MS || !(await liveIsCurrent(live, tracked.gitDir, ignoreKey))) return undefined;
     const found = await differingPaths(live, await this.accountsOnce(), this.ignoreMatcher(await this.freshEntry(tracked)));
     return found === 'too-many' ? undefined : found;
@@ -351,10 +351,9 @@ export class Store {
 
   /** The commit of a few changed paths on the kept snapshot; undefined when a full commit must do it. */
   private async commitChanged(tracked: TrackedPath, changed: Iterable<string>, by: CommitBy | undefined, ignoreKey: string): Promise<CommitResult | null | undefined> {
+    const [{ commitLive, liveIsCurrent }, { XattrReader }] = await Promise.all([import('./live.js'), import('./xattr-reader.js')]);
     const live = this.live.get(tracked.location);
-    const { commitLive, liveIsCurrent } = await import('./live.js');
     if (!live || !(await liveIsCurrent(live, tracked.gitDir, ignoreKey))) return undefined;
-    const { XattrReader } = await import('./xattr-reader.js');
     try {
       const result = await commitLive({
         live,
