@@ -6,15 +6,16 @@
 //
 // `--split` (part of `npm run build`): the CLI as an entry, dist/bundle/bin.js (src/cli/bin.ts,
 // package.json's "bin"), and the code of each command in dist/bundle/chunks/, loaded only
-// when that command runs: `pacha status` reads some 35 small files where the tsc build has
-// Node resolve and load some 70 modules (issue 14, target 5; bench/status.bench.ts). Node's
+// when that command runs: `pacha status` reads some 37 small files where the tsc build has
+// Node resolve and load some 55 modules (issue 14, target 5; bench/status.bench.ts). Node's
 // loader, not pacha's code, is most of a short command's time. Unlike the one file, it runs
 // beside node_modules: it imports the larger dependencies from there (below).
 //
 //   node scripts/bundle.mjs --split [--entry src/cli/bin.ts] [--outdir dist/bundle]
 //
 // Prints the output path and its size.
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,8 +37,9 @@ const entry = values.entry ?? path.join(root, 'src', 'cli', values.split ? 'bin.
 // friends and reads `__dirname` (ssh2's agent.js, at load time); an ESM file has neither,
 // so the banner defines them for the bundle's own location. The aliases keep the banner's
 // imports from clashing with names in the bundled code.
+const HASHBANG = '#!/usr/bin/env node';
 const BANNER = [
-  '#!/usr/bin/env node',
+  HASHBANG,
   "import { createRequire as __pachaCreateRequire } from 'node:module';",
   "import { fileURLToPath as __pachaFileURLToPath } from 'node:url';",
   "import { dirname as __pachaDirname } from 'node:path';",
@@ -91,10 +93,41 @@ const inlineFilesReadBeside = {
   },
 };
 
+// The split bundle defines no `require` (an ESM file has none): the bundled CommonJS
+// dependencies (commander, ignore) get the builtins they require from process.getBuiltinModule
+// (Node ≥ 20.16), pacha's own ESM imports of them stay imports. Commander requires
+// child_process for its executable subcommands, which pacha has none of: it gets a `spawn` that
+// loads child_process when called (issue 14, target 5: `pacha status` loads no child_process;
+// the build fails if commander's use of it changes).
+const builtinsForCommonJs = {
+  name: 'builtins-for-commonjs',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      if (args.kind !== 'require-call' || !isBuiltin(args.path)) return undefined;
+      const name = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
+      const lazy = name === 'node:child_process' && /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer);
+      return { path: lazy ? `${name}?spawn-on-use` : name, namespace: 'builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+      const [name, lazy] = args.path.split('?');
+      if (!lazy) return { contents: `module.exports = process.getBuiltinModule(${JSON.stringify(name)});`, loader: 'js' };
+      return { contents: `exports.spawn = (...args) => process.getBuiltinModule(${JSON.stringify(name)}).spawn(...args);`, loader: 'js' };
+    });
+    b.onLoad({ filter: /[\\/]node_modules[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const uses = new Set(source.match(/childProcess\.\w+/g));
+      if (uses.size !== 1 || !uses.has('childProcess.spawn')) return { errors: [{ text: `commander uses ${[...uses].join(', ')} of child_process: builtins-for-commonjs gives it only spawn` }] };
+      return undefined;
+    });
+  },
+};
+
 // One file, or (--split) an entry with its chunks beside it: ESM chunks are imported by
-// relative URL, so the directory moves as a whole.
+// relative URL, so the directory moves as a whole. The split bundle's files are .mjs (the
+// entry is renamed bin.js below, package.json's "bin"): Node knows each chunk is ESM by its
+// name, without looking for a package.json above it (three failed opens a chunk).
 const layout = values.split
-  ? { outdir: values.outdir, splitting: true, chunkNames: 'chunks/[name]-[hash]', entryNames: '[name]' }
+  ? { outdir: values.outdir, splitting: true, chunkNames: 'chunks/[name]-[hash]', entryNames: '[name]', outExtension: { '.js': '.mjs' } }
   : { outfile: values.outfile };
 
 // The split bundle is what npm installs, beside pacha's dependencies: it takes in only the
@@ -115,9 +148,9 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  banner: { js: BANNER },
+  banner: { js: values.split ? HASHBANG : BANNER },
   external,
-  plugins: [optionalNativeAddons, inlineFilesReadBeside],
+  plugins: values.split ? [builtinsForCommonJs, inlineFilesReadBeside] : [optionalNativeAddons, inlineFilesReadBeside],
   // Keep class and function names: error names (ConfigError …) are part of the output.
   keepNames: true,
   legalComments: 'none',
@@ -125,7 +158,19 @@ const result = await build({
   metafile: true,
 });
 
-const outputs = Object.keys(result.metafile.outputs);
+// package.json's "bin" names the entry bin.js; the chunks it imports keep their .mjs.
+const entryOut = path.join(values.outdir, `${path.basename(entry, path.extname(entry))}.mjs`);
+const outputName = (file) => (values.split && path.resolve(file) === path.resolve(entryOut) ? entryOut.replace(/\.mjs$/, '.js') : file);
+if (values.split) {
+  renameSync(entryOut, outputName(entryOut));
+  // The split bundle defines no `require`, __dirname nor __filename (banner above): nothing may
+  // use them (esbuild's shim for a `require` it could not resolve tests `typeof require`).
+  for (const file of Object.keys(result.metafile.outputs).map(outputName)) {
+    const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+    if (/typeof require\b|\b__dirname\b|\b__filename\b/.test(code)) throw new Error(`${file} uses require, __dirname or __filename, which the split bundle does not define`);
+  }
+}
+const outputs = Object.keys(result.metafile.outputs).map(outputName);
 const bytes = outputs.reduce((sum, file) => sum + statSync(file).size, 0);
 const inputs = Object.keys(result.metafile.inputs).length;
 const where = values.split ? values.outdir : values.outfile;

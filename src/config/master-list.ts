@@ -11,10 +11,10 @@
 // pacha.ssh.known_hosts (which may hold every master's line) are shared.
 // `s3://BUCKET/PREFIX` is an S3 bucket (config/s3-url.ts says what a location may be).
 // Lives in config/: the key's validation reads it, and config imports nothing from master/.
-import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { checkHostName } from './hostname.js';
 import { s3LocationProblem } from './s3-url.js';
+import { crypto } from '../lazy-builtins.js';
 
 export type MasterSpec =
   | { kind: 'local'; entry: string }
@@ -88,5 +88,5 @@ export function pinnedKeyFor(hostKeys: string | undefined, sshIndex: number): st
  * entry, so reordering the list keeps each master's acknowledged commit.
  */
 export function masterId(entry: string): string {
-  return createHash('sha256').update(entry).digest('hex').slice(0, 12);
+  return crypto().createHash('sha256').update(entry).digest('hex').slice(0, 12);
 }

@@ -13,8 +13,9 @@ import { revParse, type Git } from './git.js';
 import { METADATA_PATH, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
 import { decodeName, fsPath, joinNul, splitNul } from '../fs/names.js';
 import { withTrailers, type Provenance } from './provenance.js';
+import { BRANCH } from './refs.js';
 
-export const BRANCH = 'refs/heads/main';
+export { BRANCH };
 
 export interface CommitResult {
   sha: string;

@@ -1,11 +1,11 @@
 // Running git for one local repository (a git dir whose work tree is the tracked path),
 // with an explicit, minimal environment: nothing of the caller's environment (AWS keys,
 // PACHA_SSH_PRIVATE_KEY, GIT_* …) reaches git or the ssh it starts.
-import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { minimalEnv } from '../child-env.js';
 import { NEUTRAL_ATTRIBUTES } from '../git-attributes.js';
+import { childProcess } from '../lazy-builtins.js';
 
 export const GIT_IDENTITY = {
   GIT_AUTHOR_NAME: 'pacha',
@@ -62,7 +62,7 @@ const MAX_OUTPUT = 512 * 1024 * 1024;
 
 function run(args: readonly string[], env: Record<string, string>, encoding: 'utf8' | 'buffer', input?: Buffer): Promise<string | Buffer> {
   return new Promise((resolve, reject) => {
-    const child = execFile('git', [...args], { env, cwd: '/', encoding, maxBuffer: MAX_OUTPUT }, (error, stdout, stderr) => {
+    const child = childProcess().execFile('git', [...args], { env, cwd: '/', encoding, maxBuffer: MAX_OUTPUT }, (error, stdout, stderr) => {
       if (error) {
         const code = typeof error.code === 'number' ? error.code : null;
         reject(new GitError(args, code, String(stderr) || error.message));

@@ -4,12 +4,12 @@
 // (`<type> <size>\0<content>`, SHA-1, zlib), so git reads them like its own; `git fsck`
 // checks them in the tests. Big files are left to git (core.bigFileThreshold streams them
 // into packs), so this never holds more than SMALL_FILE bytes of one file in memory.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { createDeflate, deflateSync, inflateSync } from 'node:zlib';
+import { crypto } from '../lazy-builtins.js';
 
 /** Files up to this size are hashed and stored here; bigger ones make the commit go through git. */
 export const SMALL_FILE = 1024 * 1024;
@@ -19,7 +19,7 @@ export type ObjectType = 'blob' | 'tree' | 'commit';
 /** The object id git gives `content` (one buffer, or its pieces in order) as `type`. Pure. */
 export function objectId(type: ObjectType, content: Buffer | readonly Buffer[]): string {
   const pieces = Buffer.isBuffer(content) ? [content] : content;
-  const hash = createHash('sha1').update(`${type} ${pieces.reduce((n, p) => n + p.length, 0)}\0`);
+  const hash = crypto().createHash('sha1').update(`${type} ${pieces.reduce((n, p) => n + p.length, 0)}\0`);
   for (const piece of pieces) hash.update(piece);
   return hash.digest('hex');
 }

@@ -8,6 +8,9 @@ import { OperationError, errnoCode } from '../errors.js';
 
 const ZERO = '0'.repeat(40);
 
+/** The branch pacha commits to, in every tracked path's git dir (commit.ts re-exports it). */
+export const BRANCH = 'refs/heads/main';
+
 /** A ref's commit id, or undefined when it does not exist. */
 export async function readRef(gitDir: string, ref: string): Promise<string | undefined> {
   const loose = await readFile(path.join(gitDir, ref), 'utf8').catch((error: unknown) => {

@@ -1,9 +1,9 @@
 // The list of tracked paths: <state>/tracked.json, written atomically.
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError, errnoCode } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { crypto } from '../lazy-builtins.js';
 
 export interface TrackedEntry {
   location: string;
@@ -62,7 +62,7 @@ export function sanitizeName(raw: string): string {
 export function chooseName(location: string, taken: ReadonlySet<string>): string {
   const base = sanitizeName(path.basename(location));
   const full = sanitizeName(location.split('/').filter(Boolean).join('-'));
-  const hashed = `${full}-${createHash('sha256').update(location).digest('hex').slice(0, 8)}`;
+  const hashed = `${full}-${crypto().createHash('sha256').update(location).digest('hex').slice(0, 8)}`;
   for (const candidate of [base, full, hashed]) {
     if (!taken.has(candidate) && !RESERVED_NAMES.has(candidate)) return candidate;
   }

@@ -1,26 +1,26 @@
 // The local versioned store: one git dir per tracked path under <state>/repos/, whose work
 // tree is the tracked path itself. Nothing is ever written inside a tracked path.
+// What only a commit or a push uses (the capture, the commit, the daemon's live commit, the
+// writer lock, the one-round-trip push …) is imported where it is used: `pacha status` reads
+// the store and loads none of it (issue 14, target 5: status start-up).
 import { statSync } from 'node:fs';
 import { lstat, mkdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { loadAccounts, type Accounts } from '../accounts.js';
+import type { Accounts } from '../accounts.js';
 import { MasterError, MasterUnreachableError, OperationError, UsageError, errnoCode } from '../errors.js';
 import { ensurePrivateDir } from '../fs/atomic.js';
 import type { Master } from '../master/master.js';
-import { captureMetadata } from './capture.js';
-import { BRANCH, commitSnapshot, type CommitResult } from './commit.js';
+import type { CommitResult } from './commit.js';
 import { GIT_IDENTITY, gitAt, neutralizeRepository, revParse, type Git } from './git.js';
 import { checkPattern, effectivePatterns, ignoreMatcher, literalPattern, NO_IGNORE, type IgnoreMatcher, type IgnoreSettings } from './ignore.js';
 import type { Metadata } from './metadata.js';
 import { chooseName, readRegistry, writeRegistry, type TrackedEntry } from './registry.js';
 import { trackableProblem } from './trackable.js';
 import { classifyPushFailure, divergedRef, worthRetryingAtOnce } from './push.js';
-import { readHostFacts, type CommitOrigin, type HostFacts } from './provenance.js';
-import { withWriterLock } from './writer-lock.js';
-import { commitLive, differingPaths, FULL_RECONCILE_MS, indexFileStamp, liveIsCurrent, seedLive, type LiveSnapshot, type WrittenCommit } from './live.js';
-import { readRef, updateRef } from './refs.js';
-import { pushInOneRoundTrip } from './fast-push.js';
-import { XattrReader } from './xattr-reader.js';
+import type { CommitOrigin, HostFacts } from './provenance.js';
+import type { LiveSnapshot, WrittenCommit } from './live.js';
+import { BRANCH, readRef, updateRef } from './refs.js';
+import type { XattrReader } from './xattr-reader.js';
 import { countLooseCommits, readCommitSummary, type CommitSummary } from './objects.js';
 
 export type { CommitResult } from './commit.js';
@@ -276,13 +276,13 @@ export class Store {
   }
 
   private async accountsOnce(): Promise<Accounts> {
-    this.accounts ??= await loadAccounts('/');
+    this.accounts ??= await (await import('../accounts.js')).loadAccounts('/');
     return this.accounts;
   }
 
   /** The instance and boot this process runs in (read once: neither changes while it runs). */
   hostFacts(): Promise<HostFacts> {
-    this.facts ??= readHostFacts(this.stateDir);
+    this.facts ??= import('./provenance.js').then(({ readHostFacts }) => readHostFacts(this.stateDir));
     return this.facts;
   }
 
@@ -301,7 +301,8 @@ export class Store {
    * never overlap (refs/heads/main and the index, against refs/pacha/pushed and the config).
    */
   private locked<T>(tracked: TrackedEntry, kind: 'commit' | 'push' | `push.${string}`, fn: () => Promise<T>): Promise<T> {
-    return withWriterLock(path.join(this.stateDir, 'locks', `${tracked.name}.${kind}.lock`), fn, this.lockOptions);
+    const file = path.join(this.stateDir, 'locks', `${tracked.name}.${kind}.lock`);
+    return import('./writer-lock.js').then(({ withWriterLock }) => withWriterLock(file, fn, this.lockOptions));
   }
 
   /** Told when a writer has to wait for another process (the CLI says so). */
@@ -314,6 +315,7 @@ export class Store {
    */
   async capture(tracked: TrackedPath, stamps?: Map<string, string>): Promise<Metadata> {
     const fresh = await this.freshEntry(tracked);
+    const { captureMetadata } = await import('./capture.js');
     return captureMetadata({
       location: tracked.location,
       single: tracked.single,
@@ -340,6 +342,7 @@ export class Store {
 
   /** The paths that differ (by lstat) from the kept snapshot; undefined when a full commit is needed. */
   private async differing(tracked: TrackedPath, ignoreKey: string): Promise<string[] | undefined> {
+    const { differingPaths, FULL_RECONCILE_MS, liveIsCurrent } = await import('./live.js');
     const live = this.live.get(tracked.location);
     if (!live || Date.now() - live.confirmedAt > FULL_RECONCILE_MS || !(await liveIsCurrent(live, tracked.gitDir, ignoreKey))) return undefined;
     const found = await differingPaths(live, await this.accountsOnce(), this.ignoreMatcher(await this.freshEntry(tracked)));
@@ -348,6 +351,7 @@ export class Store {
 
   /** The commit of a few changed paths on the kept snapshot; undefined when a full commit must do it. */
   private async commitChanged(tracked: TrackedPath, changed: Iterable<string>, by: CommitBy | undefined, ignoreKey: string): Promise<CommitResult | null | undefined> {
+    const [{ commitLive, liveIsCurrent }, { XattrReader }] = await Promise.all([import('./live.js'), import('./xattr-reader.js')]);
     const live = this.live.get(tracked.location);
     if (!live || !(await liveIsCurrent(live, tracked.gitDir, ignoreKey))) return undefined;
     try {
@@ -398,6 +402,7 @@ export class Store {
       }
     }
     this.lastCommitRead = 'full';
+    const { indexFileStamp, liveIsCurrent, seedLive } = await import('./live.js');
     const before = keep ? this.live.get(tracked.location) : undefined;
     const current = before !== undefined && (await liveIsCurrent(before, tracked.gitDir, ignoreKey));
     this.live.delete(tracked.location);
@@ -414,6 +419,7 @@ export class Store {
     const provenance = { ...(await this.hostFacts()), ...options.by };
     const seen: { tree?: string; metadata?: Metadata } = {};
     const git = this.git(tracked);
+    const { commitSnapshot } = await import('./commit.js');
     const result = await commitSnapshot({ git, gitDir: tracked.gitDir, metadata, provenance, seen, ...(options.message === undefined ? {} : { message: options.message }) });
     if (keep && seen.tree && seen.metadata) {
       if (result === null && current) {
@@ -543,6 +549,7 @@ export class Store {
     // The daemon's kept session takes one edit's commits in one round trip where it can; else git push.
     const written = this.written.get(tracked.gitDir);
     const objects = written && written.parent === pushed && written.sha === head ? written.objects : undefined;
+    const { pushInOneRoundTrip } = await import('./fast-push.js');
     if (pushed && (await pushInOneRoundTrip(master, this.host, tracked.name, tracked.gitDir, pushed, head, objects))) return acknowledged();
     const url = master.repositoryUrl(this.host, tracked.name);
     const push = ['push', '--porcelain', '--quiet', ...(await master.pushOptions()), url];

@@ -2,6 +2,7 @@
 // the master has it. Works with the master down: status is what you read when things fail.
 // What it says about the master comes from the last push this host made (refs/pacha/pushed:
 // what the master acknowledged), read locally without a connection; --remote asks the master.
+import { readBootReport, summarizeBoot } from '../../boot/report.js';
 import { readDaemonState, stateDirHealth, type PathStatus } from '../../daemon/status.js';
 import { isPachaError } from '../../errors.js';
 import { repositoryDir } from '../../master/layout.js';
@@ -62,7 +63,6 @@ export async function statusCommand(context: Context, options: { remote?: boolea
   }
   context.out.say(`host ${host}, state ${context.stateDir}`);
   // The last `pacha boot` (<state>/boot.json): what recovered this host, or why it did not.
-  const { readBootReport, summarizeBoot } = await import('../../boot/report.js');
   const lastBoot = await readBootReport(context.stateDir);
   context.out.say(`last boot: ${lastBoot ? summarizeBoot(lastBoot) : 'none'}`);
   if (daemon.running && daemon.status) {
