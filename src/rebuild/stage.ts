@@ -2,7 +2,6 @@
 // original's /tmp/<host> was a symlink race) holding each repository cloned from the master
 // (full history, so watching resumes on it) and its files checked out for placing.
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { classifyPushFailure } from '../store/push.js';
@@ -34,9 +33,7 @@ export async function createStage(stateDir: string, when = new Date()): Promise<
   const dir = path.join(parent, `${fileStamp(when)}-${me.pid}-${me.start}-${randomBytes(4).toString('hex')}`);
   // Exclusive: an existing staging area is never reused blindly.
   await mkdir(dir, { mode: 0o700 });
-  // Removed synchronously: after placing it holds every directory of the checkout (its files
-  // moved out), and the promise API's removal costs a thread-pool hand-off per entry.
-  return { dir, remove: async () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /** The owner recorded in a stage's name; undefined for a name pacha did not make. Pure. */
