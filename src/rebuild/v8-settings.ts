@@ -3,9 +3,11 @@
 // git, zlib, hashing and the file system (native); its JavaScript runs a few thousand
 // times per file at most. The optimizing compiler compiles hot functions on a background
 // thread (about 1.4 CPU-s of a 5k-file rebuild) and mostly finishes after the work it
-// would have sped up. Off: at 5k files the rebuild's own node took 3.0-3.2 CPU-s instead
-// of 3.8-3.9, wall time no worse (bench/rebuild.bench.ts). Set by the process that runs the
-// rebuild (the command, boot) through v8-flags.ts, as the daemon sets its own.
+// would have sped up. Off, set at the command's start: at 5k files the rebuild's own node
+// took 3.3-3.7 CPU-s instead of 4.0-4.1 (three runs each, alternating with main's build,
+// load ~6). The price: JavaScript that runs per path is interpreted, so such loops are
+// left to native code (fs/names.ts hasEscape). Set by the process that runs the rebuild
+// (the command, boot) through v8-flags.ts, as the daemon sets its own.
 import { setV8Flags } from '../v8-flags.js';
 
 /** V8 flags for a process that rebuilds; each exists in node 20 and 22 (test/system/rebuild/v8-settings.test.ts). */
