@@ -21,8 +21,15 @@
 //   and modes are the master's copy's, wrong too: counted).
 // Rounds rotate the order; each starts with no SSH connection open and dirty pages synced.
 // Goal: pacha's median ≤ 1.0× the clone + cp median in every case.
+// CPU is printed beside wall time (on a loaded machine it is what counts): user + system
+// seconds of the command and the children it waited for (GNU time), and for the clone
+// anchor also its OpenSSH ControlMaster's (a background process sh never waits for; pacha
+// decrypts in its own process, so that counts on its side).
+// PACHA_BENCH_CLI_BASE=<other build>/dist/cli/main.js times a second pacha build in the same
+// rounds (A/B against main's build, say), checked as exactly.
 //   npm run bench -- rebuild
 //   PACHA_BENCH_CASES=5000:tmpfs,5000:disk PACHA_BENCH_ROUNDS=3 PACHA_BENCH_ROUNDS_LARGE=2 npm run bench -- rebuild
+//   PACHA_BENCH_CLI_BASE=/tmp/main-build/dist/cli/main.js PACHA_BENCH_CASES=5000:disk node --import tsx bench/rebuild.bench.ts
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -33,6 +40,7 @@ import type { Sshd } from '../test/helpers/sshd.js';
 import { accountOf, addRealism, differences, formatDifferences, isExact, type Account, type Differences } from './lib/fidelity.js';
 import { startMasterSshd } from './lib/master-sshd.js';
 import { CLI, cleanEnv, settle, writeSshConfig } from './lib/pacha.js';
+import { controlMastersUnder, cpuSecondsOf } from './lib/process-memory.js';
 import { runOk } from './lib/run-timed.js';
 import { formatBytes, formatMs, median } from './lib/stats.js';
 import { makeTree } from './lib/tree.js';
@@ -40,6 +48,8 @@ import { makeTree } from './lib/tree.js';
 const PATHS = 5;
 const HOST = 'bar';
 const TARGET_RATIO = 1.0;
+/** A second pacha build timed in the same rounds (PACHA_BENCH_CLI_BASE), or none. */
+const BASE_CLI = process.env.PACHA_BENCH_CLI_BASE ? path.resolve(process.env.PACHA_BENCH_CLI_BASE) : undefined;
 const ROUNDS = Number(process.env.PACHA_BENCH_ROUNDS ?? 3);
 const ROUNDS_LARGE = Number(process.env.PACHA_BENCH_ROUNDS_LARGE ?? 2);
 const CASES = (process.env.PACHA_BENCH_CASES ?? '5000:disk,5000:tmpfs,50000:disk,50000:tmpfs').split(',').map((c) => {
@@ -117,20 +127,21 @@ function verify(what: string, c: Case, exact: boolean): Differences {
 
 interface PachaRound {
   ms: number;
+  cpu: number;
   steps: Record<string, number>;
 }
 
-async function pachaRound(sshd: Sshd, c: Case): Promise<PachaRound> {
+async function pachaRound(sshd: Sshd, c: Case, cli: string): Promise<PachaRound> {
   await closeControlMaster(sshd, c.stateDir);
   rmSync(c.stateDir, { recursive: true, force: true });
   removeTargets(c);
   settle();
-  const run = await runOk(process.execPath, [CLI, '-c', c.config, 'rebuild', HOST, '--yes'], { env: cleanEnv() });
+  const run = await runOk(process.execPath, [cli, '-c', c.config, 'rebuild', HOST, '--yes'], { env: cleanEnv(), cpu: true });
   const reports = path.join(c.stateDir, 'reports');
   const report = JSON.parse(readFileSync(path.join(reports, readdirSync(reports)[0]!), 'utf8')) as { durations?: Record<string, number> };
   await closeControlMaster(sshd, c.stateDir);
-  verify('pacha rebuild', c, true);
-  return { ms: run.ms, steps: report.durations ?? {} };
+  verify(cli === CLI ? 'pacha rebuild' : `pacha rebuild (${cli})`, c, true);
+  return { ms: run.ms, cpu: run.cpuSeconds ?? NaN, steps: report.durations ?? {} };
 }
 
 /** The shell loop an admin would run: clone each repository, copy its checkout into place. */
@@ -159,7 +170,7 @@ function rsyncScript(sshd: Sshd, c: Case, dir: string): string {
   return lines.join('\n');
 }
 
-async function anchorRound(sshd: Sshd, c: Case, which: 'clone' | 'rsync'): Promise<{ ms: number; wrong: Differences }> {
+async function anchorRound(sshd: Sshd, c: Case, which: 'clone' | 'rsync'): Promise<{ ms: number; cpu: number; wrong: Differences }> {
   const dir = path.join(c.work, which);
   await closeControlMaster(sshd, dir);
   rmSync(dir, { recursive: true, force: true });
@@ -169,9 +180,10 @@ async function anchorRound(sshd: Sshd, c: Case, which: 'clone' | 'rsync'): Promi
   settle();
   const env = cleanEnv({ GIT_SSH_COMMAND: shellCommand(sshArgs(sshOptions(sshd, dir))), GIT_TERMINAL_PROMPT: '0' });
   const script = which === 'clone' ? cloneScript(sshd, c, path.join(dir, 'stage')) : rsyncScript(sshd, c, dir);
-  const run = await runOk('sh', ['-c', script], { env });
+  const run = await runOk('sh', ['-c', script], { env, cpu: true });
+  const mux = controlMastersUnder(dir).reduce((sum, p) => sum + cpuSecondsOf(p.pid), 0);
   await closeControlMaster(sshd, dir);
-  return { ms: run.ms, wrong: verify(which === 'clone' ? 'git clone + cp -a' : 'rsync -aH', c, false) };
+  return { ms: run.ms, cpu: (run.cpuSeconds ?? NaN) + mux, wrong: verify(which === 'clone' ? 'git clone + cp -a' : 'rsync -aH', c, false) };
 }
 
 /** The repositories pacha created on the master, in the order of `locations`. */
@@ -235,11 +247,14 @@ async function fill(sshd: Sshd, work: string, files: number, fs: 'disk' | 'tmpfs
   return { label, work, hostsPath, stateDir, locations, expected, names: repositoryNames(hostsPath, locations), config };
 }
 
+type Kind = 'pacha' | 'base' | 'clone' | 'rsync';
+
 interface CaseResult {
   label: string;
-  pacha: number[];
-  clone: number[];
-  rsync: number[];
+  /** Wall ms of each round, by kind. */
+  ms: Record<Kind, number[]>;
+  /** CPU seconds of each round, by kind. */
+  cpu: Record<Kind, number[]>;
   cloneWrong: string;
   rsyncWrong: string;
 }
@@ -250,33 +265,38 @@ async function runCase(sshd: Sshd, files: number, fs: 'disk' | 'tmpfs'): Promise
   const c = await setUp(sshd, files, fs);
   try {
     const rounds = files >= 20_000 ? ROUNDS_LARGE : ROUNDS;
-    const result: CaseResult = { label: c.label, pacha: [], clone: [], rsync: [], cloneWrong: '', rsyncWrong: '' };
-    const kinds = ['pacha', 'clone', 'rsync'] as const;
+    const result: CaseResult = { label: c.label, ms: { pacha: [], base: [], clone: [], rsync: [] }, cpu: { pacha: [], base: [], clone: [], rsync: [] }, cloneWrong: '', rsyncWrong: '' };
+    const kinds: Kind[] = BASE_CLI ? ['pacha', 'clone', 'base', 'rsync'] : ['pacha', 'clone', 'rsync'];
     for (let round = 0; round < rounds; round++) {
       const order = kinds.map((_, i) => kinds[(i + round) % kinds.length]!);
       const line: string[] = [];
       for (const which of order) {
-        if (which === 'pacha') {
-          const p = await pachaRound(sshd, c);
-          result.pacha.push(p.ms);
-          line.push(`pacha ${formatMs(p.ms)} (${Object.entries(p.steps).map(([k, ms]) => `${k.replace(/Ms$/, '')} ${formatMs(ms)}`).join(', ')})`);
+        if (which === 'pacha' || which === 'base') {
+          const p = await pachaRound(sshd, c, which === 'pacha' ? CLI : BASE_CLI!);
+          result.ms[which].push(p.ms);
+          result.cpu[which].push(p.cpu);
+          line.push(`${which} ${formatMs(p.ms)} ${p.cpu.toFixed(2)} CPU-s (${Object.entries(p.steps).map(([k, ms]) => `${k.replace(/Ms$/, '')} ${formatMs(ms)}`).join(', ')})`);
         } else {
           const a = await anchorRound(sshd, c, which);
-          result[which].push(a.ms);
+          result.ms[which].push(a.ms);
+          result.cpu[which].push(a.cpu);
           result[which === 'clone' ? 'cloneWrong' : 'rsyncWrong'] = formatDifferences(a.wrong);
-          line.push(`${which === 'clone' ? 'clone+cp' : 'rsync'} ${formatMs(a.ms)}`);
+          line.push(`${which === 'clone' ? 'clone+cp' : 'rsync'} ${formatMs(a.ms)} ${a.cpu.toFixed(2)} CPU-s`);
         }
       }
-      console.log(`round ${round + 1}: ${line.join(', ')}`);
+      console.log(`round ${round + 1}: ${line.join(', ')} (load ${os.loadavg()[0]!.toFixed(2)})`);
     }
-    const ratio = median(result.pacha) / median(result.clone);
-    console.log(`pacha rebuild (exact):  ${fmt(result.pacha)} of ${rounds}`);
-    console.log(`git clone + cp -a:      ${fmt(result.clone)}   (${result.cloneWrong})`);
-    console.log(`rsync -aH:              ${fmt(result.rsync)}   (${result.rsyncWrong})`);
+    const { ms, cpu } = result;
+    const ratio = median(ms.pacha) / median(ms.clone);
+    console.log(`pacha rebuild (exact):  ${fmt(ms.pacha)} of ${rounds}; CPU median ${median(cpu.pacha).toFixed(2)} s`);
+    if (BASE_CLI) console.log(`base build (exact):     ${fmt(ms.base)} of ${rounds}; CPU median ${median(cpu.base).toFixed(2)} s  (${BASE_CLI})`);
+    console.log(`git clone + cp -a:      ${fmt(ms.clone)}; CPU median ${median(cpu.clone).toFixed(2)} s   (${result.cloneWrong})`);
+    console.log(`rsync -aH:              ${fmt(ms.rsync)}; CPU median ${median(cpu.rsync).toFixed(2)} s   (${result.rsyncWrong})`);
     console.log(
-      `ratio pacha / clone+cp: ${ratio.toFixed(2)}× of the medians, ${(Math.min(...result.pacha) / Math.min(...result.clone)).toFixed(2)}× of the minima ` +
-        `(goal ≤ ${TARGET_RATIO.toFixed(1)}×: ${ratio <= TARGET_RATIO ? 'met' : 'OVER'}); pacha / rsync ${(median(result.pacha) / median(result.rsync)).toFixed(2)}×`,
+      `ratio pacha / clone+cp: ${ratio.toFixed(2)}× of the medians, ${(Math.min(...ms.pacha) / Math.min(...ms.clone)).toFixed(2)}× of the minima ` +
+        `(goal ≤ ${TARGET_RATIO.toFixed(1)}×: ${ratio <= TARGET_RATIO ? 'met' : 'OVER'}); CPU ${(median(cpu.pacha) / median(cpu.clone)).toFixed(2)}×; pacha / rsync ${(median(ms.pacha) / median(ms.rsync)).toFixed(2)}×`,
     );
+    if (BASE_CLI) console.log(`ratio base / clone+cp:  ${(median(ms.base) / median(ms.clone)).toFixed(2)}× of the medians; CPU ${(median(cpu.base) / median(cpu.clone)).toFixed(2)}×`);
     return result;
   } finally {
     await closeControlMaster(sshd, c.stateDir);
@@ -296,8 +316,10 @@ try {
   for (const { files, fs } of CASES) results.push(await runCase(sshd, files, fs as 'disk' | 'tmpfs'));
   console.log('\n=== rebuild: pacha / (git clone + cp -a), medians ===');
   for (const r of results) {
-    const ratio = median(r.pacha) / median(r.clone);
-    console.log(`${r.label.padEnd(40)} ${formatMs(median(r.pacha)).padStart(8)} / ${formatMs(median(r.clone)).padStart(8)} = ${ratio.toFixed(2)}× ${ratio <= TARGET_RATIO ? 'met' : 'OVER'}   rsync ${formatMs(median(r.rsync))}; clone+cp: ${r.cloneWrong}`);
+    const ratio = median(r.ms.pacha) / median(r.ms.clone);
+    const cpu = `CPU ${median(r.cpu.pacha).toFixed(2)} / ${median(r.cpu.clone).toFixed(2)} s = ${(median(r.cpu.pacha) / median(r.cpu.clone)).toFixed(2)}×`;
+    const base = BASE_CLI ? `; base build ${(median(r.ms.base) / median(r.ms.clone)).toFixed(2)}×, CPU ${(median(r.cpu.base) / median(r.cpu.clone)).toFixed(2)}×` : '';
+    console.log(`${r.label.padEnd(40)} ${formatMs(median(r.ms.pacha)).padStart(8)} / ${formatMs(median(r.ms.clone)).padStart(8)} = ${ratio.toFixed(2)}× ${ratio <= TARGET_RATIO ? 'met' : 'OVER'}, ${cpu}${base}   rsync ${formatMs(median(r.ms.rsync))}; clone+cp: ${r.cloneWrong}`);
   }
   console.log(`load: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min) at the end; the machine is shared, other work inflates both sides`);
 } finally {

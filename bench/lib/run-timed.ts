@@ -16,6 +16,11 @@ export interface TimedRun {
    * command and the children it waited for). Only with `peakRss: true`.
    */
   maxRssKib?: number;
+  /**
+   * CPU seconds, user + system, of the command and the children it waited for (GNU time's
+   * %U + %S). Only with `peakRss: true` or `cpu: true`.
+   */
+  cpuSeconds?: number;
 }
 
 export interface TimedOptions {
@@ -23,6 +28,8 @@ export interface TimedOptions {
   cwd?: string;
   /** Wrap in /usr/bin/time to read the peak RSS (adds one fork+exec, well under 1 ms). */
   peakRss?: boolean;
+  /** Wrap in /usr/bin/time to read the CPU time (the same wrapper as peakRss). */
+  cpu?: boolean;
   input?: string;
 }
 
@@ -30,11 +37,11 @@ export async function runTimed(command: string, args: readonly string[], options
   let timeFile: string | undefined;
   let file = command;
   let argv = [...args];
-  if (options.peakRss) {
+  if (options.peakRss || options.cpu) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pacha-bench-time-'));
     timeFile = path.join(dir, 'rss');
     file = '/usr/bin/time';
-    argv = ['-f', '%M', '-o', timeFile, command, ...args];
+    argv = ['-f', '%U %S %M', '-o', timeFile, command, ...args];
   }
   const started = process.hrtime.bigint();
   const child = spawn(file, argv, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -51,9 +58,11 @@ export async function runTimed(command: string, args: readonly string[], options
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const run: TimedRun = { ms, code, signal, stdout, stderr };
   if (timeFile) {
-    // GNU time writes "Command exited with non-zero status N" before the figure on failure.
+    // GNU time writes "Command exited with non-zero status N" before the figures on failure.
     const lines = readFileSync(timeFile, 'utf8').trim().split('\n');
-    run.maxRssKib = Number(lines.at(-1));
+    const [user, system, rss] = (lines.at(-1) ?? '').split(' ').map(Number);
+    run.maxRssKib = rss;
+    run.cpuSeconds = user! + system!;
     rmSync(path.dirname(timeFile), { recursive: true, force: true });
   }
   return run;

@@ -287,6 +287,7 @@ async function act(context: Context, decision: Decision, host: string, step: Ste
   if (decision.action === 'rebuild') {
     const rebuilt = await step('rebuild', master.label, async () => {
       const { rebuild } = await import('../rebuild/rebuild.js');
+      (await import('../rebuild/v8-settings.js')).rebuildV8Settings(); // boot's process rebuilds (rebuild/v8-settings.ts)
       const outcome = await rebuild({
         master,
         store,

@@ -21,17 +21,14 @@
 //   global scope gets no `gc`).
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { setV8Flags } from '../v8-flags.js';
 
 /** V8 flags the daemon sets for itself; each exists in node 20 and 22 (test/system/daemon/memory.test.ts). */
 export const DAEMON_V8_FLAGS = ['--semi-space-growth-factor=1', '--no-opt'] as const;
 
-let settled = false;
-
 /** Set DAEMON_V8_FLAGS in this process (once; from then on, for the whole process). */
 export function daemonHeapSettings(): void {
-  if (settled) return;
-  settled = true;
-  for (const flag of DAEMON_V8_FLAGS) v8.setFlagsFromString(flag);
+  setV8Flags(DAEMON_V8_FLAGS);
 }
 
 /** How long after a full commit the collection runs: full commits of several paths share one. */

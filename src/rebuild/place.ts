@@ -8,7 +8,7 @@
 // - Directories are created 0700 and given their mode and owner last, deepest first, so a
 //   0555 or foreign-owned directory does not block placing what it contains.
 import { execFile } from 'node:child_process';
-import { closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, lchownSync, linkSync, openSync, renameSync, symlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, lchownSync, linkSync, mkdirSync, openSync, renameSync, symlinkSync, type Stats } from 'node:fs';
 import { chmod, cp, link, lchown, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -208,11 +208,12 @@ class Placement {
   async createDirectory(entry: PlannedEntry): Promise<void> {
     if (entry.path === '.') return; // prepareRoot made it
     const target = await this.safeTarget(entry.path);
-    const stats = await lstatOrUndefined(target);
+    // Synchronous, as moveStaged: no thread-pool hand-off per directory.
+    const stats = lstatOrUndefinedSync(target);
     if (stats?.isDirectory()) return;
     if (stats?.isSymbolicLink()) throw unsafe(this.plan, entry.path, 'a symlink stands where the directory goes');
     if (stats) await this.keep(entry.path, target, stats, true);
-    await mkdir(fsPath(target), { mode: 0o700 });
+    mkdirSync(fsPath(target), { mode: 0o700 });
     this.verified.add(entry.path);
     this.made.add(entry.path);
   }

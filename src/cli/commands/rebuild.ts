@@ -5,6 +5,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import type { Master } from '../../master/master.js';
 import { chooseMasters, forgetPrimaryAcknowledgement, type MasterChoice } from '../../rebuild/choose-master.js';
 import { rebuild, type RebuildEvents } from '../../rebuild/rebuild.js';
+import { rebuildV8Settings } from '../../rebuild/v8-settings.js';
 import { writeRebuildReport, rebuildRecordJSON } from '../../rebuild/report-file.js';
 import {
   formatBytes,
@@ -77,6 +78,7 @@ function events(context: Context, dryRun: boolean): RebuildEvents {
 }
 
 export async function rebuildCommand(context: Context, hostArgument: string | undefined, options: RebuildCommandOptions): Promise<number> {
+  rebuildV8Settings(); // the process is the rebuild's (rebuild/v8-settings.ts)
   const host = hostArgument ?? context.hostName();
   const primary = await context.master();
   // Several masters: each path from the reachable one with the newest history, said (and

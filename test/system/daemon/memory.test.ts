@@ -3,20 +3,14 @@
 // burst, the optimizing compiler is off, the full collection is had without --expose-gc and
 // frees what it should, and node takes every flag without a word (node 20 and 22 both run this).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { HOT_FUNCTION, inNodeWith } from '../../helpers/v8-probe.js';
 
 const MEMORY = fileURLToPath(new URL('../../../dist/daemon/memory.js', import.meta.url));
 
-/** Run `body` as an ES module in a fresh node (with `memory` imported); its stdout, trimmed. */
-function inNode(body: string, nodeArgs: string[] = []): string {
-  const script = `const memory = await import(${JSON.stringify(MEMORY)});\n${body}`;
-  const run = spawnSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
-  assert.equal(run.stderr, '', 'node said something about a flag');
-  return run.stdout.trim();
-}
+/** Run `body` in a fresh node with `memory` imported; its stdout, trimmed. */
+const inNode = (body: string, nodeArgs: string[] = []): string => inNodeWith(MEMORY, 'memory', body, nodeArgs);
 
 const BURST =
   'let keep = []; for (let i = 0; i < 2e6; i++) { keep.push({ i, s: "x" + i }); if (keep.length > 20000) keep = []; }' +
@@ -29,12 +23,8 @@ describe('daemon memory settings', () => {
   });
 
   it('turns the optimizing compiler off: a hot function stays unoptimized', () => {
-    const hot =
-      'function f(a) { let s = 0; for (let i = 0; i < 100; i++) s += a * i; return s; }\n' +
-      'let t = 0; for (let i = 0; i < 2e5; i++) t += f(i);\n' +
-      "console.log((new Function('f', 'return %GetOptimizationStatus(f)')(f) & 16) !== 0 ? 'optimized' : 'interpreted');";
-    assert.equal(inNode(`memory.daemonHeapSettings();\n${hot}`, ['--allow-natives-syntax']), 'interpreted');
-    assert.equal(inNode(hot, ['--allow-natives-syntax']), 'optimized', 'node optimizes it by default (else this test proves nothing)');
+    assert.equal(inNode(`memory.daemonHeapSettings();\n${HOT_FUNCTION}`, ['--allow-natives-syntax']), 'interpreted');
+    assert.equal(inNode(HOT_FUNCTION, ['--allow-natives-syntax']), 'optimized', 'node optimizes it by default (else this test proves nothing)');
   });
 
   it('has a full collection without --expose-gc, which frees unreachable memory, and leaves no global gc', () => {
