@@ -55,6 +55,11 @@ function captureError(absolute: string, error: unknown): OperationError {
   });
 }
 
+/** Receives each entry's stat stamp (statStamp) as it is read. */
+export interface StampSink {
+  set(rel: string, stamp: string): unknown;
+}
+
 interface Walk {
   root: string;
   accounts: Accounts;
@@ -65,7 +70,7 @@ interface Walk {
   links: Map<string, string[]>;
   single: boolean;
   /** When given: every entry's stat stamp (statStamp), for the daemon's in-memory snapshot (live.ts). */
-  stamps?: { set(rel: string, stamp: string): unknown } | undefined;
+  stamps?: StampSink | undefined;
   /** When given, each recorded entry goes here instead of into `entries` (nothing is kept). */
   visit?: (entry: MetadataEntry) => void;
   /** Walks stop (and the capture answers 'too-many') past this many entries. */
@@ -198,12 +203,12 @@ async function walkDirectory(walk: Walk, relative: string): Promise<void> {
   for (const directory of directories) await walkDirectory(walk, directory);
 }
 
-/** Where one capture of a few entries (live.ts) reads from. */
+/** Where one capture of a few entries (live.ts) reads from, and where each entry's stat stamp goes. */
 export interface EntrySource {
   root: string;
   accounts: Accounts;
   ignored: IgnoreMatcher;
-  stamps: Map<string, string>;
+  stamps: StampSink;
 }
 
 function walkOf(source: EntrySource, limit?: number): Walk {

@@ -31,6 +31,7 @@ import { commitObject, objectId, SMALL_FILE, writeObject, type ObjectType } from
 import type { PackObject } from './pack-file.js';
 import { withTrailers, type Provenance } from './provenance.js';
 import { readRef, updateRef } from './refs.js';
+import { compareEntries, lowerBound, SnapshotEntries } from './snapshot-entries.js';
 import type { Xattrs } from './xattrs.js';
 
 /** More entries than this to read: a full commit is as cheap, and bounds argv and memory. */
@@ -49,23 +50,15 @@ export interface LiveSnapshot {
   /** serializeMetadata's head text (without the entries). */
   headText: string;
   xattrs: boolean;
-  /** path → the entry as serialized (JSON). */
-  lines: Map<string, string>;
-  /** Paths in byte order ('.' first): the order of the metadata's entries. */
-  order: string[];
-  stamps: Map<string, string>;
-  /** Files and symlinks: path → "mode blob" as the index holds them. */
-  index: Map<string, string>;
+  /**
+   * Per path: the entry as serialized (JSON), in the metadata text's blocks, so a commit
+   * re-encodes only the blocks it changed; its stat stamp; for files and symlinks, the
+   * "mode blob" the index holds. The paths in the metadata's order.
+   */
+  entries: SnapshotEntries;
   skipped: Set<string>;
   /** Directory → the id of its git tree ('' when it holds no file), for the directories not changed since. */
   trees: Map<string, string>;
-  /**
-   * The metadata text in blocks, so a commit re-encodes only the blocks it changed: block i
-   * holds the entries from fences[i] (inclusive) to fences[i + 1], its bytes in blockBytes
-   * until one of them changes.
-   */
-  fences: string[];
-  blockBytes: Map<string, Buffer>;
   /** When a full capture last confirmed it (Date.now()). */
   confirmedAt: number;
 }
@@ -73,20 +66,12 @@ export interface LiveSnapshot {
 /** A reconcile reads everything (a full commit) at least this often, whatever the snapshot says. */
 export const FULL_RECONCILE_MS = 60 * 60_000;
 
-/** Entries per block of the metadata text when the fences are laid. */
-const BLOCK = 256;
-
 export function indexFileStamp(gitDir: string): string | undefined {
   const stats = statSync(path.join(gitDir, 'index'), { throwIfNoEntry: false });
   return stats ? `${stats.ino}:${stats.size}:${stats.mtimeMs}` : undefined;
 }
 
-/**
- * An entry's JSON with its keys in the order a full capture writes them, as one flat string:
- * V8's JSON.stringify returns a line of more than 32 characters as a chain of pieces (a
- * ConsString per piece), about 95 bytes more per entry than the flat copy kept instead
- * (4.6 MiB for 50k entries). Pure.
- */
+/** An entry's JSON with its keys in the order a full capture writes them. Pure. */
 export function entryLine(e: MetadataEntry): string {
   const ordered: MetadataEntry = { path: e.path, type: e.type, mode: e.mode, user: e.user, group: e.group };
   if (e.target !== undefined) ordered.target = e.target;
@@ -94,23 +79,7 @@ export function entryLine(e: MetadataEntry): string {
   if (e.device !== undefined) ordered.device = e.device;
   if (e.hardlink !== undefined) ordered.hardlink = e.hardlink;
   if (e.xattrs !== undefined) ordered.xattrs = e.xattrs;
-  return Buffer.from(JSON.stringify(ordered)).toString();
-}
-
-function compareEntries(a: string, b: string): number {
-  return a === '.' ? (b === '.' ? 0 : -1) : b === '.' ? 1 : byteOrder(a, b);
-}
-
-/** The first index in `order` whose path is not before `rel`. */
-function lowerBound(order: string[], rel: string): number {
-  let lo = 0;
-  let hi = order.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareEntries(order[mid]!, rel) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return JSON.stringify(ordered);
 }
 
 /** The snapshot a full commit left, to commit the next changes from. */
@@ -124,27 +93,18 @@ export async function seedLive(options: {
   ignoreKey: string;
 }): Promise<LiveSnapshot> {
   const { metadata } = options;
-  const listed = new Map<string, string>();
   const [indexed, subtrees] = await Promise.all([options.git.bytes(['ls-files', '-s', '-z']), options.git.bytes(['ls-tree', '-r', '-d', '-z', options.tree])]);
+  const { entries, ...head } = metadata;
+  const kept = new SnapshotEntries(
+    entries.map((e) => e.path),
+    entries.map(entryLine),
+    options.stamps,
+  );
   for (const line of splitNul(indexed)) {
     const tab = line.indexOf('\t');
     const rel = line.slice(tab + 1);
-    if (rel === METADATA_PATH) continue;
-    listed.set(rel, line.slice(0, line.lastIndexOf(' ', tab)));
+    if (rel !== METADATA_PATH) kept.setIndex(rel, line.slice(0, line.lastIndexOf(' ', tab)));
   }
-  const { entries, ...head } = metadata;
-  // Keyed by the entries' own path strings (one string per path in the whole snapshot), each
-  // value a flat copy (a slice of git's output line would keep the whole line alive).
-  const index = new Map<string, string>();
-  for (const entry of entries) {
-    const value = listed.get(entry.path);
-    if (value !== undefined) index.set(entry.path, Buffer.from(value, 'latin1').toString('latin1'));
-  }
-  if (index.size !== listed.size) for (const [rel, value] of listed) if (!index.has(rel)) index.set(rel, value);
-  const lines = new Map<string, string>();
-  for (const entry of entries) lines.set(entry.path, entryLine(entry));
-  const present = new Set(lines.keys());
-  for (const rel of [...options.stamps.keys()]) if (!present.has(rel)) options.stamps.delete(rel);
   return {
     location: metadata.location,
     head: options.head,
@@ -153,14 +113,9 @@ export async function seedLive(options: {
     ignoreKey: options.ignoreKey,
     headText: JSON.stringify(head).slice(0, -1),
     xattrs: metadata.xattrs !== false,
-    lines,
-    order: entries.map((e) => e.path),
-    stamps: options.stamps,
-    index,
+    entries: kept,
     skipped: new Set(entries.filter((e) => SKIPPED_TYPES.has(e.type)).map((e) => e.path)),
     trees: treesOf(splitNul(subtrees)),
-    fences: [],
-    blockBytes: new Map(),
     confirmedAt: Date.now(),
   };
 }
@@ -193,54 +148,13 @@ export function liveMetadataText(live: LiveSnapshot): string {
   return Buffer.concat(liveMetadataPieces(live)).toString();
 }
 
-/** The fence (block) an entry belongs to: the last fence not after it. */
-function fenceOf(fences: string[], rel: string): string | undefined {
-  let lo = 0;
-  let hi = fences.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareEntries(fences[mid]!, rel) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === 0 ? undefined : fences[lo - 1];
-}
-
-/** An entry changed, appeared or left: its block's bytes are encoded again. */
-function forgetBlock(live: LiveSnapshot, rel: string): void {
-  const fence = fenceOf(live.fences, rel);
-  if (fence !== undefined) live.blockBytes.delete(fence);
-}
-
 /**
  * The metadata file's bytes, as serializeMetadata writes them, in pieces (hashed and
  * deflated as they are, never copied into one buffer: the snapshot keeps no multi-megabyte
  * scratch); only changed blocks are encoded again.
  */
 export function liveMetadataPieces(live: LiveSnapshot): Buffer[] {
-  const { order } = live;
-  // Lay the fences again when there are none, or blocks grew far past their size.
-  if (live.fences.length === 0 || live.fences[0] !== '.' || order.length > (live.fences.length + 1) * BLOCK * 4) {
-    live.fences = order.filter((_, i) => i % BLOCK === 0);
-    live.blockBytes.clear();
-  }
-  const chunks: Buffer[] = [Buffer.from(`${live.headText},\n  "entries": [\n`)];
-  let first = true;
-  for (let f = 0; f < live.fences.length; f++) {
-    const fence = live.fences[f]!;
-    let bytes = live.blockBytes.get(fence);
-    if (!bytes) {
-      const start = lowerBound(order, fence);
-      const end = f + 1 < live.fences.length ? lowerBound(order, live.fences[f + 1]!) : order.length;
-      bytes = Buffer.from(order.slice(start, end).map((rel) => `    ${live.lines.get(rel)!}`).join(',\n'));
-      live.blockBytes.set(fence, bytes);
-    }
-    if (bytes.length === 0) continue;
-    if (!first) chunks.push(Buffer.from(',\n'));
-    chunks.push(bytes);
-    first = false;
-  }
-  chunks.push(Buffer.from('\n  ]\n}\n'));
-  return chunks;
+  return [Buffer.from(`${live.headText},\n  "entries": [\n`), ...live.entries.metadataPieces(), Buffer.from('\n  ]\n}\n')];
 }
 
 class Decline extends Error {}
@@ -319,7 +233,8 @@ export async function commitLive(options: {
 export async function differingPaths(live: LiveSnapshot, accounts: Accounts, ignored: IgnoreMatcher): Promise<string[] | 'too-many'> {
   const top = new Map<string, string>();
   if (!captureEntry({ root: live.location, accounts, ignored, stamps: top }, '.')) return 'too-many';
-  const out: string[] = live.stamps.get('.') === top.get('.') ? [] : ['.'];
+  const topStamp = top.get('.');
+  const out: string[] = topStamp !== undefined && live.entries.hasStamp('.', topStamp) ? [] : ['.'];
   // Compared as the walk goes (nothing of the tree is kept); the walk stamps ignored entries
   // too, but hands over only what it records. Entries of the snapshot it never met left.
   let met = 1;
@@ -327,22 +242,22 @@ export async function differingPaths(live: LiveSnapshot, accounts: Accounts, ign
   const source = { root: live.location, accounts, ignored };
   // An entry whose stamp is the snapshot's was recorded or left out as it is now (the ignore
   // key is the snapshot's: liveIsCurrent), so the walk does not ask the ignore rules again.
-  const known = (rel: string, stamp: string) => (live.stamps.get(rel) === stamp ? live.lines.has(rel) : undefined);
+  const known = (rel: string, stamp: string) => (live.entries.hasStamp(rel, stamp) ? live.entries.has(rel) : undefined);
   await visitBelow(
     source,
     '.',
     (entry, stamp) => {
-      if (live.lines.has(entry.path)) met++;
-      if (live.stamps.get(entry.path) !== stamp && out.push(entry.path) > MAX_ENTRIES) tooMany = true;
+      if (live.entries.has(entry.path)) met++;
+      if (!live.entries.hasStamp(entry.path, stamp) && out.push(entry.path) > MAX_ENTRIES) tooMany = true;
     },
     known,
   );
   if (tooMany) return 'too-many';
-  if (met < live.lines.size) {
+  if (met < live.entries.size) {
     // Something left: walk again for the names (rare: the watcher reports most removals).
     const present = new Set<string>(['.']);
     await visitBelow(source, '.', (entry) => present.add(entry.path));
-    for (const rel of live.lines.keys()) if (!present.has(rel)) out.push(rel);
+    for (const rel of live.entries.order) if (!present.has(rel)) out.push(rel);
   }
   return out.length > MAX_ENTRIES ? 'too-many' : out;
 }
@@ -350,47 +265,33 @@ export async function differingPaths(live: LiveSnapshot, accounts: Accounts, ign
 async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): Promise<LiveCommitResult | null> {
   const { live, gitDir, ignored } = options;
   const root = live.location;
-  const source: EntrySource = { root, accounts: options.accounts, ignored, stamps: live.stamps };
+  const { entries } = live;
+  const source: EntrySource = { root, accounts: options.accounts, ignored, stamps: { set: (rel, stamp) => entries.setStamp(rel, stamp) } };
   const touched = new Map<string, Touched>();
   let read = 0;
 
   const parse = (rel: string): MetadataEntry | undefined => {
-    const line = live.lines.get(rel);
+    const line = entries.line(rel);
     return line === undefined ? undefined : (JSON.parse(line) as MetadataEntry);
   };
   const touch = (rel: string): Touched => {
     let t = touched.get(rel);
     if (!t) {
-      t = { before: live.lines.get(rel), beforeStamp: live.stamps.get(rel), after: parse(rel) };
+      t = { before: entries.line(rel), beforeStamp: entries.stamp(rel), after: parse(rel) };
       touched.set(rel, t);
     }
     return t;
   };
   const remove = (rel: string, withSelf: boolean): void => {
-    if (withSelf && live.lines.has(rel)) {
-      touch(rel).after = undefined;
-      live.lines.delete(rel);
-      live.stamps.delete(rel);
-      live.order.splice(lowerBound(live.order, rel), 1);
-    }
-    const prefix = rel === '.' ? '' : `${rel}/`;
-    const start = rel === '.' ? 1 : lowerBound(live.order, prefix);
-    let end = start;
-    while (end < live.order.length && live.order[end]!.startsWith(prefix)) end++;
-    for (const below of live.order.slice(start, end)) {
-      touch(below).after = undefined;
-      live.lines.delete(below);
-      live.stamps.delete(below);
-    }
-    live.order.splice(start, end - start);
+    entries.remove(rel, withSelf, (gone) => {
+      touch(gone).after = undefined;
+    });
   };
   const fresh = new Set<string>();
   const put = (entry: MetadataEntry): void => {
     fresh.add(entry.path);
-    const t = touch(entry.path);
-    t.after = entry;
-    if (!live.lines.has(entry.path)) live.order.splice(lowerBound(live.order, entry.path), 0, entry.path);
-    live.lines.set(entry.path, entryLine(entry));
+    touch(entry.path).after = entry;
+    entries.setLine(entry.path, entryLine(entry));
   };
   const ancestorIgnored = (rel: string): boolean => {
     for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) if (ignored(rel.slice(0, i), true)) return true;
@@ -421,10 +322,10 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
       continue;
     }
     const parent = rel === '.' ? undefined : rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '.';
-    if (parent !== undefined && !live.lines.has(parent)) decline(`${rel}: its directory is not in the snapshot`);
+    if (parent !== undefined && !entries.has(parent)) decline(`${rel}: its directory is not in the snapshot`);
     const wasDirectory = parse(rel)?.type === 'directory';
     if (captured.isDir) {
-      const sameDirectory = wasDirectory && oldStamp !== undefined && inodeOf(oldStamp) === inodeOf(live.stamps.get(rel)!);
+      const sameDirectory = wasDirectory && oldStamp !== undefined && inodeOf(oldStamp) === inodeOf(entries.stamp(rel)!);
       if (!sameDirectory) {
         // New, moved in, or replaced: what is below it was never reported one by one.
         remove(rel, false);
@@ -447,7 +348,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   const linkKeys = new Set<string>();
   for (const [rel, t] of touched) {
     const before = t.before === undefined ? undefined : (JSON.parse(t.before) as MetadataEntry);
-    const now = t.after?.type === 'file' ? live.stamps.get(rel) : undefined;
+    const now = t.after?.type === 'file' ? entries.stamp(rel) : undefined;
     const then = before?.type === 'file' ? t.beforeStamp : undefined;
     for (const stamp of [now, then]) {
       if (stamp !== undefined && (linksOf(stamp) > 1 || before?.hardlink !== undefined)) linkKeys.add(inodeOf(stamp));
@@ -476,7 +377,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
       const found = xattrs.get(rel === '.' ? root : path.join(root, rel));
       if (found && Object.keys(found).length > 0) entry.xattrs = found;
     }
-    live.lines.set(rel, entryLine(entry));
+    entries.setLine(rel, entryLine(entry));
   }
 
   // Content: hash each touched file and symlink; compare with the index.
@@ -487,7 +388,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   const deleted: Array<{ rel: string; blob: string }> = [];
   let metadataChanged = false;
   for (const [rel, t] of touched) {
-    const after = live.lines.get(rel);
+    const after = entries.line(rel);
     if (after !== t.before) metadataChanged = true;
     const entry = t.after;
     let next: string | undefined;
@@ -508,17 +409,17 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
       const mode = entry.type === 'symlink' ? '120000' : entry.mode & 0o100 ? '100755' : '100644';
       const blob = objectId('blob', content);
       next = `${mode} ${blob}`;
-      if (next !== live.index.get(rel)) blobs.push({ content });
+      if (next !== entries.index(rel)) blobs.push({ content });
     }
-    const previous = live.index.get(rel);
+    const previous = entries.index(rel);
     if (next === previous) continue;
     indexChanged = true;
     if (next === undefined) {
-      live.index.delete(rel);
+      entries.setIndex(rel, undefined);
       deleted.push({ rel, blob: previous!.slice(previous!.indexOf(' ') + 1) });
       continue;
     }
-    live.index.set(rel, next);
+    entries.setIndex(rel, next);
     if (previous === undefined) added.push({ rel, blob: next.slice(next.indexOf(' ') + 1) });
     else contentChanges.push({ kind: previous.startsWith('120000') !== next.startsWith('120000') ? 'T' : 'M', path: rel });
   }
@@ -548,10 +449,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     return id;
   };
   for (const { content } of blobs) await store('blob', content);
-  for (const rel of touched.keys()) {
-    forgetTrees(live, rel);
-    forgetBlock(live, rel);
-  }
+  for (const rel of touched.keys()) forgetTrees(live, rel);
   const metadataBlob = await store('blob', liveMetadataPieces(live));
   const tree = await writeTrees(live, store, metadataBlob);
   if (tree === live.tree) return null;
@@ -607,11 +505,11 @@ async function treeObject(store: StoreObject, items: TreeItem[]): Promise<string
 
 /**
  * The git tree of the snapshot, as `git write-tree` of an index holding exactly the files
- * and symlinks (live.index) and the metadata file would give; only directories changed
+ * and symlinks (live.entries.index) and the metadata file would give; only directories changed
  * since the last commit are hashed again.
  */
 async function writeTrees(live: LiveSnapshot, store: StoreObject, metadataBlob: string): Promise<string> {
-  const { order } = live;
+  const { order } = live.entries;
   const treeOf = async (dir: string): Promise<string> => {
     const known = dir === '.' ? undefined : live.trees.get(dir);
     if (known !== undefined) return known;
@@ -627,7 +525,7 @@ async function writeTrees(live: LiveSnapshot, store: StoreObject, metadataBlob: 
         i = lowerBound(order, `${prefix}${rest.slice(0, slash)}0`);
         continue;
       }
-      const indexed = live.index.get(rel);
+      const indexed = live.entries.index(rel);
       if (indexed !== undefined) {
         const space = indexed.indexOf(' ');
         items.push(treeItem(indexed.slice(0, space), rest, indexed.slice(space + 1), false));
@@ -658,9 +556,10 @@ function regroup(
 ): void {
   const members = (): Map<string, string[]> => {
     const groups = new Map<string, string[]>();
-    for (const [rel, stamp] of live.stamps) {
-      const key = inodeOf(stamp);
-      if (!keys.has(key) || !live.lines.has(rel)) continue;
+    for (const rel of live.entries.order) {
+      const stamp = live.entries.stamp(rel);
+      const key = stamp === undefined ? undefined : inodeOf(stamp);
+      if (key === undefined || !keys.has(key)) continue;
       const group = groups.get(key);
       if (group) group.push(rel);
       else groups.set(key, [rel]);
@@ -677,7 +576,7 @@ function regroup(
       if (rel === leader || others.length === 0) delete entry.hardlink;
       else entry.hardlink = leader!;
       t.after = entry;
-      live.lines.set(rel, entryLine(entry));
+      live.entries.setLine(rel, entryLine(entry));
     }
   }
 }

@@ -424,7 +424,7 @@ export class Store {
     if (keep && seen.tree && seen.metadata) {
       if (result === null && current) {
         // Nothing changed and the kept snapshot was the branch's: it still is (fresher stamps).
-        before.stamps = stamps!;
+        before.entries.replaceStamps(stamps!);
         before.indexStamp = indexFileStamp(tracked.gitDir);
         before.confirmedAt = Date.now();
         this.live.set(tracked.location, before);
