@@ -3,7 +3,7 @@
 // dash, bytes that are not UTF-8, the reply's own marker words); a vanished path among them;
 // requests at once; a shell killed between requests; no getfattr at all.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -67,10 +67,14 @@ test('a path gone among them: the others are read; requests at once each get the
 test('the shell killed between requests: the next request starts another', async () => {
   const dir = tempDir();
   const [file] = filesWithXattr(dir, [{ name: Buffer.from('a'), value: 'one' }]) as [string];
+  // The shells of this process before this reader's: an earlier test's reader, closed, may
+  // still be exiting.
+  const childShells = (): string[] => spawnSync('pgrep', ['-P', String(process.pid), '-x', 'sh']).stdout.toString().trim().split('\n').filter(Boolean);
+  const before = childShells();
   const reader = new XattrReader();
   try {
     assert.equal((await reader.read([file]))?.get(file)?.['user.k'], b64('one'));
-    const shells = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'sh']).toString().trim().split('\n');
+    const shells = childShells().filter((pid) => !before.includes(pid));
     assert.equal(shells.length, 1, 'one kept shell');
     process.kill(Number(shells[0]), 'SIGKILL');
     await new Promise((r) => setTimeout(r, 100));
