@@ -24,6 +24,10 @@ test('sshd killed with its sessions and restarted: the next edit reaches the mas
   await daemon.waitFor(/pushed .*app/);
   writeFileSync(path.join(dir, 'a.conf'), 'a = 1\n');
   await until('edit 1 on the master', () => readIn(repo, 'a.conf') === 'a = 1\n', 30_000);
+  // The master's copy shows the edit before the daemon has the master's answer: killing sshd in
+  // between would fail that push, rightly. Wait for the daemon to count it pushed.
+  const pushes = () => daemon.stderr().match(/: pushed /g)?.length ?? 0;
+  await until('edit 1 acknowledged by the master', () => pushes() >= 2, 30_000);
   assert.equal(controlSockets(world.stateDir).length, 1, 'the daemon keeps a shared connection');
 
   assert.ok(world.sshd!.dropSessions() > 0, 'no established session to kill');
