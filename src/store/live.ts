@@ -61,6 +61,12 @@ export interface LiveSnapshot {
   trees: Map<string, string>;
   /** When a full capture last confirmed it (Date.now()). */
   confirmedAt: number;
+  /**
+   * The metadata blob of `head` and the pieces it was made of, when a live commit made it: the
+   * next one-edit push sends its metadata as a delta against it (the master holds it once it
+   * acknowledged head). The pieces are the snapshot's blocks, never changed in place.
+   */
+  metadata?: { id: string; pieces: readonly Buffer[] };
 }
 
 /** A reconcile reads everything (a full commit) at least this often, whatever the snapshot says. */
@@ -450,7 +456,10 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   };
   for (const { content } of blobs) await store('blob', content);
   for (const rel of touched.keys()) forgetTrees(live, rel);
-  const metadataBlob = await store('blob', liveMetadataPieces(live));
+  const metadataPieces = liveMetadataPieces(live);
+  const metadataBlob = await store('blob', metadataPieces);
+  const base = live.metadata;
+  if (keep && base) written.set(metadataBlob, { ...written.get(metadataBlob)!, base: { id: base.id, content: base.pieces } });
   const tree = await writeTrees(live, store, metadataBlob);
   if (tree === live.tree) return null;
 
@@ -470,6 +479,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   const parent = live.head;
   live.head = sha;
   live.tree = tree;
+  live.metadata = { id: metadataBlob, pieces: metadataPieces };
   return {
     sha,
     changes,

@@ -1,4 +1,4 @@
-// A git pack (version 2, every object whole: no deltas) of objects pacha wrote itself. The
+// A git pack (version 2) of objects pacha wrote itself. The
 // daemon's live commit knows every object one edit adds (live.ts); when the master already
 // holds the commit before it, these are exactly what the master lacks, so the push needs no
 // `git pack-objects` (a process, which re-reads and re-deflates each object, the metadata of
@@ -6,8 +6,12 @@
 // version 2, the object count, then per object a type-and-size header and its zlib stream,
 // then the SHA-1 of all that. The master's `git unpack-objects --strict` checks every object
 // and link, so a pack missing one is refused there and the push goes the usual way.
+// An object given with a base the master holds (the metadata of the commit it acknowledged) goes
+// as a delta against it (pack-delta.ts, a "ref delta": a thin pack, which unpack-objects
+// completes from the repository); a delta that would not be much smaller is not used.
 import { createHash } from 'node:crypto';
 import { deflatePieces, objectId, type ObjectType } from './objects.js';
+import { deltaAgainst } from './pack-delta.js';
 
 export interface PackObject {
   type: ObjectType;
@@ -15,12 +19,18 @@ export interface PackObject {
   content: Buffer | readonly Buffer[];
   /** Its id, when the caller has it (else it is computed here). */
   id?: string;
+  /** An object of the same type the receiver holds: the pack carries a delta against it when that is much smaller. */
+  base?: { id: string; content: Buffer | readonly Buffer[] } | undefined;
 }
 
-const TYPE_CODE: Readonly<Record<ObjectType, number>> = { commit: 1, tree: 2, blob: 3 };
+type EntryType = ObjectType | 'ref-delta';
+
+const TYPE_CODE: Readonly<Record<EntryType, number>> = { commit: 1, tree: 2, blob: 3, 'ref-delta': 7 };
+
+const piecesOf = (content: Buffer | readonly Buffer[]): readonly Buffer[] => (Buffer.isBuffer(content) ? [content] : content);
 
 /** An object's header in a pack: type in bits 4-6 of the first byte, the size in 4 + 7n bits, little end first. Pure. */
-export function packEntryHeader(type: ObjectType, size: number): Buffer {
+export function packEntryHeader(type: EntryType, size: number): Buffer {
   if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`pack entry size ${size}`);
   const bytes: number[] = [];
   let byte = (TYPE_CODE[type] << 4) | (size & 0x0f);
@@ -41,28 +51,36 @@ export function packEntryHeader(type: ObjectType, size: number): Buffer {
 export async function packFile(given: readonly PackObject[], limit = Number.POSITIVE_INFINITY): Promise<Buffer | undefined> {
   // An object twice in one pack is refused by git (index-pack: "appears twice in the pack").
   const seen = new Set<string>();
-  const objects = given.filter((o) => {
+  const objects = given.flatMap((o) => {
     const id = o.id ?? objectId(o.type, o.content);
-    if (seen.has(id)) return false;
+    if (seen.has(id)) return [];
     seen.add(id);
-    return true;
+    return [{ ...o, id }];
   });
-  const raw = objects.map((o) => (Buffer.isBuffer(o.content) ? [o.content] : o.content));
-  const sizes = raw.map((pieces) => pieces.reduce((n, p) => n + p.length, 0));
+  // An entry: the object whole, or a delta (at most half its size) and its base's id.
+  const entries = objects.map((o) => {
+    const pieces = piecesOf(o.content);
+    const size = pieces.reduce((n, p) => n + p.length, 0);
+    const delta = o.base && o.base.id !== o.id ? deltaAgainst(piecesOf(o.base.content), pieces, Math.floor(size / 2)) : undefined;
+    return delta
+      ? { type: 'ref-delta' as const, size: delta.length, prefix: Buffer.from(o.base!.id, 'hex'), pieces: [delta] }
+      : { type: o.type, size, prefix: undefined, pieces };
+  });
   // A deflated object is never much smaller than a thousandth of its size: refuse early what cannot fit.
-  if (sizes.reduce((n, size) => n + size, 0) / 1032 > limit) return undefined;
+  if (entries.reduce((n, e) => n + e.size, 0) / 1032 > limit) return undefined;
   const head = Buffer.alloc(12);
   head.write('PACK', 0, 'latin1');
   head.writeUInt32BE(2, 4);
   head.writeUInt32BE(objects.length, 8);
   const parts: Buffer[] = [head];
-  const deflated = await Promise.all(raw.map((pieces) => deflatePieces(pieces)));
+  const deflated = await Promise.all(entries.map((e) => deflatePieces(e.pieces)));
   let size = head.length + 20;
-  for (let i = 0; i < objects.length; i++) {
-    const header = packEntryHeader(objects[i]!.type, sizes[i]!);
-    size += header.length + deflated[i]!.length;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const header = packEntryHeader(entry.type, entry.size);
+    size += header.length + (entry.prefix?.length ?? 0) + deflated[i]!.length;
     if (size > limit) return undefined;
-    parts.push(header, deflated[i]!);
+    parts.push(header, ...(entry.prefix ? [entry.prefix] : []), deflated[i]!);
   }
   const hash = createHash('sha1');
   for (const part of parts) hash.update(part);

@@ -26,7 +26,7 @@ async function fullTree(location: string, ignore: string[] = []): Promise<{ tree
  * holding exactly the parent's history to the new commit: unpacked strictly, every object
  * the commit reaches is there (fsck), nothing else needed.
  */
-async function assertPackIsThePush(gitDir: string, written: WrittenCommit | undefined, parent: string, sha: string, what: string): Promise<void> {
+async function assertPackIsThePush(gitDir: string, written: WrittenCommit | undefined, parent: string, sha: string, what: string): Promise<boolean> {
   assert.ok(written, `${what}: the live commit kept its objects`);
   assert.equal(written.parent, parent, `${what}: on the commit before`);
   assert.equal(written.sha, sha, `${what}: the commit made`);
@@ -39,6 +39,8 @@ async function assertPackIsThePush(gitDir: string, written: WrittenCommit | unde
   execFileSync('git', ['--git-dir', master, 'update-ref', 'refs/heads/main', sha, parent]);
   execFileSync('git', ['--git-dir', master, 'fsck', '--strict', '--no-dangling', '--no-progress'], { stdio: 'pipe' });
   assert.equal(git(master, 'rev-parse', 'main^{tree}'), git(gitDir, 'rev-parse', `${sha}^{tree}`), `${what}: the same tree`);
+  // Whether an object went as a delta against one the parent holds (the metadata, after a first live commit).
+  return written.objects.some((o) => o.base !== undefined);
 }
 
 test('pathsToRead: each path and its directory, parents first', () => {
@@ -97,6 +99,7 @@ test('a commit of the reported paths equals a full commit, step after step', asy
     { what: 'a FIFO', act: () => execFileSync('mkfifo', [path.join(app, 'pipe')]), changed: ['pipe'] },
   ];
   let head = git(tracked.gitDir, 'rev-parse', 'main').trim();
+  const deltas: boolean[] = [];
   for (const step of steps) {
     step.act();
     const result = await store.commit(tracked, { by: { origin: 'daemon' }, changed: step.changed });
@@ -111,10 +114,12 @@ test('a commit of the reported paths equals a full commit, step after step', asy
     const now = git(tracked.gitDir, 'rev-parse', 'main').trim();
     if (result) {
       assert.equal(git(tracked.gitDir, 'rev-parse', 'main~1').trim(), head, `${step.what}: one commit on the last`);
-      await assertPackIsThePush(tracked.gitDir, store.lastLiveCommit(tracked), head, now, step.what);
+      deltas.push(await assertPackIsThePush(tracked.gitDir, store.lastLiveCommit(tracked), head, now, step.what));
     }
     head = now;
   }
+  // The first live commit has no metadata of its own to send a delta against; every later one has.
+  assert.deepEqual(deltas, deltas.map((_, i) => i > 0));
   execFileSync('git', ['--git-dir', tracked.gitDir, 'fsck', '--strict', '--no-progress'], { stdio: 'pipe' });
   assert.match(git(tracked.gitDir, 'log', '-1', '--format=%an <%ae>%n%B', 'main'), /^pacha <pacha@bar>\n.*Pacha-Origin: daemon/s);
 });

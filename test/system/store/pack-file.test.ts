@@ -73,3 +73,36 @@ test('an object given twice (two files with one content) is packed once: git ref
   const repo = indexInto(pack);
   assert.ok(catFile(repo, 'blob', objectId('blob', same)).equals(same));
 });
+
+test("an object sent as a delta against one the repository holds: unpack-objects --strict completes it byte for byte; without the base, it refuses", async () => {
+  // A metadata-like text in 4 KB blocks; the next version changes one block and shares the others (same Buffers).
+  const blocks = Array.from({ length: 300 }, (_, b) => Buffer.from(Array.from({ length: 40 }, (_, i) => `{"path":"d${b}/f${i}","size":${b * 40 + i}},\n`).join('')));
+  const changed = [...blocks];
+  changed[150] = Buffer.from(blocks[150]!.toString().replace('"size":6001}', '"size":1}'));
+  const baseId = objectId('blob', blocks);
+  const pack = await packFile([{ type: 'blob', content: changed, base: { id: baseId, content: blocks } }]);
+  assert.ok(pack);
+  assert.equal((pack[12]! >> 4) & 7, 7, 'the entry is a ref delta');
+  assert.ok(pack.length < 200, `a pack of ${pack.length} bytes for a ${Buffer.concat(changed).length}-byte object`);
+
+  const repo = tempDir();
+  execFileSync('git', ['init', '-q', '--bare', repo]);
+  execFileSync('git', ['--git-dir', repo, 'hash-object', '-w', '--stdin'], { input: Buffer.concat(blocks) });
+  execFileSync('git', ['--git-dir', repo, 'unpack-objects', '-q', '--strict'], { input: pack, stdio: ['pipe', 'pipe', 'pipe'] });
+  assert.ok(catFile(repo, 'blob', objectId('blob', changed)).equals(Buffer.concat(changed)));
+
+  const empty = tempDir();
+  execFileSync('git', ['init', '-q', '--bare', empty]);
+  assert.throws(() => execFileSync('git', ['--git-dir', empty, 'unpack-objects', '-q', '--strict'], { input: pack, stdio: ['pipe', 'pipe', 'pipe'] }));
+  assert.throws(() => catFile(empty, '-e', objectId('blob', changed)));
+});
+
+test('a delta not much smaller than its object is not used: the object goes whole', async () => {
+  const base = Buffer.alloc(20_000, 'a');
+  const noise = Buffer.alloc(20_000);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  const pack = await packFile([{ type: 'blob', content: noise, base: { id: objectId('blob', base), content: base } }]);
+  assert.ok(pack);
+  assert.equal((pack[12]! >> 4) & 7, 3, 'a whole blob');
+  assert.ok(catFile(indexInto(pack), 'blob', objectId('blob', noise)).equals(noise));
+});
