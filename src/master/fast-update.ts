@@ -8,13 +8,13 @@
 // What it keeps of a push: objects are checked as they are written, links included
 // (unpack-objects --strict: no commit naming an object the repository lacks, as receive-pack's
 // connectivity check ensures); the working copy must be clean (the same two checks updateInstead
-// makes, by one `git status`, run beside the unpacking); the branch moves only from the commit
+// makes, by one `git status`, run while the pack is unpacked); the branch moves only from the commit
 // this host last saw acknowledged (update-ref's compare-and-swap, so anything else — another
 // writer, a rewound master — is left to `git push`, which records a divergence as always); the
 // working copy and index follow by read-tree -u -m, and a refused read-tree puts the branch back.
 // Any status but 0 means "nothing changed that matters; push the usual way".
 import { MASTER_INDEX_SETTINGS } from './layout.js';
-import { shellCommand, shellQuote } from './shell-quote.js';
+import { printfFormat, shellCommand, shellQuote } from './shell-quote.js';
 
 /** A pack larger than this goes by `git push` (objects it holds land loose here; big ones belong in a pack). */
 export const FAST_UPDATE_MAX_PACK_BYTES = 1024 * 1024;
@@ -26,6 +26,13 @@ export const FAST_UPDATE_GC_EVERY = 100;
 const INDEX_CONFIG = MASTER_INDEX_SETTINGS.flatMap(([key, value]) => ['-c', `${key}=${value}`]);
 
 const SHA = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
+
+/**
+ * A pack up to this size goes in the script as a printf format (a shell builtin: no process),
+ * a bigger one as base64 for `base64 -d`. One edit's pack is a few hundred bytes (the metadata
+ * goes as a delta); an external printf still takes the format (4 × 24 KiB < 128 KiB an argument).
+ */
+export const PRINTF_MAX_PACK_BYTES = 24 * 1024;
 
 /** Bytes per base64 line of the pack in the script (57 × 64: whole 76-character groups). */
 const BASE64_LINE_BYTES = 57 * 64;
@@ -85,23 +92,18 @@ export function isObjectName(name: string): boolean {
 export function fastUpdateScript(update: FastUpdate): string {
   const { repo, from, to, pack } = update;
   const steps = fastUpdateSteps(from, to);
-  // Lines of 4,864 characters (3,648 bytes each: a multiple of 3, so the lines join into one
-  // base64 text), made from slices rather than by a regular expression over the whole text.
-  const lines: string[] = [];
-  for (let at = 0; at < pack.length; at += BASE64_LINE_BYTES) lines.push(`${pack.subarray(at, at + BASE64_LINE_BYTES).toString('base64')}\n`);
-  const base64 = lines.join('');
+  const unpack = shellCommand(steps.unpack);
   return [
     '(',
     `cd ${shellQuote(repo)} && [ -d .git ] || exit 90`,
-    // The cleanliness check runs beside the unpacking (as receive-pack too writes the objects
-    // before updateInstead's check): on a 50k-file working copy the check is mostly lstat and
-    // the unpacking mostly hashing and deflating the metadata, so a master with two cores does
-    // both at once. Nothing that matters moves before both have answered.
-    `( dirty=$(${shellCommand(steps.status)}) || exit 91; [ -z "$dirty" ] || exit 92 ) & check=$!`,
-    `base64 -d <<'${PACK_END}' | ${shellCommand(steps.unpack)}`,
-    `${base64}${PACK_END}`,
-    'unpacked=$?',
-    'wait "$check" || exit $?',
+    // The pack is unpacked in the background while the cleanliness check runs (as receive-pack
+    // too writes the objects before updateInstead's check): on a 50k-file working copy the check
+    // is mostly lstat and the unpacking mostly hashing, so a master with two cores does both at
+    // once. Nothing that matters moves before both have answered.
+    ...packInto(unpack, pack),
+    `dirty=$(${shellCommand(steps.status)}) || { wait "$unpack"; exit 91; }`,
+    'wait "$unpack"; unpacked=$?',
+    '[ -z "$dirty" ] || exit 92',
     '[ "$unpacked" -eq 0 ] || exit 93',
     `${shellCommand(steps.move)} || exit 94`,
     `${shellCommand(steps.checkout)} || { ${shellCommand(steps.undo)}; exit 95; }`,
@@ -109,4 +111,14 @@ export function fastUpdateScript(update: FastUpdate): string {
     'exit 0',
     ') </dev/null >&2',
   ].join('\n');
+}
+
+/** The script's lines that start `unpack` in the background on the pack's bytes, its job in $unpack. Pure. */
+function packInto(unpack: string, pack: Buffer): string[] {
+  if (pack.length <= PRINTF_MAX_PACK_BYTES) return [`printf ${printfFormat(pack)} | ${unpack} & unpack=$!`];
+  // Lines of 4,864 characters (3,648 bytes each: a multiple of 3, so the lines join into one
+  // base64 text), made from slices rather than by a regular expression over the whole text.
+  const lines: string[] = [];
+  for (let at = 0; at < pack.length; at += BASE64_LINE_BYTES) lines.push(`${pack.subarray(at, at + BASE64_LINE_BYTES).toString('base64')}\n`);
+  return [`base64 -d <<'${PACK_END}' | ${unpack} & unpack=$!`, `${lines.join('')}${PACK_END}`];
 }

@@ -23,6 +23,23 @@ export function singleQuotedBytes(bytes: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
+/** Each byte as a printf format writes it: printable ASCII itself; \, %, ' and every other byte a three-digit octal escape. */
+const PRINTF_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) =>
+  b >= 0x20 && b < 0x7f && b !== 0x5c && b !== 0x25 && b !== 0x27 ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`,
+);
+
+/**
+ * One single-quoted word that, as printf's format, writes exactly `bytes` (POSIX printf writes
+ * \ddd as the byte of that octal value, NUL included). One line: a line break is escaped too.
+ * Shell builtins take it at any length; an external printf is bound by the kernel's 128 KiB per
+ * argument (four characters a byte at most).
+ */
+export function printfFormat(bytes: Buffer): string {
+  const out: string[] = [];
+  for (const byte of bytes) out.push(PRINTF_BYTE[byte]!);
+  return `'${out.join('')}'`;
+}
+
 /** A command line: every argument quoted, joined by spaces. */
 export function shellCommand(args: readonly string[]): string {
   return args.map(shellQuote).join(' ');

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, wri
 import { PassThrough, Readable } from 'node:stream';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { PRINTF_MAX_PACK_BYTES } from '../../../src/master/fast-update.js';
 import { repositoryDir } from '../../../src/master/layout.js';
 import type { SshMaster } from '../../../src/master/ssh-master.js';
 import { REFUSED_STATUS, sessionUpdateLine } from '../../../src/master/gate/protocol.js';
@@ -79,6 +80,24 @@ test('one round trip: branch, index and working copy move to the new commit; cle
     assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), second, third), true);
     assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 3\n');
     assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), third);
+  } finally {
+    await master.close();
+  }
+});
+
+test('a pack too big for a printf format goes by base64: the same update, byte for byte', async () => {
+  const { master, scratch, repo, first } = await setUp();
+  try {
+    const noise = Buffer.alloc(3 * PRINTF_MAX_PACK_BYTES);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+    writeFileSync(path.join(scratch, 'noise.bin'), noise);
+    git(scratch, ['add', '-A']);
+    git(scratch, ['commit', '-q', '-m', 'noise']);
+    const second = git(scratch, ['rev-parse', 'HEAD']);
+    assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, second), true);
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), second);
+    assert.ok(readFileSync(path.join(repo, 'noise.bin')).equals(noise));
+    assert.equal(git(repo, ['status', '--porcelain']), '');
   } finally {
     await master.close();
   }

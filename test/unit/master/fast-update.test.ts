@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { fastUpdateScript } from '../../../src/master/fast-update.js';
+import { fastUpdateScript, PRINTF_MAX_PACK_BYTES } from '../../../src/master/fast-update.js';
+import { printfFormat } from '../../../src/master/shell-quote.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -16,7 +17,7 @@ test('fastUpdateScript: names must be object names (nothing else reaches the she
 
 test('fastUpdateScript: no pack ends the heredoc early, the repository path is one quoted word, nothing reads the session', () => {
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 12_000 }), fc.string(), (bytes, name) => {
+    fc.property(fc.uint8Array({ minLength: PRINTF_MAX_PACK_BYTES + 1, maxLength: PRINTF_MAX_PACK_BYTES + 12_000 }), fc.string(), (bytes, name) => {
       const repo = `/hosts/bar/${name}`;
       const script = fastUpdateScript({ repo, from: A, to: B, pack: Buffer.from(bytes) });
       const lines = script.split('\n');
@@ -31,4 +32,38 @@ test('fastUpdateScript: no pack ends the heredoc early, the repository path is o
   assert.match(script, /^cd '\/h\/bar\/it'\\''s \$\(x\)' && /m);
   assert.match(fastUpdateScript({ repo: '/h', from: A, to: B, pack: Buffer.alloc(0), gc: true }), /gc --auto/);
   assert.doesNotMatch(script, /gc --auto/);
+});
+
+/** What POSIX printf writes for a format of literal characters and \ddd escapes (the only forms printfFormat makes). */
+function printfWrites(format: string): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < format.length; i++) {
+    if (format[i] === '\\') {
+      out.push(parseInt(format.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else out.push(format.charCodeAt(i));
+  }
+  return Buffer.from(out);
+}
+
+test('printfFormat: one single-quoted line of printable ASCII that writes the bytes exactly (dash and bash run it: test/system/master/printf-format.test.ts)', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 4000 }), (bytes) => {
+      const word = printfFormat(Buffer.from(bytes));
+      assert.match(word, /^'[\x20-\x7e]*'$/);
+      const format = word.slice(1, -1);
+      assert.ok(!format.includes("'") && !format.includes('%'), 'no quote to end the word, no conversion');
+      assert.ok(printfWrites(format).equals(Buffer.from(bytes)));
+    }),
+  );
+});
+
+test('fastUpdateScript: a small pack goes as one printf format (no process), a big one by base64', () => {
+  const small = Buffer.from('PACK\0\0\0\x02 %s \\ \' \n');
+  const script = fastUpdateScript({ repo: '/h/bar/foo', from: A, to: B, pack: small });
+  assert.ok(script.includes(`printf ${printfFormat(small)} | git unpack-objects -q --strict & unpack=$!`));
+  assert.doesNotMatch(script, /base64/);
+  const big = fastUpdateScript({ repo: '/h/bar/foo', from: A, to: B, pack: Buffer.alloc(PRINTF_MAX_PACK_BYTES + 1) });
+  assert.match(big, /^base64 -d <<'PACHA_PACK_END' \| git unpack-objects -q --strict & unpack=\$!$/m);
+  assert.doesNotMatch(big, /printf/);
 });
