@@ -146,7 +146,7 @@ export function treesOf(lines: readonly string[]): Map<string, string> {
 
 /** Whether the snapshot still describes the git dir: nobody else moved the branch or wrote the index. */
 export async function liveIsCurrent(live: LiveSnapshot, gitDir: string, ignoreKey: string): Promise<boolean> {
-  return live.ignoreKey === ignoreKey && (await readRef(gitDir, BRANCH)) === live.head && indexFileStamp(gitDir) === live.indexStamp;
+  return live.ignoreKey === ignoreKey && readRef(gitDir, BRANCH) === live.head && indexFileStamp(gitDir) === live.indexStamp;
 }
 
 /** The metadata file's text, as serializeMetadata writes it. */
@@ -475,7 +475,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   const message = withTrailers(commitMessage(root, changes, false), options.provenance);
   const commit = commitObject({ tree, parent: live.head, name: 'pacha', email: options.email, message });
   const sha = await store('commit', commit);
-  await updateRef(gitDir, BRANCH, sha, live.head, { who: `pacha <${options.email}>`, message: 'pacha commit' });
+  updateRef(gitDir, BRANCH, sha, live.head, { who: `pacha <${options.email}>`, message: 'pacha commit' });
   const parent = live.head;
   live.head = sha;
   live.tree = tree;

@@ -2,7 +2,9 @@
 // a loose ref file wins over packed-refs; an update takes `<ref>.lock` (O_EXCL, as git does,
 // so a git process and pacha never write a ref at once), checks the old value
 // (compare-and-swap), appends the reflog line and renames the lock into place.
-import { appendFile, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+// Synchronous: a handful of system calls on the local state dir, each cheaper than a round
+// trip through the thread pool (a commit of one edit reads and moves refs several times).
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError, errnoCode } from '../errors.js';
 
@@ -12,8 +14,8 @@ const ZERO = '0'.repeat(40);
 export const BRANCH = 'refs/heads/main';
 
 /** A ref's commit id, or undefined when it does not exist. */
-export async function readRef(gitDir: string, ref: string): Promise<string | undefined> {
-  const loose = await readFile(path.join(gitDir, ref), 'utf8').catch((error: unknown) => {
+export function readRef(gitDir: string, ref: string): string | undefined {
+  const loose = readOr(path.join(gitDir, ref), (error) => {
     if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'EISDIR') return undefined;
     throw error;
   });
@@ -23,7 +25,7 @@ export async function readRef(gitDir: string, ref: string): Promise<string | und
     if (value.startsWith('ref: ')) return readRef(gitDir, value.slice(5));
     return undefined;
   }
-  const packed = await readFile(path.join(gitDir, 'packed-refs'), 'utf8').catch(() => '');
+  const packed = readOr(path.join(gitDir, 'packed-refs'), () => '') ?? '';
   for (const line of packed.split('\n')) {
     if (line.endsWith(` ${ref}`) && /^[0-9a-f]{40} /.test(line)) return line.slice(0, 40);
   }
@@ -34,35 +36,48 @@ export async function readRef(gitDir: string, ref: string): Promise<string | und
  * Set `ref` to `next` if it is `expected` now (undefined: it must not exist). Throws
  * ECONCURRENT when another writer moved it or holds its lock.
  */
-export async function updateRef(gitDir: string, ref: string, next: string, expected: string | undefined, reflog?: { who: string; message: string }): Promise<void> {
+export function updateRef(gitDir: string, ref: string, next: string, expected: string | undefined, reflog?: { who: string; message: string }): void {
   const file = path.join(gitDir, ref);
   const lock = `${file}.lock`;
-  await mkdir(path.dirname(file), { recursive: true });
-  let handle;
+  mkdirSync(path.dirname(file), { recursive: true });
+  let fd: number | undefined;
   try {
-    handle = await open(lock, 'wx', 0o644);
+    fd = openSync(lock, 'wx', 0o644);
   } catch (error) {
     if (errnoCode(error) === 'EEXIST') throw new OperationError('ECONCURRENT', `${ref} of ${gitDir} is being updated by another process (${lock} exists); try again`);
     throw error;
   }
   try {
-    await handle.writeFile(`${next}\n`);
-    await handle.close();
-    handle = undefined;
-    const current = await readRef(gitDir, ref);
+    writeSync(fd, `${next}\n`);
+    closeSync(fd);
+    fd = undefined;
+    const current = readRef(gitDir, ref);
     if (current !== expected) {
       throw new OperationError('ECONCURRENT', `${ref} of ${gitDir} moved to ${current ?? 'nothing'} (expected ${expected ?? 'nothing'}); another process committed at the same time; try again`);
     }
     if (reflog) {
       const seconds = Math.floor(Date.now() / 1000);
       const logFile = path.join(gitDir, 'logs', ref);
-      await mkdir(path.dirname(logFile), { recursive: true });
-      await appendFile(logFile, `${expected ?? ZERO} ${next} ${reflog.who} ${seconds} +0000\t${reflog.message}\n`);
+      mkdirSync(path.dirname(logFile), { recursive: true });
+      appendFileSync(logFile, `${expected ?? ZERO} ${next} ${reflog.who} ${seconds} +0000\t${reflog.message}\n`);
     }
-    await rename(lock, file);
+    renameSync(lock, file);
   } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await unlink(lock).catch(() => undefined);
+    try {
+      if (fd !== undefined) closeSync(fd);
+      unlinkSync(lock);
+    } catch {
+      // closed or gone already: the error that matters is the first
+    }
     throw error;
+  }
+}
+
+/** A file's text, or what `fallback` makes of the error reading it. */
+function readOr(file: string, fallback: (error: unknown) => string | undefined): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    return fallback(error);
   }
 }

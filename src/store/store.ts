@@ -429,7 +429,7 @@ export class Store {
         before.confirmedAt = Date.now();
         this.live.set(tracked.location, before);
       } else {
-        const head = await readRef(tracked.gitDir, BRANCH);
+        const head = readRef(tracked.gitDir, BRANCH);
         if (head) this.live.set(tracked.location, await seedLive({ git, gitDir: tracked.gitDir, metadata: seen.metadata, stamps: stamps!, head, tree: seen.tree, ignoreKey }));
       }
     }
@@ -446,7 +446,7 @@ export class Store {
   }
 
   /** The last commit the master acknowledged (a push that went through), read without a git process. */
-  pushedHead(tracked: TrackedPath, masterId?: string): Promise<string | undefined> {
+  pushedHead(tracked: TrackedPath, masterId?: string): string | undefined {
     return readRef(tracked.gitDir, pushedRefOf(masterId));
   }
 
@@ -455,9 +455,9 @@ export class Store {
    * counted without a git process while they are loose.
    */
   async unpushed(tracked: TrackedPath, masterId?: string): Promise<number> {
-    const head = await readRef(tracked.gitDir, BRANCH);
+    const head = readRef(tracked.gitDir, BRANCH);
     if (!head) return 0;
-    const pushed = await readRef(tracked.gitDir, pushedRefOf(masterId));
+    const pushed = readRef(tracked.gitDir, pushedRefOf(masterId));
     if (pushed === head) return 0;
     const counted = await countLooseCommits(tracked.gitDir, head, pushed);
     if (counted !== undefined) return counted;
@@ -498,7 +498,7 @@ export class Store {
    * file and the commit from its loose object, without a git process; else from git.
    */
   async lastCommit(tracked: TrackedPath): Promise<CommitSummary | undefined> {
-    const ref = await readRef(tracked.gitDir, BRANCH);
+    const ref = readRef(tracked.gitDir, BRANCH);
     const read = ref ? await readCommitSummary(tracked.gitDir, ref) : undefined;
     if (read) return read;
     const head = await this.head(tracked);
@@ -529,9 +529,9 @@ export class Store {
 
   private async pushUnlocked(tracked: TrackedPath, master: Master, masterId: string | undefined): Promise<PushResult> {
     const git = this.git(tracked, master.gitEnv());
-    const head = await readRef(tracked.gitDir, BRANCH);
+    const head = readRef(tracked.gitDir, BRANCH);
     if (!head) return { status: 'up-to-date' };
-    const pushed = await readRef(tracked.gitDir, pushedRefOf(masterId));
+    const pushed = readRef(tracked.gitDir, pushedRefOf(masterId));
     if (pushed === head) return { status: 'up-to-date' };
     const pending = await this.unpushed(tracked, masterId);
     if (pending === 0) return { status: 'up-to-date' };
@@ -542,7 +542,7 @@ export class Store {
     }
     // What the master acknowledged, remembered without a git process (refs.ts; no reflog, as git keeps none for it).
     const acknowledged = async (): Promise<PushResult> => {
-      await updateRef(tracked.gitDir, pushedRefOf(masterId), head, pushed);
+      updateRef(tracked.gitDir, pushedRefOf(masterId), head, pushed);
       if (masterId === undefined) await this.recordDivergence(tracked, undefined);
       return { status: 'pushed', sha: head, commits: pending };
     };

@@ -19,7 +19,7 @@ export async function statusCommand(context: Context, options: { remote?: boolea
   let masterError: string | undefined;
   if (!options.remote) {
     onMaster = new Set();
-    for (const item of tracked) if (await store.pushedHead(item)) onMaster.add(item.name);
+    for (const item of tracked) if (store.pushedHead(item)) onMaster.add(item.name);
   } else if (tracked.length > 0) {
     try {
       const listing = await (await context.master()).describeHost(host);
@@ -49,7 +49,7 @@ export async function statusCommand(context: Context, options: { remote?: boolea
       lastCommit: last ?? null,
       unpushed: await store.unpushed(item),
       masters: await Promise.all(
-        masters.map(async (m) => ({ master: m.label, acknowledged: (await store.pushedHead(item, m.id)) ?? null, unpushed: await store.unpushed(item, m.id) })),
+        masters.map(async (m) => ({ master: m.label, acknowledged: store.pushedHead(item, m.id) ?? null, unpushed: await store.unpushed(item, m.id) })),
       ),
       onMaster: onMaster ? onMaster.has(item.name) : null,
       lastPush: seen?.lastPush ?? null,
