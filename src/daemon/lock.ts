@@ -37,7 +37,7 @@ export async function acquireDaemonLock(stateDir: string): Promise<DaemonLock> {
   const me = await selfIdentity();
   const content = formatLock(me);
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await createExclusive(file, content)) return heldLock(file, content);
+    if (createExclusive(file, content)) return heldLock(file, content);
     const holder = parseLock(await readFile(file, 'utf8').catch(() => ''));
     if (holder && (await isHolderAlive(holder))) throw new DaemonLockedError(file, holder.pid);
     await takeOverStale(file, holder);

@@ -7,10 +7,11 @@
 // <state>/locks/<name>.commit.lock and <name>.push.lock (Store), O_EXCL, holding the
 // holder's identity (src/fs/process-lock.ts);
 // a killed holder's lock is taken over. Within one process the waiters queue in memory.
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError } from '../errors.js';
-import { createExclusive, formatLock, isHolderAlive, parseLock, selfIdentity, takeOverStale } from '../fs/process-lock.js';
+import { createExclusive, formatLock, isHolderAlive, parseLock, readLockText, removeLockFile, selfIdentity, takeOverStale } from '../fs/process-lock.js';
 
 /** How long a writer waits for another's turn to end: longer than a push to a hung master takes to time out. */
 export const WRITER_WAIT_MS = 120_000;
@@ -44,7 +45,7 @@ export async function withWriterLock<T>(file: string, fn: () => Promise<T>, opti
 }
 
 async function acquire(file: string, options: WriterLockOptions): Promise<() => Promise<void>> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const content = formatLock(await selfIdentity());
   const waitMs = options.waitMs ?? WRITER_WAIT_MS;
   const started = Date.now();
@@ -52,11 +53,11 @@ async function acquire(file: string, options: WriterLockOptions): Promise<() => 
   const want = `${file}.want`;
   await yieldToWaiter(want);
   for (;;) {
-    if (await createExclusive(file, content)) {
+    if (createExclusive(file, content)) {
       if (told && (await readFile(want, 'utf8').catch(() => '')) === content) await unlink(want).catch(() => undefined);
       return async () => {
         // Only our own lock: never one a successor took after a takeover.
-        if ((await readFile(file, 'utf8').catch(() => undefined)) === content) await unlink(file).catch(() => undefined);
+        if (readLockText(file) === content) removeLockFile(file);
       };
     }
     const holder = parseLock(await readFile(file, 'utf8').catch(() => ''));
@@ -64,7 +65,7 @@ async function acquire(file: string, options: WriterLockOptions): Promise<() => 
       if (!told) {
         options.onWait?.(holder.pid);
         // Say that someone waits, so a busy holder lets it in between two of its own turns.
-        if (!(await createExclusive(want, content))) {
+        if (!createExclusive(want, content)) {
           const other = parseLock(await readFile(want, 'utf8').catch(() => ''));
           if (!other || !(await isHolderAlive(other))) await writeFile(want, content).catch(() => undefined);
         }
@@ -90,7 +91,7 @@ async function acquire(file: string, options: WriterLockOptions): Promise<() => 
  */
 async function yieldToWaiter(want: string): Promise<void> {
   for (let waited = 0; waited < 1000; waited += POLL_MS) {
-    const waiter = parseLock(await readFile(want, 'utf8').catch(() => ''));
+    const waiter = parseLock(readLockText(want) ?? '');
     if (!waiter || waiter.pid === process.pid || !(await isHolderAlive(waiter))) return;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
