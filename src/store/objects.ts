@@ -4,8 +4,7 @@
 // (`<type> <size>\0<content>`, SHA-1, zlib), so git reads them like its own; `git fsck`
 // checks them in the tests. Big files are left to git (core.bigFileThreshold streams them
 // into packs), so this never holds more than SMALL_FILE bytes of one file in memory.
-import { existsSync, linkSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { createDeflate, deflateSync, inflateSync } from 'node:zlib';
@@ -86,11 +85,11 @@ export function commitObject(options: { tree: string; parent?: string | undefine
   return Buffer.from(lines.join('\n'));
 }
 
-/** A loose object's type and content; undefined when it is not loose (packed, or absent). */
-export async function readLooseObject(gitDir: string, id: string): Promise<{ type: string; content: Buffer } | undefined> {
+/** A loose object's type and content; undefined when it is not loose (packed, or absent). Synchronous: commits are small. */
+export function readLooseObject(gitDir: string, id: string): { type: string; content: Buffer } | undefined {
   let raw: Buffer;
   try {
-    raw = inflateSync(await readFile(path.join(gitDir, 'objects', id.slice(0, 2), id.slice(2))));
+    raw = inflateSync(readFileSync(path.join(gitDir, 'objects', id.slice(0, 2), id.slice(2))));
   } catch {
     return undefined;
   }
@@ -108,7 +107,7 @@ export async function countLooseCommits(gitDir: string, head: string, base: stri
   let count = 0;
   for (let id: string | undefined = head; id !== base; count++) {
     if (id === undefined || count >= limit) return undefined;
-    const object = await readLooseObject(gitDir, id);
+    const object = readLooseObject(gitDir, id);
     if (object?.type !== 'commit') return undefined;
     const text = object.content.toString('latin1');
     const header = text.slice(0, text.indexOf('\n\n'));
@@ -133,7 +132,7 @@ export interface CommitSummary {
  * (`pacha status` on every path); undefined when the commit is not loose (ask git then).
  */
 export async function readCommitSummary(gitDir: string, id: string): Promise<CommitSummary | undefined> {
-  const object = await readLooseObject(gitDir, id);
+  const object = readLooseObject(gitDir, id);
   if (object?.type !== 'commit') return undefined;
   return parseCommitSummary(id, object.content.toString('utf8'));
 }
