@@ -266,7 +266,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   const { live, gitDir, ignored } = options;
   const root = live.location;
   const { entries } = live;
-  const source: EntrySource = { root, accounts: options.accounts, ignored, stamps: { set: (rel, stamp) => entries.setStamp(rel, stamp) } };
+  const source: EntrySource = { root, accounts: options.accounts, ignored, stamps: entries };
   const touched = new Map<string, Touched>();
   let read = 0;
 

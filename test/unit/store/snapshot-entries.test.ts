@@ -96,7 +96,7 @@ test('any sequence of changes: the table answers as plain maps do, and its metad
             model.stamps.delete(p);
           }
         } else if (o.kind === 'stamp') {
-          table.setStamp(o.rel, stampOf(o.n));
+          table.set(o.rel, stampOf(o.n));
           model.stamps.set(o.rel, stampOf(o.n));
         } else if (o.kind === 'index') {
           table.setIndex(o.rel, o.value);
@@ -138,5 +138,5 @@ test('replaceStamps: every stamp is the given map, those of non-entries included
   check(table, model, 'replaced');
   assert.equal(table.stamp('ignored.swp'), stampOf(9));
   assert.equal(table.has('ignored.swp'), false);
-  assert.throws(() => table.setStamp('a', 'short'), RangeError);
+  assert.throws(() => table.set('a', 'short'), RangeError);
 });
