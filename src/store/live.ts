@@ -277,7 +277,8 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   const touch = (rel: string): Touched => {
     let t = touched.get(rel);
     if (!t) {
-      t = { before: entries.line(rel), beforeStamp: entries.stamp(rel), after: parse(rel) };
+      const before = entries.line(rel);
+      t = { before, beforeStamp: entries.stamp(rel), after: before === undefined ? undefined : (JSON.parse(before) as MetadataEntry) };
       touched.set(rel, t);
     }
     return t;
