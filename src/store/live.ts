@@ -143,11 +143,6 @@ export async function liveIsCurrent(live: LiveSnapshot, gitDir: string, ignoreKe
   return live.ignoreKey === ignoreKey && (await readRef(gitDir, BRANCH)) === live.head && indexFileStamp(gitDir) === live.indexStamp;
 }
 
-/** The metadata file's text, as serializeMetadata writes it. */
-export function liveMetadataText(live: LiveSnapshot): string {
-  return Buffer.concat(liveMetadataPieces(live)).toString();
-}
-
 /**
  * The metadata file's bytes, as serializeMetadata writes them, in pieces (hashed and
  * deflated as they are, never copied into one buffer: the snapshot keeps no multi-megabyte
