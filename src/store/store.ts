@@ -330,13 +330,16 @@ export class Store {
    */
   async capture(tracked: TrackedPath, stamps?: Map<string, string>): Promise<Metadata> {
     const fresh = await this.freshEntry(tracked);
+    this.ignoreMatcher(fresh); // the watcher's, until the next capture
     const { captureMetadata } = await import('./capture.js');
     return captureMetadata({
       location: tracked.location,
       single: tracked.single,
       host: this.host,
       accounts: await this.accountsOnce(),
-      ignored: this.ignoreMatcher(fresh),
+      // The capture's own matcher, garbage once it ends: the `ignore` package remembers every
+      // path it was asked about (at 50k files, ~5 MiB the daemon would keep until the next commit).
+      ignored: ignoreMatcher(this.ignorePatterns(fresh)),
       ...(fresh.ignore ? { ignore: fresh.ignore } : {}),
       ...(stamps ? { stamps } : {}),
     });
