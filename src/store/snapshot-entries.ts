@@ -256,6 +256,15 @@ export class SnapshotEntries implements StampSink {
     return pieces;
   }
 
+  /**
+   * Encode the metadata text's blocks now (else the first commit does): the lines the
+   * snapshot was made from are garbage from then on. The daemon does it once the full
+   * commit's garbage is collected (daemon/memory.ts), so an idle daemon keeps no lines.
+   */
+  layBlocks(): void {
+    this.laid();
+  }
+
   private laid(): void {
     if (this.pending === undefined) return;
     this.layFences(this.pending);

@@ -454,6 +454,11 @@ export class Store {
     return result;
   }
 
+  /** Encode the kept snapshots' metadata blocks now (SnapshotEntries.layBlocks): after a full commit, its garbage collected. */
+  settleSnapshots(): void {
+    for (const live of this.live.values()) live.entries.layBlocks();
+  }
+
   /** The last live commit of this path and the objects it wrote, while it is the last commit (tests, benchmarks). */
   lastLiveCommit(tracked: TrackedPath): WrittenCommit | undefined {
     return this.written.get(tracked.gitDir);

@@ -66,6 +66,7 @@ const op = fc.oneof(
   fc.record({ kind: fc.constant('stamp' as const), rel: fc.constantFrom(...PATHS), n: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('index' as const), rel: fc.constantFrom(...PATHS), value: fc.constantFrom(undefined, `100755 ${hex(7)}`, `160000 ${hex(8)}`, 'odd value', `100644 ${'F'.repeat(40)}`) }),
   fc.record({ kind: fc.constant('pieces' as const) }),
+  fc.record({ kind: fc.constant('lay' as const) }),
 );
 
 test('any sequence of changes: the table answers as plain maps do, and its metadata text is their entries in order', () => {
@@ -102,6 +103,8 @@ test('any sequence of changes: the table answers as plain maps do, and its metad
           table.setIndex(o.rel, o.value);
           if (o.value === undefined) model.index.delete(o.rel);
           else model.index.set(o.rel, o.value);
+        } else if (o.kind === 'lay') {
+          table.layBlocks(); // the daemon's, after a full commit (a no-op once laid)
         } else {
           assert.equal(Buffer.concat(table.metadataPieces()).toString(), model.text(), `${what}: text`);
         }
