@@ -67,12 +67,17 @@ const RSS_GOALS: Record<number, number> = { 10_000: 60, 50_000: 100 };
 const UNIT_NODE_ARGS = unitNodeArgs();
 const memoryRows: Array<{ files: number; how: string; bare: Rss; started: Rss; rss: Rss; cpu: number; kept: KeptProcess[] }> = [];
 
-/** Resolves once the process used under 0.05 CPU-s in a second (its start reconcile done), or after 180 s. */
+/**
+ * Resolves once the process used under 0.05 CPU-s in a second with no child but the shell
+ * its getfattr runs from (its start reconcile done: under load the daemon idles for seconds
+ * while its git processes work), or after 180 s.
+ */
 async function settled(pid: number): Promise<void> {
   for (let i = 0, before = cpuSecondsOf(pid); i < 180; i++) {
     await new Promise((r) => setTimeout(r, 1000));
     const now = cpuSecondsOf(pid);
-    if (now - before < 0.05) return;
+    const working = descendantsOf(pid).some((p) => !['sh', 'getfattr'].includes(p.command.split(' ')[0]!.split('/').pop()!));
+    if (now - before < 0.05 && !working) return;
     before = now;
   }
 }
