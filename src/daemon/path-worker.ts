@@ -140,7 +140,7 @@ export class PathWorker {
   private async commitOnce(reason: string, events: boolean, seen: string[], changed: Set<string> | undefined): Promise<void> {
     try {
       const result = await this.store.commit(this.tracked, { by: { origin: 'daemon' }, ...(changed ? { changed } : {}) });
-      if (this.store.lastCommitRead === 'full') releaseAfterFullCommit();
+      if (this.store.lastCommitRead === 'full') releaseAfterFullCommit(this.store);
       if (result) this.hooks.committed(this.tracked, result);
       if (result && reason === 'periodic' && !events) this.missed = true;
       else if (events) this.hooks.log('debug', `${this.tracked.location}: ${reason}: events (${seen.join(', ')}) but nothing to commit`);

@@ -11,7 +11,8 @@ import { commitMessage, contentChanges, metadataChanges, parseNameStatus, type C
 import { serializeMetadata, UntrackableError } from './capture.js';
 import { revParse, type Git } from './git.js';
 import { METADATA_PATH, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
-import { decodeName, fsPath, joinNul, splitNul } from '../fs/names.js';
+import { decodeName, encodeName, fsPath, joinNul, splitNul } from '../fs/names.js';
+import { crypto } from '../lazy-builtins.js';
 import { withTrailers, type Provenance } from './provenance.js';
 import { BRANCH } from './refs.js';
 
@@ -53,11 +54,27 @@ async function indexedPaths(git: Git): Promise<Map<string, string>> {
 }
 
 /**
- * What an index file held after pacha last wrote it, by index path: a daemon's next commit
- * (a reconcile, usually nothing new) then runs no `ls-files`. Trusted only while the file
- * is the one pacha left (same inode, size and mtime); another process's write is re-read.
+ * What an index file held after pacha last wrote it, by index path: a digest of its paths,
+ * so a daemon's next full commit whose files are the same names (a reconcile, usually
+ * nothing new) runs no `ls-files`, without keeping every name (the Set cost ~1.25 MiB at 50k
+ * files, for the daemon's whole life). Trusted only while the file is the one pacha left
+ * (same inode, size and mtime); another process's write is re-read.
  */
-const knownIndexes = new Map<string, { stamp: string; paths: Set<string> }>();
+const knownIndexes = new Map<string, { stamp: string; digest: string }>();
+
+/** SHA-256 of the paths, in order, as their bytes each ended by NUL. */
+function pathsDigest(paths: readonly string[]): string {
+  const hash = crypto().createHash('sha256');
+  for (const p of paths) hash.update(encodeName(p)).update(NUL);
+  return hash.digest('hex');
+}
+
+const NUL = Buffer.of(0);
+
+/** The paths git's index holds for this metadata: its files and symlinks, and the metadata file. */
+function indexPaths(metadata: Metadata): string[] {
+  return [...metadata.entries.filter(inIndex).map((e) => e.path), METADATA_PATH];
+}
 
 function indexStamp(indexFile: string): string | undefined {
   const stats = statSync(indexFile, { throwIfNoEntry: false });
@@ -73,9 +90,12 @@ function indexStamp(indexFile: string): string | undefined {
  */
 async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Promise<Metadata> {
   const wanted = metadata.entries.filter(inIndex).map((e) => e.path);
-  const keep = new Set([...wanted, METADATA_PATH]);
+  const kept = indexPaths(metadata);
+  const keep = new Set(kept);
   const known = indexFile ? knownIndexes.get(indexFile) : undefined;
-  const before = known && known.stamp === indexStamp(indexFile!) ? known.paths : new Set((await indexedPaths(git)).keys());
+  // The index pacha left holds exactly these names: nothing to remove, nothing new.
+  const unchanged = known !== undefined && known.stamp === indexStamp(indexFile!) && known.digest === pathsDigest(kept);
+  const before = unchanged ? keep : new Set((await indexedPaths(git)).keys());
   const stale = [...before].filter((p) => !keep.has(p));
   if (stale.length > 0) await git.bytes(['update-index', '--force-remove', '-z', '--stdin'], joinNul(stale));
   // --remove: a file deleted since the capture leaves the index instead of failing the commit.
@@ -104,7 +124,7 @@ async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Prom
 function rememberIndex(indexFile: string | undefined, metadata: Metadata): void {
   const stamp = indexFile ? indexStamp(indexFile) : undefined;
   if (!indexFile || !stamp) return;
-  knownIndexes.set(indexFile, { stamp, paths: new Set([...metadata.entries.filter(inIndex).map((e) => e.path), METADATA_PATH]) });
+  knownIndexes.set(indexFile, { stamp, digest: pathsDigest(indexPaths(metadata)) });
 }
 
 /**

@@ -149,11 +149,6 @@ export async function liveIsCurrent(live: LiveSnapshot, gitDir: string, ignoreKe
   return live.ignoreKey === ignoreKey && readRef(gitDir, BRANCH) === live.head && indexFileStamp(gitDir) === live.indexStamp;
 }
 
-/** The metadata file's text, as serializeMetadata writes it. */
-export function liveMetadataText(live: LiveSnapshot): string {
-  return Buffer.concat(liveMetadataPieces(live)).toString();
-}
-
 /**
  * The metadata file's bytes, as serializeMetadata writes them, in pieces (hashed and
  * deflated as they are, never copied into one buffer: the snapshot keeps no multi-megabyte
@@ -272,7 +267,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   const { live, gitDir, ignored } = options;
   const root = live.location;
   const { entries } = live;
-  const source: EntrySource = { root, accounts: options.accounts, ignored, stamps: { set: (rel, stamp) => entries.setStamp(rel, stamp) } };
+  const source: EntrySource = { root, accounts: options.accounts, ignored, stamps: entries };
   const touched = new Map<string, Touched>();
   let read = 0;
 
@@ -283,7 +278,8 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   const touch = (rel: string): Touched => {
     let t = touched.get(rel);
     if (!t) {
-      t = { before: entries.line(rel), beforeStamp: entries.stamp(rel), after: parse(rel) };
+      const before = entries.line(rel);
+      t = { before, beforeStamp: entries.stamp(rel), after: before === undefined ? undefined : (JSON.parse(before) as MetadataEntry) };
       touched.set(rel, t);
     }
     return t;

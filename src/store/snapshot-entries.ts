@@ -10,6 +10,7 @@
 //   commit's text is encoded (metadataPieces), so an entry's line is read from the bytes.
 // The paths in byte order ('.' first) are kept as one array (`order`): the metadata's order.
 import { byteOrder } from '../fs/byte-order.js';
+import type { StampSink } from './capture.js';
 
 /** Entries per block of the metadata text when the fences are laid. */
 const BLOCK = 256;
@@ -42,7 +43,7 @@ export function lowerBound(order: readonly string[], rel: string): number {
 /** A block of the metadata text: its bytes, or (changed since) its entries' lines by path. */
 type Block = Buffer | Map<string, string>;
 
-export class SnapshotEntries {
+export class SnapshotEntries implements StampSink {
   /** The entries' paths in the metadata's order. Change it only through this class. */
   readonly order: string[] = [];
   private readonly slots = new Map<string, number>();
@@ -69,7 +70,7 @@ export class SnapshotEntries {
       this.order.push(rel);
       this.mark(rel, ENTRY);
       const stamp = stamps.get(rel);
-      if (stamp !== undefined) this.setStamp(rel, stamp);
+      if (stamp !== undefined) this.set(rel, stamp);
     }
     this.pending = lines;
   }
@@ -131,7 +132,8 @@ export class SnapshotEntries {
     return this.stamp(rel) === stamp;
   }
 
-  setStamp(rel: string, stamp: string): void {
+  /** Record `rel`'s stat stamp: a capture writes into the table as into a Map of stamps (StampSink). */
+  set(rel: string, stamp: string): void {
     if (stamp.length !== STAMP) throw new RangeError(`a stat stamp of ${stamp.length} characters for ${rel}`);
     this.stamps[this.mark(rel, STAMPED)] = stamp;
   }
@@ -139,7 +141,7 @@ export class SnapshotEntries {
   /** Every stamp replaced by these (a full capture's, of the same entries). */
   replaceStamps(stamps: ReadonlyMap<string, string>): void {
     for (const rel of [...this.slots.keys()]) this.unmark(rel, STAMPED);
-    for (const [rel, stamp] of stamps) this.setStamp(rel, stamp);
+    for (const [rel, stamp] of stamps) this.set(rel, stamp);
   }
 
   // ---- git's index: "mode blob" of files and symlinks
@@ -252,6 +254,15 @@ export class SnapshotEntries {
       pieces.push(block);
     }
     return pieces;
+  }
+
+  /**
+   * Encode the metadata text's blocks now (else the first commit does): the lines the
+   * snapshot was made from are garbage from then on. The daemon does it once the full
+   * commit's garbage is collected (daemon/memory.ts), so an idle daemon keeps no lines.
+   */
+  layBlocks(): void {
+    this.laid();
   }
 
   private laid(): void {

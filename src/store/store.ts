@@ -1,8 +1,8 @@
 // The local versioned store: one git dir per tracked path under <state>/repos/, whose work
 // tree is the tracked path itself. Nothing is ever written inside a tracked path.
 // What only a commit or a push uses (the capture, the commit, the daemon's live commit, the
-// writer lock, the one-round-trip push …) is imported where it is used: `pacha status` reads
-// the store and loads none of it (issue 14, target 5: status start-up).
+// writer lock, the one-round-trip push …) is imported at its first use (lazyModule): `pacha
+// status` reads the store and loads none of it (issue 14, target 5: status start-up).
 import { statSync } from 'node:fs';
 import { lstat, mkdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,6 +24,21 @@ import type { XattrReader } from './xattr-reader.js';
 import { countLooseCommits, readCommitSummary, type CommitSummary } from './objects.js';
 
 export type { CommitResult } from './commit.js';
+
+/**
+ * A module imported at the first call, the same promise after: what only a commit or a push
+ * uses stays out of `pacha status`, and the daemon's hot path (a live commit per edit, a lock
+ * and a push each) pays no import lookup per edit.
+ */
+function lazyModule<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
+}
+
+const liveModule = lazyModule(() => import('./live.js'));
+const xattrReaderModule = lazyModule(() => import('./xattr-reader.js'));
+const writerLockModule = lazyModule(() => import('./writer-lock.js'));
+const fastPushModule = lazyModule(() => import('./fast-push.js'));
 
 export interface TrackedPath extends TrackedEntry {
   gitDir: string;
@@ -302,7 +317,7 @@ export class Store {
    */
   private locked<T>(tracked: TrackedEntry, kind: 'commit' | 'push' | `push.${string}`, fn: () => Promise<T>): Promise<T> {
     const file = path.join(this.stateDir, 'locks', `${tracked.name}.${kind}.lock`);
-    return import('./writer-lock.js').then(({ withWriterLock }) => withWriterLock(file, fn, this.lockOptions));
+    return writerLockModule().then(({ withWriterLock }) => withWriterLock(file, fn, this.lockOptions));
   }
 
   /** Told when a writer has to wait for another process (the CLI says so). */
@@ -315,13 +330,16 @@ export class Store {
    */
   async capture(tracked: TrackedPath, stamps?: Map<string, string>): Promise<Metadata> {
     const fresh = await this.freshEntry(tracked);
+    this.ignoreMatcher(fresh); // the watcher's, until the next capture
     const { captureMetadata } = await import('./capture.js');
     return captureMetadata({
       location: tracked.location,
       single: tracked.single,
       host: this.host,
       accounts: await this.accountsOnce(),
-      ignored: this.ignoreMatcher(fresh),
+      // The capture's own matcher, garbage once it ends: the `ignore` package remembers every
+      // path it was asked about (at 50k files, ~5 MiB the daemon would keep until the next commit).
+      ignored: ignoreMatcher(this.ignorePatterns(fresh)),
       ...(fresh.ignore ? { ignore: fresh.ignore } : {}),
       ...(stamps ? { stamps } : {}),
     });
@@ -342,7 +360,7 @@ export class Store {
 
   /** The paths that differ (by lstat) from the kept snapshot; undefined when a full commit is needed. */
   private async differing(tracked: TrackedPath, ignoreKey: string): Promise<string[] | undefined> {
-    const { differingPaths, FULL_RECONCILE_MS, liveIsCurrent } = await import('./live.js');
+    const { differingPaths, FULL_RECONCILE_MS, liveIsCurrent } = await liveModule();
     const live = this.live.get(tracked.location);
     if (!live || Date.now() - live.confirmedAt > FULL_RECONCILE_MS || !(await liveIsCurrent(live, tracked.gitDir, ignoreKey))) return undefined;
     const found = await differingPaths(live, await this.accountsOnce(), this.ignoreMatcher(await this.freshEntry(tracked)));
@@ -351,7 +369,7 @@ export class Store {
 
   /** The commit of a few changed paths on the kept snapshot; undefined when a full commit must do it. */
   private async commitChanged(tracked: TrackedPath, changed: Iterable<string>, by: CommitBy | undefined, ignoreKey: string): Promise<CommitResult | null | undefined> {
-    const [{ commitLive, liveIsCurrent }, { XattrReader }] = await Promise.all([import('./live.js'), import('./xattr-reader.js')]);
+    const [{ commitLive, liveIsCurrent }, { XattrReader }] = await Promise.all([liveModule(), xattrReaderModule()]);
     const live = this.live.get(tracked.location);
     if (!live || !(await liveIsCurrent(live, tracked.gitDir, ignoreKey))) return undefined;
     try {
@@ -402,7 +420,7 @@ export class Store {
       }
     }
     this.lastCommitRead = 'full';
-    const { indexFileStamp, liveIsCurrent, seedLive } = await import('./live.js');
+    const { indexFileStamp, liveIsCurrent, seedLive } = await liveModule();
     const before = keep ? this.live.get(tracked.location) : undefined;
     const current = before !== undefined && (await liveIsCurrent(before, tracked.gitDir, ignoreKey));
     this.live.delete(tracked.location);
@@ -434,6 +452,11 @@ export class Store {
       }
     }
     return result;
+  }
+
+  /** Encode the kept snapshots' metadata blocks now (SnapshotEntries.layBlocks): after a full commit, its garbage collected. */
+  settleSnapshots(): void {
+    for (const live of this.live.values()) live.entries.layBlocks();
   }
 
   /** The last live commit of this path and the objects it wrote, while it is the last commit (tests, benchmarks). */
@@ -549,7 +572,7 @@ export class Store {
     // The daemon's kept session takes one edit's commits in one round trip where it can; else git push.
     const written = this.written.get(tracked.gitDir);
     const objects = written && written.parent === pushed && written.sha === head ? written.objects : undefined;
-    const { pushInOneRoundTrip } = await import('./fast-push.js');
+    const { pushInOneRoundTrip } = await fastPushModule();
     if (pushed && (await pushInOneRoundTrip(master, this.host, tracked.name, tracked.gitDir, pushed, head, objects))) return acknowledged();
     const url = master.repositoryUrl(this.host, tracked.name);
     const push = ['push', '--porcelain', '--quiet', ...(await master.pushOptions()), url];

@@ -52,4 +52,26 @@ describe('daemon memory settings', () => {
     );
     assert.equal(Number(out), 1);
   });
+
+  it('settles each owner once, between two collections: the first frees the commit\'s garbage, the second what settling dropped', () => {
+    const out = inNode(
+      'const { PerformanceObserver } = await import("node:perf_hooks");\n' +
+        'let majors = 0; new PerformanceObserver((list) => { for (const e of list.getEntries()) if (e.detail?.kind === 4) majors++; }).observe({ entryTypes: ["gc"] });\n' +
+        'const used = () => process.memoryUsage().heapUsed / 1048576;\n' +
+        'let garbage = Array.from({ length: 300000 }, (_, i) => ({ i, s: "entry " + i }));\n' +
+        'let lines = Array.from({ length: 300000 }, (_, i) => ({ i, s: "line " + i }));\n' +
+        'const before = used(); garbage = undefined;\n' +
+        'const owner = { calls: 0, at: 0, settleSnapshots() { this.calls++; this.at = used(); lines = undefined; } };\n' +
+        'const other = { calls: 0, settleSnapshots() { this.calls++; } };\n' +
+        'memory.releaseAfterFullCommit(owner); memory.releaseAfterFullCommit(owner); memory.releaseAfterFullCommit(other); memory.releaseAfterFullCommit();\n' +
+        'const alive = setInterval(() => {}, 100);\n' +
+        'setTimeout(() => { clearInterval(alive); console.log(JSON.stringify({ owner: owner.calls, other: other.calls, first: before - owner.at, second: owner.at - used(), majors })); }, memory.RELEASE_DELAY_MS + 500);',
+    );
+    const { owner, other, first, second, majors } = JSON.parse(out) as { owner: number; other: number; first: number; second: number; majors: number };
+    assert.equal(owner, 1, 'an owner given three times settles once');
+    assert.equal(other, 1);
+    assert.ok(first > 10, `the commit's garbage was collected before settling (${first.toFixed(1)} MiB)`);
+    assert.ok(second > 10, `what settling dropped was collected after it (${second.toFixed(1)} MiB)`);
+    assert.equal(majors, 2);
+  });
 });

@@ -198,3 +198,33 @@ test('a live commit keeps its objects for the push only while they could go in o
   assert.ok(await store.commit(tracked, { changed: ['a.conf'] }));
   await assertPackIsThePush(tracked.gitDir, store.lastLiveCommit(tracked), before, git(tracked.gitDir, 'rev-parse', 'main').trim(), 'a small edit after');
 });
+
+test('a tree of several metadata blocks: each live commit writes the metadata text a full commit writes, byte for byte', async () => {
+  // 256 entries a block (snapshot-entries.ts): 800 files in 8 directories lay 4 blocks, so
+  // a commit re-encodes some blocks and copies the others from the snapshot as they were.
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  for (let d = 0; d < 8; d++) {
+    mkdirSync(path.join(app, `d${d}`), { recursive: true });
+    for (let f = 0; f < 100; f++) writeFileSync(path.join(app, `d${d}`, `f${String(f).padStart(3, '0')}.conf`), `${d}.${f}\n`);
+  }
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  const steps: Array<{ what: string; act: () => void; changed: string[] }> = [
+    { what: 'an edit in the third block', act: () => writeFileSync(path.join(app, 'd5/f050.conf'), 'edited\n'), changed: ['d5/f050.conf'] },
+    { what: 'a chmod in the first block', act: () => chmodSync(path.join(app, 'd0/f001.conf'), 0o600), changed: ['d0/f001.conf'] },
+    { what: 'a new file sorting first', act: () => writeFileSync(path.join(app, '0-new.conf'), 'n\n'), changed: ['0-new.conf'] },
+    { what: 'a directory spanning a fence removed', act: () => rmSync(path.join(app, 'd2'), { recursive: true }), changed: ['d2'] },
+    { what: 'a new file in the last block', act: () => writeFileSync(path.join(app, 'd7/zz.conf'), 'z\n'), changed: ['d7/zz.conf'] },
+  ];
+  for (const step of steps) {
+    step.act();
+    assert.ok(await store.commit(tracked, { changed: step.changed }), `${step.what}: committed`);
+    assert.equal(store.lastCommitRead, 'changed', `${step.what}: a live commit (${store.lastFullReason})`);
+    const expected = await fullTree(app);
+    assert.equal(git(tracked.gitDir, 'show', 'main:.pacha/metadata.json'), expected.metadata, `${step.what}: the metadata a full commit writes`);
+    assert.equal(git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), expected.tree, `${step.what}: the tree a full commit makes`);
+  }
+});

@@ -66,6 +66,7 @@ const op = fc.oneof(
   fc.record({ kind: fc.constant('stamp' as const), rel: fc.constantFrom(...PATHS), n: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('index' as const), rel: fc.constantFrom(...PATHS), value: fc.constantFrom(undefined, `100755 ${hex(7)}`, `160000 ${hex(8)}`, 'odd value', `100644 ${'F'.repeat(40)}`) }),
   fc.record({ kind: fc.constant('pieces' as const) }),
+  fc.record({ kind: fc.constant('lay' as const) }),
 );
 
 test('any sequence of changes: the table answers as plain maps do, and its metadata text is their entries in order', () => {
@@ -96,12 +97,14 @@ test('any sequence of changes: the table answers as plain maps do, and its metad
             model.stamps.delete(p);
           }
         } else if (o.kind === 'stamp') {
-          table.setStamp(o.rel, stampOf(o.n));
+          table.set(o.rel, stampOf(o.n));
           model.stamps.set(o.rel, stampOf(o.n));
         } else if (o.kind === 'index') {
           table.setIndex(o.rel, o.value);
           if (o.value === undefined) model.index.delete(o.rel);
           else model.index.set(o.rel, o.value);
+        } else if (o.kind === 'lay') {
+          table.layBlocks(); // the daemon's, after a full commit (a no-op once laid)
         } else {
           assert.equal(Buffer.concat(table.metadataPieces()).toString(), model.text(), `${what}: text`);
         }
@@ -138,5 +141,5 @@ test('replaceStamps: every stamp is the given map, those of non-entries included
   check(table, model, 'replaced');
   assert.equal(table.stamp('ignored.swp'), stampOf(9));
   assert.equal(table.has('ignored.swp'), false);
-  assert.throws(() => table.setStamp('a', 'short'), RangeError);
+  assert.throws(() => table.set('a', 'short'), RangeError);
 });
