@@ -19,7 +19,10 @@ export interface PackObject {
   content: Buffer | readonly Buffer[];
   /** Its id, when the caller has it (else it is computed here). */
   id?: string;
-  /** An object of the same type the receiver holds: the pack carries a delta against it when that is much smaller. */
+  /**
+   * An object of the same type the receiver holds: the pack carries a delta against it when
+   * that is much smaller, and nothing when the two are the same object.
+   */
   base?: { id: string; content: Buffer | readonly Buffer[] } | undefined;
 }
 
@@ -53,7 +56,8 @@ export async function packFile(given: readonly PackObject[], limit = Number.POSI
   const seen = new Set<string>();
   const objects = given.flatMap((o) => {
     const id = o.id ?? objectId(o.type, o.content);
-    if (seen.has(id)) return [];
+    // An object that is its own base is one the receiver holds (the metadata an edit left as it was).
+    if (seen.has(id) || o.base?.id === id) return [];
     seen.add(id);
     return [{ ...o, id }];
   });
@@ -61,7 +65,7 @@ export async function packFile(given: readonly PackObject[], limit = Number.POSI
   const entries = objects.map((o) => {
     const pieces = piecesOf(o.content);
     const size = pieces.reduce((n, p) => n + p.length, 0);
-    const delta = o.base && o.base.id !== o.id ? deltaAgainst(piecesOf(o.base.content), pieces, Math.floor(size / 2)) : undefined;
+    const delta = o.base ? deltaAgainst(piecesOf(o.base.content), pieces, Math.floor(size / 2)) : undefined;
     return delta
       ? { type: 'ref-delta' as const, size: delta.length, prefix: Buffer.from(o.base!.id, 'hex'), pieces: [delta] }
       : { type: o.type, size, prefix: undefined, pieces };

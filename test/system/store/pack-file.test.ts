@@ -106,3 +106,17 @@ test('a delta not much smaller than its object is not used: the object goes whol
   assert.equal((pack[12]! >> 4) & 7, 3, 'a whole blob');
   assert.ok(catFile(indexInto(pack), 'blob', objectId('blob', noise)).equals(noise));
 });
+
+test('an object that is its own base (metadata an edit left as it was) is not sent: the receiver holds it', async () => {
+  const metadata = Buffer.from('{"entries": []}\n'.repeat(2000));
+  const file = Buffer.from('key = 2\n');
+  const pack = await packFile([
+    { type: 'blob', content: file },
+    { type: 'blob', content: [metadata.subarray(0, 10), metadata.subarray(10)], base: { id: objectId('blob', metadata), content: metadata } },
+  ]);
+  assert.ok(pack);
+  assert.equal(pack.readUInt32BE(8), 1, 'one object in the pack');
+  const repo = indexInto(pack);
+  assert.ok(catFile(repo, 'blob', objectId('blob', file)).equals(file));
+  assert.throws(() => catFile(repo, '-e', objectId('blob', metadata)));
+});
