@@ -1,6 +1,6 @@
 // A push without git's pack protocol, for the daemon's one-edit pushes to a master reached as
 // a plain shell account: the daemon keeps one `sh` open on the master (shell-session.ts) and
-// hands it, per push, this script: the pack of the new commits (base64, inline), then the
+// hands it, per push, this script: the pack of the new commits (inline: a printf format, or base64 when big), then the
 // steps receive.denyCurrentBranch=updateInstead takes, in one shell instead of ten processes
 // (sshd's session, the login shell, receive-pack, index-pack, the connectivity check, the
 // alternates' refs, update-index, diff-files, diff-index, read-tree, gc --auto). Pure.
@@ -29,7 +29,7 @@ const SHA = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
 
 /**
  * A pack up to this size goes in the script as a printf format (a shell builtin: no process),
- * a bigger one as base64 for `base64 -d`. One edit's pack is a few hundred bytes (the metadata
+ * a bigger one as base64 for `base64 -d`. One edit's pack is a few KB (the metadata
  * goes as a delta); an external printf still takes the format (4 × 24 KiB < 128 KiB an argument).
  */
 export const PRINTF_MAX_PACK_BYTES = 24 * 1024;
