@@ -1,9 +1,10 @@
 // A push without git's pack protocol, for the daemon's one-edit pushes to a master reached as
 // a plain shell account: the daemon keeps one `sh` open on the master (shell-session.ts) and
-// hands it, per push, this script: the pack of the new commits (inline: a printf format, or base64 when big), then the
-// steps receive.denyCurrentBranch=updateInstead takes, in one shell instead of ten processes
-// (sshd's session, the login shell, receive-pack, index-pack, the connectivity check, the
-// alternates' refs, update-index, diff-files, diff-index, read-tree, gc --auto). Pure.
+// hands it, per push, this script: the pack of the new commits (inline: a printf format, or
+// base64 when big), then the steps receive.denyCurrentBranch=updateInstead takes, in one shell
+// instead of ten processes (sshd's session, the login shell, receive-pack, index-pack, the
+// connectivity check, the alternates' refs, update-index, diff-files, diff-index, read-tree,
+// gc --auto). Pure.
 //
 // What it keeps of a push: objects are checked as they are written, links included
 // (unpack-objects --strict: no commit naming an object the repository lacks, as receive-pack's
