@@ -11,6 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CLI, runPacha } from '../../helpers/cli.js';
 import { startSshd, type Sshd } from '../../helpers/sshd.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { readIn } from '../daemon/helpers/master-view.js';
 
 let a: Sshd;
 let b: Sshd;
@@ -117,7 +118,7 @@ describe('two masters', { concurrency: false }, () => {
       for (let i = 1; i <= 20; i++) {
         writeFileSync(path.join(app, 'a.conf'), `edit = ${i}\n`);
         // Master A has edit i before edit i+1 is made: it never waits for B's retries.
-        await until(`edit ${i} on master A`, () => existsSync(path.join(repoA(), 'a.conf')) && readFileSync(path.join(repoA(), 'a.conf'), 'utf8') === `edit = ${i}\n`, 20_000);
+        await until(`edit ${i} on master A`, () => readIn(repoA(), 'a.conf') === `edit = ${i}\n`, 20_000);
       }
       assert.equal(head(repoB()), bHead, 'B was down');
       assert.match(stderr, new RegExp(`push of ${app.replace(/[/.]/g, '\\$&')} to .*:${b.port} failed .*the other masters are not held up`));
