@@ -66,7 +66,8 @@ export async function isHolderAlive(lock: { pid: number; boot?: string; start?: 
 }
 
 /**
- * Create `file` with `content` if it does not exist; false if it does. Synchronous: three
+ * Create `file` with `content` if it does not exist; false if it does (the O_EXCL lock both
+ * process locks and git's ref locks are). Synchronous: three
  * system calls on a local disk, in the path of every commit and push. Not flushed to disk: a
  * lock lives only as long as its holder, and after a crash it is stale whatever the disk kept
  * (another boot id; an empty file is taken over after UNWRITTEN_GRACE_MS), while a flush costs
@@ -82,9 +83,13 @@ export function createExclusive(file: string, content: string): boolean {
   }
   try {
     writeSync(fd, content);
-  } finally {
+  } catch (error) {
+    // A file this call made but could not fill (a full disk) is no one's: gone at once.
     closeSync(fd);
+    removeLockFile(file);
+    throw error;
   }
+  closeSync(fd);
   return true;
 }
 

@@ -4,9 +4,10 @@
 // (compare-and-swap), appends the reflog line and renames the lock into place.
 // Synchronous: a handful of system calls on the local state dir, each cheaper than a round
 // trip through the thread pool (a commit of one edit reads and moves refs several times).
-import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError, errnoCode } from '../errors.js';
+import { createExclusive, removeLockFile } from '../fs/process-lock.js';
 
 const ZERO = '0'.repeat(40);
 
@@ -40,17 +41,8 @@ export function updateRef(gitDir: string, ref: string, next: string, expected: s
   const file = path.join(gitDir, ref);
   const lock = `${file}.lock`;
   mkdirSync(path.dirname(file), { recursive: true });
-  let fd: number | undefined;
+  if (!createExclusive(lock, `${next}\n`)) throw new OperationError('ECONCURRENT', `${ref} of ${gitDir} is being updated by another process (${lock} exists); try again`);
   try {
-    fd = openSync(lock, 'wx', 0o644);
-  } catch (error) {
-    if (errnoCode(error) === 'EEXIST') throw new OperationError('ECONCURRENT', `${ref} of ${gitDir} is being updated by another process (${lock} exists); try again`);
-    throw error;
-  }
-  try {
-    writeSync(fd, `${next}\n`);
-    closeSync(fd);
-    fd = undefined;
     const current = readRef(gitDir, ref);
     if (current !== expected) {
       throw new OperationError('ECONCURRENT', `${ref} of ${gitDir} moved to ${current ?? 'nothing'} (expected ${expected ?? 'nothing'}); another process committed at the same time; try again`);
@@ -63,12 +55,7 @@ export function updateRef(gitDir: string, ref: string, next: string, expected: s
     }
     renameSync(lock, file);
   } catch (error) {
-    try {
-      if (fd !== undefined) closeSync(fd);
-      unlinkSync(lock);
-    } catch {
-      // closed or gone already: the error that matters is the first
-    }
+    removeLockFile(lock);
     throw error;
   }
 }
