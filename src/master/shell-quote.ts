@@ -37,6 +37,8 @@ const PRINTF_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) =>
 export function printfFormat(bytes: Buffer): string {
   const out: string[] = [];
   for (const byte of bytes) out.push(PRINTF_BYTE[byte]!);
+  // A format starting with '-' would be read as an option (dash: "Illegal option").
+  if (bytes[0] === 0x2d) out[0] = '\\055';
   return `'${out.join('')}'`;
 }
 

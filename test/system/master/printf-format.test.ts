@@ -22,6 +22,13 @@ test('dash and bash: printf of the format writes the bytes exactly', () => {
   );
 });
 
+test("bytes starting with '-' are no option to printf", () => {
+  for (const bytes of [Buffer.from([45, 0]), Buffer.from('-n x'), Buffer.from('--'), Buffer.from('-')]) {
+    for (const shell of SHELLS) assert.ok(run(shell, `printf ${printfFormat(bytes)}`).equals(bytes), `${shell}: ${JSON.stringify(bytes.toString('latin1'))}`);
+    assert.ok(run('sh', `command -p env printf ${printfFormat(bytes)}`).equals(bytes), 'an external printf');
+  }
+});
+
 test('the biggest pack that goes as a format, every byte value in it: builtins and the external printf write it', () => {
   const bytes = Buffer.alloc(PRINTF_MAX_PACK_BYTES);
   // The worst case for the format's length: bytes that all need an escape, every value present.
