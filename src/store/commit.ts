@@ -132,7 +132,7 @@ function rememberIndex(indexFile: string | undefined, metadata: Metadata): void 
  * GIT_INDEX_FILE — plus `.pacha/metadata.json`); `scratch` receives the metadata file.
  * Returns the tree and the metadata it holds.
  */
-export async function writeSnapshotTree(git: Git, scratch: string, captured: Metadata, indexFile?: string): Promise<{ tree: string; metadata: Metadata }> {
+export async function writeSnapshotTree(git: Git, scratch: string, captured: Metadata, indexFile?: string): Promise<{ tree: string; metadata: Metadata; metadataBlob: string }> {
   const metadata = await syncIndex(git, captured, indexFile);
   await mkdir(scratch, { recursive: true, mode: 0o700 });
   const metadataFile = path.join(scratch, 'metadata.json');
@@ -141,7 +141,7 @@ export async function writeSnapshotTree(git: Git, scratch: string, captured: Met
   await git.raw(['update-index', '--add', '--cacheinfo', `100644,${blob},${METADATA_PATH}`]);
   const tree = (await git.raw(['write-tree'])).trim(); // may rewrite the index (its cache-tree)
   rememberIndex(indexFile, metadata);
-  return { tree, metadata };
+  return { tree, metadata, metadataBlob: blob };
 }
 
 export async function commitSnapshot(options: {
@@ -151,12 +151,12 @@ export async function commitSnapshot(options: {
   message?: string;
   /** Who made it: trailers after the message (provenance.ts). */
   provenance?: Provenance;
-  /** Receives the tree written and the metadata it holds (the daemon keeps them: live.ts). */
-  seen?: { tree?: string; metadata?: Metadata };
+  /** Receives the tree written, the metadata it holds and that metadata's blob (the daemon keeps them: live.ts). */
+  seen?: { tree?: string; metadata?: Metadata; metadataBlob?: string };
 }): Promise<CommitResult | null> {
   const { git, gitDir } = options;
-  const { tree, metadata } = await writeSnapshotTree(git, path.join(gitDir, 'pacha'), options.metadata, path.join(gitDir, 'index'));
-  if (options.seen) Object.assign(options.seen, { tree, metadata });
+  const { tree, metadata, metadataBlob } = await writeSnapshotTree(git, path.join(gitDir, 'pacha'), options.metadata, path.join(gitDir, 'index'));
+  if (options.seen) Object.assign(options.seen, { tree, metadata, metadataBlob });
 
   const head = await revParse(git, BRANCH);
   const headTree = head ? (await git.raw(['rev-parse', `${head}^{tree}`])).trim() : undefined;

@@ -67,6 +67,11 @@ export interface LiveSnapshot {
    * acknowledged head). The pieces are the snapshot's blocks, never changed in place.
    */
   metadata?: { id: string; pieces: readonly Buffer[] };
+  /**
+   * After a full commit: the id of head's metadata blob, until seedMetadataBase has checked
+   * the snapshot's own pieces against it (then `metadata` is set, or not when they differ).
+   */
+  headMetadata?: string;
 }
 
 /** A reconcile reads everything (a full commit) at least this often, whatever the snapshot says. */
@@ -93,6 +98,8 @@ export async function seedLive(options: {
   git: Git;
   gitDir: string;
   metadata: Metadata;
+  /** The blob of `metadata` in `tree`. */
+  metadataBlob: string;
   stamps: Map<string, string>;
   head: string;
   tree: string;
@@ -123,7 +130,24 @@ export async function seedLive(options: {
     skipped: new Set(entries.filter((e) => SKIPPED_TYPES.has(e.type)).map((e) => e.path)),
     trees: treesOf(splitNul(subtrees)),
     confirmedAt: Date.now(),
+    headMetadata: options.metadataBlob,
   };
+}
+
+/**
+ * Make head's metadata blob the next push's delta base (LiveSnapshot.metadata) when the
+ * snapshot was made by a full commit: its pieces, once their hash is the blob's id (one hash
+ * of the text, checked once). Without it, the first edit after a start or a full reconcile
+ * sent the whole metadata (over 1 MiB deflated at 50k files: a `git push`). The master holds
+ * the blob once it acknowledged head, and a push sends deltas only on the commit it acknowledged.
+ */
+export function seedMetadataBase(live: LiveSnapshot): void {
+  const id = live.headMetadata;
+  if (id === undefined) return;
+  live.headMetadata = undefined;
+  if (live.metadata) return;
+  const pieces = liveMetadataPieces(live);
+  if (objectId('blob', pieces) === id) live.metadata = { id, pieces };
 }
 
 /**
@@ -265,6 +289,7 @@ export async function differingPaths(live: LiveSnapshot, accounts: Accounts, ign
 
 async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): Promise<LiveCommitResult | null> {
   const { live, gitDir, ignored } = options;
+  seedMetadataBase(live); // before anything changes the snapshot (the daemon has done it when idle)
   const root = live.location;
   const { entries } = live;
   const source: EntrySource = { root, accounts: options.accounts, ignored, stamps: entries };

@@ -7,7 +7,9 @@ import { chmodSync, chownSync, linkSync, mkdirSync, renameSync, rmSync, symlinkS
 import path from 'node:path';
 import { test } from 'node:test';
 import { Store } from '../../../src/store/store.js';
-import { pathsToRead, type WrittenCommit } from '../../../src/store/live.js';
+import { gitAt } from '../../../src/store/git.js';
+import { pathsToRead, seedLive, seedMetadataBase, type WrittenCommit } from '../../../src/store/live.js';
+import type { Metadata } from '../../../src/store/metadata.js';
 import { packFile } from '../../../src/store/pack-file.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -118,10 +120,48 @@ test('a commit of the reported paths equals a full commit, step after step', asy
     }
     head = now;
   }
-  // The first live commit has no metadata of its own to send a delta against; every later one has.
-  assert.deepEqual(deltas, deltas.map((_, i) => i > 0));
+  // Every live commit offers a base for its metadata: the first the full commit's (checked
+  // against its blob: seedMetadataBase), each later one its parent's.
+  assert.deepEqual(deltas, deltas.map(() => true));
   execFileSync('git', ['--git-dir', tracked.gitDir, 'fsck', '--strict', '--no-progress'], { stdio: 'pipe' });
   assert.match(git(tracked.gitDir, 'log', '-1', '--format=%an <%ae>%n%B', 'main'), /^pacha <pacha@bar>\n.*Pacha-Origin: daemon/s);
+});
+
+test("after a full commit, the snapshot's metadata is the next push's delta base only when its hash is the blob the commit wrote", async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(path.join(app, 'sub'), { recursive: true });
+  for (let i = 0; i < 40; i++) writeFileSync(path.join(app, 'sub', `f${i}.conf`), `${i}\n`);
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  const { gitDir } = tracked;
+  const text = git(gitDir, 'show', 'main:.pacha/metadata.json');
+  const blob = git(gitDir, 'rev-parse', 'main:.pacha/metadata.json').trim();
+  const seed = (metadataBlob: string) =>
+    seedLive({
+      git: gitAt({ gitDir, workTree: app }),
+      gitDir,
+      metadata: JSON.parse(text) as Metadata,
+      metadataBlob,
+      stamps: new Map(),
+      head: git(gitDir, 'rev-parse', 'main').trim(),
+      tree: git(gitDir, 'rev-parse', 'main^{tree}').trim(),
+      ignoreKey: '',
+    });
+
+  const right = await seed(blob);
+  assert.equal(right.metadata === undefined, true, 'nothing is hashed when the snapshot is made');
+  seedMetadataBase(right);
+  const base = right.metadata as { id: string; pieces: readonly Buffer[] } | undefined;
+  assert.equal(base?.id, blob);
+  assert.equal(Buffer.concat(base.pieces).toString(), text, "the base's bytes are the blob's");
+
+  // A blob id the pieces do not hash to (the text differs): no base, so no delta against the wrong bytes.
+  const other = git(gitDir, 'rev-parse', 'main:sub/f1.conf').trim();
+  const wrong = await seed(other);
+  seedMetadataBase(wrong);
+  assert.equal(wrong.metadata, undefined);
 });
 
 test('a commit another process made is seen: the next commit is a full one, nothing is lost', async () => {
