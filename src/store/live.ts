@@ -211,7 +211,7 @@ interface Touched {
 }
 
 /** Writes one object into the repository and returns its id. */
-type StoreObject = (type: ObjectType, content: Buffer | readonly Buffer[]) => Promise<string>;
+type StoreObject = (type: ObjectType, content: Buffer | readonly Buffer[], base?: PackObject['base']) => Promise<string>;
 
 /** A live commit and every object it wrote that its parent lacks (a pack of them is the push of it: pack-file.ts). */
 export interface WrittenCommit {
@@ -470,17 +470,17 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   // The files' contents are kept only while they could go in one round trip; the metadata's pieces are the snapshot's own.
   const written = new Map<string, PackObject>();
   const keep = blobs.reduce((n, b) => n + b.content.length, 0) <= FAST_UPDATE_MAX_PACK_BYTES;
-  const store: StoreObject = async (type, content) => {
+  const store: StoreObject = async (type, content, base) => {
     const id = await writeObject(gitDir, type, content);
-    if (keep) written.set(id, { type, content, id });
+    if (keep) written.set(id, { type, content, id, base });
     return id;
   };
   for (const { content } of blobs) await store('blob', content);
   for (const rel of touched.keys()) forgetTrees(live, rel);
   const metadataPieces = liveMetadataPieces(live);
-  const metadataBlob = await store('blob', metadataPieces);
-  const base = live.metadata;
-  if (keep && base) written.set(metadataBlob, { ...written.get(metadataBlob)!, base: { id: base.id, content: base.pieces } });
+  // The metadata goes as a delta against the parent's, which a master holding the parent has.
+  const base = live.metadata && { id: live.metadata.id, content: live.metadata.pieces };
+  const metadataBlob = await store('blob', metadataPieces, base);
   const tree = await writeTrees(live, store, metadataBlob);
   if (tree === live.tree) return null;
 
