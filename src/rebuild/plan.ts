@@ -2,6 +2,7 @@
 // everything it needs was read beforehand (inspect.ts, owners.ts), so `--dry-run` prints
 // exactly what a real run would do, and nothing here can touch the system.
 import path from 'node:path';
+import { entryLocation } from '../fs/entry.js';
 import { isPachaTemp, TEMP_NAME_LENGTH } from '../fs/temp-name.js';
 import { deviceNumbers } from '../store/capture.js';
 import { sameXattrs } from '../store/xattrs.js';
@@ -86,15 +87,17 @@ const SHOWN_LIMIT_REFUSALS = 5;
 /**
  * Whether an entry can be placed at all: every name within NAME_MAX, and its target path,
  * the temporary file beside it and its backup within PATH_MAX. Checked while planning, so a
- * path too deep or too long refuses the rebuild before anything is touched. Pure.
+ * path too deep or too long refuses the rebuild before anything is touched. `targetRoot` is
+ * normalized (targetRootOf), `entryPath` a validated entry path. Pure.
  */
 export function checkPathLimits(targetRoot: string, entryPath: string, backupRoot?: string): string | undefined {
   const bytes = (s: string): number => Buffer.byteLength(s);
   const long = entryPath.split('/').find((name) => bytes(name) > NAME_MAX);
   if (long !== undefined) return `a name of ${bytes(long)} bytes is longer than the ${NAME_MAX} a file system allows`;
-  const target = entryPath === '.' ? targetRoot : path.join(targetRoot, entryPath);
-  const temp = path.join(path.dirname(target), 'x'.repeat(TEMP_NAME_LENGTH));
-  const longest = Math.max(bytes(target), bytes(temp), backupRoot ? bytes(path.join(backupRoot, entryPath)) : 0);
+  const target = entryLocation(targetRoot, entryPath);
+  // The temporary file beside it: its directory, '/', a name of TEMP_NAME_LENGTH bytes.
+  const temp = bytes(target) - bytes(target.slice(target.lastIndexOf('/') + 1)) + TEMP_NAME_LENGTH;
+  const longest = Math.max(bytes(target), temp, backupRoot ? bytes(entryLocation(backupRoot, entryPath)) : 0);
   if (longest >= PATH_MAX) {
     const depth = entryPath.split('/').length;
     return `the path (${depth} levels deep) would be ${longest} bytes long with its temporary file or backup; Linux allows ${PATH_MAX - 1}`;
