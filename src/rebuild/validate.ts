@@ -178,9 +178,14 @@ export function validateMetadata(metadata: unknown, repositoryName: string): Met
     if (root && root.type !== 'directory') refuse(repository, '.', `the tracked directory itself cannot be of type ${root.type}`);
     // Every listed ancestor must be a directory: anything beneath a symlink would be
     // written through it, anything beneath a file cannot exist.
+    // Entry paths are clean relative paths by now (checkEntry): a parent is the text before the last '/'.
+    const parentOf = (p: string): string => {
+      const slash = p.lastIndexOf('/');
+      return slash === -1 ? '.' : p.slice(0, slash);
+    };
     for (const entry of entries) {
       if (entry.path === '.') continue;
-      let parent = path.posix.dirname(entry.path);
+      let parent = parentOf(entry.path);
       while (parent !== '.') {
         const ancestor = byPath.get(parent);
         if (ancestor?.type === 'symlink') {
@@ -189,7 +194,7 @@ export function validateMetadata(metadata: unknown, repositoryName: string): Met
         if (ancestor && ancestor.type !== 'directory') {
           refuse(repository, entry.path, `it lies beneath "${parent}", which is not a directory`);
         }
-        parent = path.posix.dirname(parent);
+        parent = parentOf(parent);
       }
     }
   }
