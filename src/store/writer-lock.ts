@@ -8,7 +8,7 @@
 // holder's identity (src/fs/process-lock.ts);
 // a killed holder's lock is taken over. Within one process the waiters queue in memory.
 import { mkdirSync } from 'node:fs';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError } from '../errors.js';
 import { createExclusive, formatLock, isHolderAlive, parseLock, readLockText, removeLockFile, selfIdentity, takeOverStale } from '../fs/process-lock.js';
@@ -54,19 +54,19 @@ async function acquire(file: string, options: WriterLockOptions): Promise<() => 
   await yieldToWaiter(want);
   for (;;) {
     if (createExclusive(file, content)) {
-      if (told && (await readFile(want, 'utf8').catch(() => '')) === content) await unlink(want).catch(() => undefined);
+      if (told && readLockText(want) === content) removeLockFile(want);
       return async () => {
         // Only our own lock: never one a successor took after a takeover.
         if (readLockText(file) === content) removeLockFile(file);
       };
     }
-    const holder = parseLock(await readFile(file, 'utf8').catch(() => ''));
+    const holder = parseLock(readLockText(file) ?? '');
     if (holder && (await isHolderAlive(holder))) {
       if (!told) {
         options.onWait?.(holder.pid);
         // Say that someone waits, so a busy holder lets it in between two of its own turns.
         if (!createExclusive(want, content)) {
-          const other = parseLock(await readFile(want, 'utf8').catch(() => ''));
+          const other = parseLock(readLockText(want) ?? '');
           if (!other || !(await isHolderAlive(other))) await writeFile(want, content).catch(() => undefined);
         }
       }
