@@ -54,33 +54,35 @@ export class StreamReader {
   }
 }
 
-function git(repo: string, argv: readonly string[], input?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
+function git(repo: string, argv: readonly string[], input?: Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: repo, env: minimalEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
+    const stdout: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => stdout.push(d));
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
-    child.once('error', (error) => resolve({ code: 127, stdout, stderr: error.message }));
-    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.once('error', (error) => resolve({ code: 127, stdout: Buffer.concat(stdout), stderr: error.message }));
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(stdout), stderr }));
     child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }
 
-/** One update in a repository the gate checked, by git's argv; the answer for the client. */
+/** One update in a repository the gate checked, by git's argv (the plain account's script's steps, fast-update.ts); the answer for the client. */
 export async function applyUpdateHere(repo: string, update: SessionUpdate, pack: Buffer, gc: boolean): Promise<SessionAnswer> {
   const steps = fastUpdateSteps(update.from, update.to);
   const fail = (status: number, detail = ''): SessionAnswer => ({ status, reason: `${FAST_UPDATE_STATUS[status]}${detail ? `: ${detail.trim().split('\n').at(-1)}` : ''}` });
-  // The cleanliness check beside the unpacking, as the plain account's script does (fast-update.ts).
-  const [status, unpacked] = await Promise.all([git(repo, steps.status), git(repo, steps.unpack, pack)]);
-  if (status.code !== 0) return fail(91, status.stderr);
-  if (status.stdout.trim() !== '') return fail(92);
+  const unpacked = await git(repo, steps.unpack, pack);
   if (unpacked.code !== 0) return fail(93, unpacked.stderr);
+  const changed = await git(repo, steps.changed);
+  if (changed.code !== 0) return fail(96, changed.stderr);
+  const status = await git(repo, steps.status, changed.stdout);
+  if (status.code !== 0) return fail(91, status.stderr);
+  if (status.stdout.length > 0) return fail(92);
   const moved = await git(repo, steps.move);
   if (moved.code !== 0) return fail(94, moved.stderr);
-  const checkout = await git(repo, steps.checkout);
-  if (checkout.code !== 0) {
+  const checkout = changed.stdout.length === 0 ? undefined : await git(repo, steps.checkout, changed.stdout);
+  if (checkout && checkout.code !== 0) {
     await git(repo, steps.undo);
     return fail(95, checkout.stderr);
   }

@@ -5,7 +5,7 @@
 // that git push decides (a moved branch is a divergence, a dirty working copy a rejection).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -258,5 +258,90 @@ test("the objects a live commit wrote, packed by pacha itself: the same update; 
     git(repo, ['fsck', '--strict', '--no-dangling']);
   } finally {
     await master.close();
+  }
+});
+
+/**
+ * The update looks only at the paths the commits change (issue 14): what an admin left
+ * elsewhere on the master stays as it is; anything in a changed path (an edit, an untracked
+ * or ignored file the update would overwrite) refuses it; names are literal, never globs.
+ */
+async function scopedUpdate(master: SshMaster, repo: string, scratch: string, first: string): Promise<void> {
+  const push = (from: string, to: string) => pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), from, to);
+  const commit = (edit: () => void, tag: string): string => {
+    edit();
+    git(scratch, ['add', '-A']);
+    git(scratch, ['commit', '-q', '-m', tag]);
+    return git(scratch, ['rev-parse', 'HEAD']);
+  };
+  // An admin's edit of a.conf, a file no commit below changes: left alone, never blocks.
+  writeFileSync(path.join(repo, 'a.conf'), 'an admin edited this here\n');
+  // A name that is a glob matching a.conf, one with a newline, a file in a directory of its own.
+  const second = commit(() => {
+    writeFileSync(path.join(scratch, '*.conf'), 'star\n');
+    writeFileSync(path.join(scratch, 'line\nbreak.conf'), 'nl\n');
+    mkdirSync(path.join(scratch, 'dir'));
+    writeFileSync(path.join(scratch, 'dir', 'only.conf'), 'only\n');
+    writeFileSync(path.join(scratch, 'becomes-dir'), 'a file for now\n');
+  }, 'names');
+  assert.equal(await push(first, second), true);
+  assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), second);
+  assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'an admin edited this here\n', 'a glob-looking name is literal: a.conf is not checked out');
+  assert.equal(readFileSync(path.join(repo, '*.conf'), 'utf8'), 'star\n');
+  assert.equal(readFileSync(path.join(repo, 'line\nbreak.conf'), 'utf8'), 'nl\n');
+  assert.equal(git(repo, ['status', '--porcelain']), 'M a.conf', 'only the admin\'s edit differs from the branch');
+
+  // A file that becomes a directory, a directory's last file removed, a removed name with a newline.
+  const third = commit(() => {
+    rmSync(path.join(scratch, 'becomes-dir'));
+    mkdirSync(path.join(scratch, 'becomes-dir'));
+    writeFileSync(path.join(scratch, 'becomes-dir', 'inside.conf'), 'inside\n');
+    rmSync(path.join(scratch, 'dir'), { recursive: true });
+    rmSync(path.join(scratch, 'line\nbreak.conf'));
+  }, 'types');
+  assert.equal(await push(second, third), true);
+  assert.equal(readFileSync(path.join(repo, 'becomes-dir', 'inside.conf'), 'utf8'), 'inside\n');
+  assert.equal(existsSync(path.join(repo, 'dir')), false, 'the emptied directory leaves');
+  assert.equal(existsSync(path.join(repo, 'line\nbreak.conf')), false);
+  assert.equal(git(repo, ['status', '--porcelain']), 'M a.conf');
+
+  // An untracked file, then an ignored one, where the next commit adds a file: refused, kept.
+  const fourth = commit(() => writeFileSync(path.join(scratch, 'added.conf'), 'from the host\n'), 'add');
+  writeFileSync(path.join(repo, 'added.conf'), 'an admin put this here\n');
+  assert.equal(await push(third, fourth), false);
+  assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), third);
+  assert.equal(readFileSync(path.join(repo, 'added.conf'), 'utf8'), 'an admin put this here\n');
+  writeFileSync(path.join(repo, '.git', 'info', 'exclude'), 'added.conf\n');
+  assert.equal(await push(third, fourth), false, 'an ignored file is not overwritten either');
+  assert.equal(readFileSync(path.join(repo, 'added.conf'), 'utf8'), 'an admin put this here\n');
+  rmSync(path.join(repo, 'added.conf'));
+  assert.equal(await push(third, fourth), true);
+  assert.equal(readFileSync(path.join(repo, 'added.conf'), 'utf8'), 'from the host\n');
+  assert.deepEqual(readdirSync(path.join(repo, '.git')).filter((n) => n.startsWith('pacha-update')), [], 'no list of paths left behind');
+  git(repo, ['fsck', '--strict', '--no-dangling']);
+}
+
+test('per path, not per tree: an edit elsewhere on the master stays, one in a changed path refuses; names are literal', async () => {
+  const { master, scratch, repo, first } = await setUp();
+  try {
+    await scopedUpdate(master, repo, scratch, first);
+  } finally {
+    await master.close();
+  }
+});
+
+test('per path through the gate: the same', async () => {
+  const world = await makeWorld({ ssh: true, gate: true });
+  const master = await openTestSshMaster(world.sshd!, world.masterDir, { stateDir: world.stateDir, hostKey: undefined, knownHosts: world.sshd!.knownHosts });
+  try {
+    master.keepConnection();
+    await master.ensureRepository('bar', 'foo');
+    const scratch = scratchRepository({ 'a.conf': 'a = 1\n', 'gone.conf': 'bye\n' });
+    execFileSync('git', ['push', '-q', master.repositoryUrl('bar', 'foo'), 'main'], { cwd: scratch, env: master.gitEnv() });
+    await scopedUpdate(master, repositoryDir(world.masterDir, 'bar', 'foo'), scratch, git(scratch, ['rev-parse', 'HEAD']));
+    assert.match(readFileSync(path.join(world.dir, 'serve.log'), 'utf8'), /apply-update foo .* status 92/);
+  } finally {
+    await master.close();
+    await world.sshd!.stop();
   }
 });
