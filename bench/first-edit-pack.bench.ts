@@ -1,9 +1,9 @@
 // The push of the first edit after a full commit (the daemon's start, a full reconcile that
 // found changes), against the push of a later edit, on the same tree in the same run.
-// Each one-edit push carries the changed file, its trees, the commit and the metadata; the
-// metadata goes as a delta against the last commit's (store/live.ts seedMetadataBase), or
-// whole: about 0.5 MiB deflated at 50k files here, and with longer paths over the 1 MiB a
-// fast update takes (the push then goes by `git push`).
+// Each one-edit push carries the changed file, its trees, the commit and the metadata shard
+// its entry is in (store/metadata-files.ts); before shards, the first edit carried the whole
+// metadata (about 0.5 MiB deflated at 50k files here, and with longer paths over the 1 MiB a
+// fast update takes: the push then went by `git push`), later ones a delta against it.
 // Goal: the first edit's pack ≤ 2 × a later edit's (the anchor), and under the fast update's limit.
 // The store is driven as the daemon drives it (keepSnapshots, settleSnapshots after the full
 // commit); names are varied (hex words), so the metadata compresses as a real tree's does

@@ -5,4 +5,4 @@
 // inside a tracked path, of every repository pacha commits in, checks out from, or pushes
 // to (the master's working copy too: an attribute there would make its checkout differ
 // from the index, and updateInstead would then refuse every later push).
-export const NEUTRAL_ATTRIBUTES = '* -text -eol -crlf -ident -filter -working-tree-encoding\n/.pacha/metadata.json diff\n';
+export const NEUTRAL_ATTRIBUTES = '* -text -eol -crlf -ident -filter -working-tree-encoding\n/.pacha/metadata.json diff\n/.pacha/metadata/*.json diff\n';

@@ -54,13 +54,13 @@ export function parseLogNameStatus(output: string): LoggedCommit[] {
   return commits;
 }
 
-/** The metadata entries a commit removed and added (its lines of `.pacha/metadata.json`'s diff). */
+/** The metadata entries a commit removed and added (its lines of the metadata files' diff). */
 export interface MetadataDelta {
   removed: MetadataEntry[];
   added: MetadataEntry[];
 }
 
-/** The JSON of one metadata entry line ("    {...}," as serializeMetadata writes it), or undefined. */
+/** The JSON of one metadata entry line ("    {...}," as metadata-files.ts shardText and versions 1 and 2 write it), or undefined. */
 function entryOfLine(line: string): MetadataEntry | undefined {
   const text = line.trim().replace(/,$/, '');
   if (!text.startsWith('{"path":')) return undefined;
@@ -72,9 +72,11 @@ function entryOfLine(line: string): MetadataEntry | undefined {
 }
 
 /**
- * Parse `git log -p -U0 --format=%x1e%H -- .pacha/metadata.json`: per commit, the entry
- * lines it removed and added. The metadata has one entry per line, so the lines of the
- * patch are exactly the entries whose type, mode, owner, target or size changed.
+ * Parse `git log -p -U0 --no-renames --format=%x1e%H -- .pacha/metadata.json .pacha/metadata`:
+ * per commit, the entry lines it removed and added. The metadata has one entry per line, so
+ * the lines of the patch are exactly the entries whose type, mode, owner, target or size
+ * changed (an entry that moved to another shard, or out of a version 2 file, is both removed
+ * and added as it was: no change).
  */
 export function parseMetadataLog(output: string): Map<string, MetadataDelta> {
   const deltas = new Map<string, MetadataDelta>();

@@ -1,11 +1,12 @@
 // `pacha log`: the commits that touched a tracked path, or one file or directory in it,
 // newest first. A commit touches a file when git saw its content change OR its metadata
-// entry changed (a chmod or chown alone changes only .pacha/metadata.json, which git's
+// entry changed (a chmod or chown alone changes only the metadata under .pacha/, which git's
 // own path filter cannot see). Two `git log` runs serve any length of history.
 import { contentChanges, metadataChanges, type Change } from '../store/changes.js';
 import { BRANCH } from '../store/commit.js';
 import { revParse } from '../store/git.js';
 import { METADATA_PATH, METADATA_VERSION, type Metadata, type MetadataEntry } from '../store/metadata.js';
+import { METADATA_SHARDS_DIR } from '../store/metadata-files.js';
 import { LOG_FORMAT, parseLogNameStatus, parseMetadataLog, type LoggedCommit, type MetadataDelta } from './log-parse.js';
 import type { Provenance } from '../store/provenance.js';
 import { historyGit } from './git.js';
@@ -44,7 +45,7 @@ export async function historyOf(scope: Scope, options: { limit?: number } = {}):
   if (!(await revParse(git, BRANCH))) return [];
   const [log, metadataLog] = await Promise.all([
     git.raw(['log', '-z', '--root', '--name-status', '-M', '--no-color', `--format=${LOG_FORMAT}`, BRANCH, '--']),
-    git.raw(['log', '--root', '-p', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--format=%x1e%H', BRANCH, '--', METADATA_PATH]),
+    git.raw(['log', '--root', '-p', '-U0', '--no-renames', '--no-color', '--no-ext-diff', '--no-textconv', '--format=%x1e%H', BRANCH, '--', METADATA_PATH, METADATA_SHARDS_DIR]),
   ]);
   const deltas = parseMetadataLog(metadataLog);
   const entries: HistoryEntry[] = [];

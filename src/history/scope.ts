@@ -44,8 +44,8 @@ export function inScope(scope: Pick<Scope, 'entry' | 'whole'>, entryPath: string
   return p === scope.entry || p.startsWith(`${scope.entry}/`);
 }
 
-/** git pathspecs for the scope's content, without pacha's metadata file. Pure. */
+/** git pathspecs for the scope's content, without pacha's metadata files (all under `.pacha`). Pure. */
 export function scopePathspec(scope: Pick<Scope, 'entry' | 'whole'>): string[] {
-  if (scope.whole && scope.entry === '.') return ['.', `:(exclude,literal)${METADATA_PATH}`];
+  if (scope.whole && scope.entry === '.') return ['.', `:(exclude,literal)${path.posix.dirname(METADATA_PATH)}`];
   return [`:(literal)${scope.entry}`];
 }

@@ -9,6 +9,7 @@ import { validateMetadata } from '../rebuild/validate.js';
 import { BRANCH, writeSnapshotTree } from '../store/commit.js';
 import { revParse } from '../store/git.js';
 import { METADATA_PATH, METADATA_VERSION, type Metadata } from '../store/metadata.js';
+import { readMetadataAt } from '../store/metadata-read.js';
 import type { Store, TrackedPath } from '../store/store.js';
 import { historyGit } from './git.js';
 
@@ -20,16 +21,14 @@ export interface Snapshot {
 
 /** The metadata a commit carries, checked like any metadata read back (validateMetadata). */
 export async function metadataAt(tracked: TrackedPath, sha: string): Promise<Metadata> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await historyGit(tracked).raw(['show', `${sha}:${METADATA_PATH}`]));
-  } catch (error) {
+  const read = await readMetadataAt(historyGit(tracked), sha);
+  if (read.problem) {
     throw new OperationError('ENOMETADATA', `commit ${sha.slice(0, 12)} of ${tracked.location} has no readable ${METADATA_PATH}`, {
       hint: 'that commit was not made by pacha; choose another revision (`pacha log PATH`)',
-      cause: error,
+      cause: read.problem,
     });
   }
-  return validateMetadata(raw, tracked.name);
+  return validateMetadata(read.metadata, tracked.name);
 }
 
 export async function commitSnapshot(tracked: TrackedPath, sha: string): Promise<Snapshot> {
@@ -58,5 +57,5 @@ export async function diskSnapshot(store: Store, tracked: TrackedPath, scratch: 
     if (errnoCode(error) !== 'ENOENT') throw error;
     if (await revParse(git, BRANCH)) await git.raw(['read-tree', BRANCH]);
   }
-  return writeSnapshotTree(git, scratch, metadata);
+  return writeSnapshotTree(git, tracked.gitDir, metadata);
 }

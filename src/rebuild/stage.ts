@@ -14,6 +14,7 @@ import { retryDroppedConnections, type RetryDropsOptions } from '../master/trans
 import { BRANCH } from '../store/commit.js';
 import { gitAt, neutralizeRepository, type Git } from '../store/git.js';
 import { METADATA_PATH, type Metadata } from '../store/metadata.js';
+import { readMetadataAt } from '../store/metadata-read.js';
 import { validateMetadata } from './validate.js';
 
 export interface Stage {
@@ -124,57 +125,24 @@ export async function stageRepository(master: Master, host: string, name: string
   // No .gitattributes in the repository may change what is checked out.
   await neutralizeRepository(gitDir);
   const git = gitAt({ gitDir, workTree: tree, env: { GIT_INDEX_FILE: path.join(stageDir, name, 'index') } });
-  // One git process for the branch's commit and the metadata (fewer processes per
-  // repository: they were most of a small rebuild's time on a loaded machine).
-  // From git's objects, never the checkout: a `.pacha` symlink there could point anywhere.
-  // `<commit>:.pacha/metadata.json` resolves only through a real `.pacha` tree.
-  const [commit, metadataObject] = await catFileBatch(git, [`${BRANCH}^{commit}`, `${BRANCH}:${METADATA_PATH}`]);
+  // The branch's commit and the metadata from git's objects (store/metadata-read.ts), in as
+  // few processes as that takes (they were most of a small rebuild's time on a loaded machine).
+  const read = await readMetadataAt(git, BRANCH, [`${BRANCH}^{commit}`]);
+  const [commit] = read.also;
   if (commit?.type !== 'commit') {
     throw new OperationError('EEMPTYREPO', `${name} of ${host} on ${master.label} has no commits yet`, {
       hint: 'the host never pushed this path; rebuild the others with --directory',
     });
   }
   await git.raw(['read-tree', '--reset', '-u', BRANCH]); // the index and the checkout in one process
-  let raw: unknown;
-  try {
-    if (metadataObject?.type !== 'blob') throw new Error(`${METADATA_PATH} is ${metadataObject ? `a ${metadataObject.type}` : 'missing'}, not a file`);
-    raw = JSON.parse(metadataObject.content.toString('utf8'));
-  } catch (error) {
-    throw new OperationError('ENOMETADATA', `${name} of ${host} has no readable ${METADATA_PATH}: it was not written by pacha`, {
-      hint: 'pacha restores only repositories it pushed itself',
-      cause: error,
+  if (read.problem) {
+    throw new OperationError('ENOMETADATA', `${name} of ${host} has no readable ${METADATA_PATH}: ${read.problem.message}`, {
+      hint: 'pacha restores only repositories it pushed itself: inspect that repository on the master',
+      cause: read.problem,
     });
   }
+  const raw = read.metadata;
   return { name, gitDir, tree, head: commit.oid, metadata: validateMetadata(raw, name) };
-}
-
-/**
- * `git cat-file --batch` of several objects named by revision: each one's type and bytes,
- * or undefined when it does not resolve. Parses git's "<oid> <type> <size>\n<bytes>\n"
- * records and "<name> missing\n" lines.
- */
-export async function catFileBatch(git: Git, revisions: readonly string[]): Promise<Array<{ oid: string; type: string; content: Buffer } | undefined>> {
-  if (revisions.some((r) => /[\n\0]/.test(r))) throw new Error('a revision with a newline cannot be asked of git cat-file --batch');
-  const out = await git.bytes(['cat-file', '--batch'], Buffer.from(revisions.map((r) => `${r}\n`).join('')));
-  const objects: Array<{ oid: string; type: string; content: Buffer } | undefined> = [];
-  let at = 0;
-  for (const revision of revisions) {
-    const end = out.indexOf(0x0a, at);
-    if (end === -1) throw new Error(`git cat-file --batch ended early (at ${revision})`);
-    const header = out.subarray(at, end).toString('utf8');
-    at = end + 1;
-    const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
-    if (!m) {
-      if (!header.endsWith(' missing') && !header.endsWith(' ambiguous')) throw new Error(`git cat-file --batch said '${header}' for ${revision}`);
-      objects.push(undefined);
-      continue;
-    }
-    const size = Number(m[3]);
-    if (at + size > out.length) throw new Error(`git cat-file --batch ended early (in ${revision})`);
-    objects.push({ oid: m[1]!, type: m[2]!, content: out.subarray(at, at + size) });
-    at += size + 1; // the object's bytes, then a newline
-  }
-  return objects;
 }
 
 function lastLine(text: string): string {

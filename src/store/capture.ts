@@ -307,11 +307,3 @@ export async function captureMetadata(options: {
     entries: walk.entries,
   };
 }
-
-/** One entry per line, so that `git diff` of the metadata reads well. */
-export function serializeMetadata(metadata: Metadata): string {
-  const { entries, ...head } = metadata;
-  const lines = entries.map((entry) => `    ${JSON.stringify(entry)}`);
-  const headText = JSON.stringify(head).slice(0, -1);
-  return `${headText},\n  "entries": [\n${lines.join(',\n')}\n  ]\n}\n`;
-}

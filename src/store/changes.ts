@@ -1,4 +1,5 @@
 // What changed between two commits of a tracked path, for the commit message and logs. Pure.
+import path from 'node:path';
 import type { Metadata, MetadataEntry } from './metadata.js';
 import { METADATA_PATH } from './metadata.js';
 
@@ -74,10 +75,13 @@ export function metadataChanges(before: Metadata | undefined, after: Metadata, a
   return changes;
 }
 
-/** Content changes git reported, without pacha's own metadata file. */
+/** Content changes git reported, without pacha's own metadata files (under `.pacha/`, which no tracked path holds: capture.ts). */
 export function contentChanges(changes: Change[]): Change[] {
-  return changes.filter((c) => c.path !== METADATA_PATH);
+  const ours = (rel: string | undefined) => rel !== undefined && rel.startsWith(METADATA_DIR);
+  return changes.filter((c) => !ours(c.path) && !(c.kind === 'R' && ours(c.detail)));
 }
+
+const METADATA_DIR = `${path.posix.dirname(METADATA_PATH)}/`;
 
 export function formatChange(change: Change): string {
   if (change.kind === 'R') return `R ${change.detail} -> ${change.path}`;

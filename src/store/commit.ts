@@ -1,16 +1,18 @@
 // One commit of a tracked path: stage exactly the files a fresh capture lists (by name, so
-// no .gitignore hides one and no ignored file slips in), add `.pacha/metadata.json`, and
-// commit only if the tree
+// no .gitignore hides one and no ignored file slips in), add the metadata files under
+// `.pacha/` (metadata-files.ts), and commit only if the tree
 // differs from HEAD's. Comparing trees catches content, additions, removals, renames and
 // metadata-only changes (chmod, chown, a retargeted symlink) with one mechanism.
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError } from '../errors.js';
 import { commitMessage, contentChanges, metadataChanges, parseNameStatus, type Change } from './changes.js';
-import { serializeMetadata, UntrackableError } from './capture.js';
+import { UntrackableError } from './capture.js';
 import { revParse, type Git } from './git.js';
-import { METADATA_PATH, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
+import { METADATA_PATH, METADATA_VERSION, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
+import { metadataFiles, shardCount } from './metadata-files.js';
+import { catFileBatch, readMetadataAt } from './metadata-read.js';
+import { objectId, writeObject } from './objects.js';
 import { decodeName, encodeName, fsPath, joinNul, splitNul } from '../fs/names.js';
 import { crypto } from '../lazy-builtins.js';
 import { withTrailers, type Provenance } from './provenance.js';
@@ -31,8 +33,16 @@ export interface CommitResult {
 }
 
 async function previousMetadata(git: Git, head: string): Promise<Metadata | undefined> {
+  const read = await readMetadataAt(git, head);
+  return read.problem ? undefined : (read.metadata as Metadata);
+}
+
+/** How many shards head's metadata was spread over (its header alone: one small object), if any. */
+async function previousShards(git: Git, head: string): Promise<number | undefined> {
+  const [header] = await catFileBatch(git, [`${head}:${METADATA_PATH}`]);
   try {
-    return JSON.parse(await git.raw(['show', `${head}:${METADATA_PATH}`])) as Metadata;
+    const shards: unknown = header?.type === 'blob' ? (JSON.parse(header.content.toString('utf8')) as { shards?: unknown }).shards : undefined;
+    return typeof shards === 'number' ? shards : undefined;
   } catch {
     return undefined;
   }
@@ -43,24 +53,27 @@ function inIndex(entry: MetadataEntry): boolean {
   return entry.type === 'file' || entry.type === 'symlink';
 }
 
-async function indexedPaths(git: Git): Promise<Map<string, string>> {
+/** The index's paths, each with its mode and blob. */
+async function indexedPaths(git: Git): Promise<Map<string, { mode: string; id: string }>> {
   // -s: "<mode> <object> <stage>\t<path>", so gitlinks (160000) are seen as such.
-  const out = new Map<string, string>();
+  const out = new Map<string, { mode: string; id: string }>();
   for (const line of splitNul(await git.bytes(['ls-files', '-s', '-z']))) {
     const tab = line.indexOf('\t');
-    out.set(line.slice(tab + 1), line.slice(0, line.indexOf(' ')));
+    const [mode, id] = line.slice(0, tab).split(' ');
+    out.set(line.slice(tab + 1), { mode: mode!, id: id! });
   }
   return out;
 }
 
 /**
- * What an index file held after pacha last wrote it, by index path: a digest of its paths,
- * so a daemon's next full commit whose files are the same names (a reconcile, usually
- * nothing new) runs no `ls-files`, without keeping every name (the Set cost ~1.25 MiB at 50k
+ * What an index file held after pacha last wrote it, by index path: a digest of its files'
+ * paths, and its metadata files (path → blob), so a daemon's next full commit whose files
+ * are the same names (a reconcile, usually nothing new) runs no `ls-files` and writes no
+ * metadata file it holds already, without keeping every name (the Set cost ~1.25 MiB at 50k
  * files, for the daemon's whole life). Trusted only while the file is the one pacha left
  * (same inode, size and mtime); another process's write is re-read.
  */
-const knownIndexes = new Map<string, { stamp: string; digest: string }>();
+const knownIndexes = new Map<string, { stamp: string; digest: string; metadata: ReadonlyMap<string, string> }>();
 
 /** SHA-256 of the paths, in order, as their bytes each ended by NUL. */
 function pathsDigest(paths: readonly string[]): string {
@@ -71,9 +84,9 @@ function pathsDigest(paths: readonly string[]): string {
 
 const NUL = Buffer.of(0);
 
-/** The paths git's index holds for this metadata: its files and symlinks, and the metadata file. */
-function indexPaths(metadata: Metadata): string[] {
-  return [...metadata.entries.filter(inIndex).map((e) => e.path), METADATA_PATH];
+/** The index's own files under `.pacha/` (the metadata), which only writeSnapshotTree sets; a tracked path never holds `.pacha` (capture.ts). */
+function isMetadataFile(rel: string): boolean {
+  return rel.startsWith('.pacha/');
 }
 
 function indexStamp(indexFile: string): string | undefined {
@@ -85,18 +98,19 @@ function indexStamp(indexFile: string): string | undefined {
  * Make git's index (the caller's GIT_INDEX_FILE) hold exactly the metadata's files and
  * symlinks, by name, byte for byte: ignored, removed or newly ignored paths leave it, and
  * no .gitignore inside the tracked path hides anything. Returns the metadata without
- * entries that vanished meanwhile; refuses loudly anything git would not take.
+ * entries that vanished meanwhile, and the metadata files the index holds (path → blob);
+ * refuses loudly anything git would not take.
  * `indexFile`: the index's path, when its contents may be remembered between commits.
  */
-async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Promise<Metadata> {
+async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Promise<{ metadata: Metadata; metadataFiles: ReadonlyMap<string, string> }> {
   const wanted = metadata.entries.filter(inIndex).map((e) => e.path);
-  const kept = indexPaths(metadata);
-  const keep = new Set(kept);
   const known = indexFile ? knownIndexes.get(indexFile) : undefined;
   // The index pacha left holds exactly these names: nothing to remove, nothing new.
-  const unchanged = known !== undefined && known.stamp === indexStamp(indexFile!) && known.digest === pathsDigest(kept);
-  const before = unchanged ? keep : new Set((await indexedPaths(git)).keys());
-  const stale = [...before].filter((p) => !keep.has(p));
+  const unchanged = known !== undefined && known.stamp === indexStamp(indexFile!) && known.digest === pathsDigest(wanted);
+  const indexed = unchanged ? undefined : await indexedPaths(git);
+  const before = indexed ? new Set(indexed.keys()) : new Set([...wanted, ...known!.metadata.keys()]);
+  const keep = new Set(wanted);
+  const stale = [...before].filter((p) => !keep.has(p) && !isMetadataFile(p));
   if (stale.length > 0) await git.bytes(['update-index', '--force-remove', '-z', '--stdin'], joinNul(stale));
   // --remove: a file deleted since the capture leaves the index instead of failing the commit.
   if (wanted.length > 0) await git.bytes(['update-index', '--add', '--remove', '-z', '--stdin'], joinNul(wanted));
@@ -106,7 +120,7 @@ async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Prom
   const vanished = new Set<string>();
   const problems: Array<{ path: string; reason: string }> = [];
   for (const entry of added) {
-    const mode = after!.get(entry.path);
+    const mode = after!.get(entry.path)?.mode;
     const expected = entry.type === 'symlink' ? ['120000'] : ['100644', '100755'];
     if (mode === undefined) {
       if (!existsSync(fsPath(path.join(git.workTree ?? '/', entry.path)))) vanished.add(entry.path);
@@ -117,31 +131,42 @@ async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Prom
   }
   if (indexFile) knownIndexes.delete(indexFile);
   if (problems.length > 0) throw new UntrackableError(metadata.location, problems);
-  return vanished.size === 0 ? metadata : { ...metadata, entries: metadata.entries.filter((e) => !vanished.has(e.path)) };
-}
-
-/** After the metadata blob joined the index: remember what the index holds. */
-function rememberIndex(indexFile: string | undefined, metadata: Metadata): void {
-  const stamp = indexFile ? indexStamp(indexFile) : undefined;
-  if (!indexFile || !stamp) return;
-  knownIndexes.set(indexFile, { stamp, digest: pathsDigest(indexPaths(metadata)) });
+  const metadataFilesBefore = indexed ? new Map([...indexed].filter(([p]) => isMetadataFile(p)).map(([p, { id }]) => [p, id])) : known!.metadata;
+  return { metadata: vanished.size === 0 ? metadata : { ...metadata, entries: metadata.entries.filter((e) => !vanished.has(e.path)) }, metadataFiles: metadataFilesBefore };
 }
 
 /**
  * The tracked path as it is now, as a git tree (files staged in git's index — the caller's
- * GIT_INDEX_FILE — plus `.pacha/metadata.json`); `scratch` receives the metadata file.
- * Returns the tree and the metadata it holds.
+ * GIT_INDEX_FILE — plus the metadata files, written as objects here: no process).
+ * Returns the tree and the metadata it holds. `previousShards`: the shard count of the
+ * commit this one follows (kept while it suits: metadata-files.ts shardCount).
  */
-export async function writeSnapshotTree(git: Git, scratch: string, captured: Metadata, indexFile?: string): Promise<{ tree: string; metadata: Metadata; metadataBlob: string }> {
-  const metadata = await syncIndex(git, captured, indexFile);
-  await mkdir(scratch, { recursive: true, mode: 0o700 });
-  const metadataFile = path.join(scratch, 'metadata.json');
-  await writeFile(metadataFile, serializeMetadata(metadata), { mode: 0o600 });
-  const blob = (await git.raw(['hash-object', '-w', '--no-filters', '--', metadataFile])).trim();
-  await git.raw(['update-index', '--add', '--cacheinfo', `100644,${blob},${METADATA_PATH}`]);
+export async function writeSnapshotTree(
+  git: Git,
+  gitDir: string,
+  captured: Metadata,
+  options: { indexFile?: string; previousShards?: number | undefined } = {},
+): Promise<{ tree: string; metadata: Metadata }> {
+  const synced = await syncIndex(git, captured, options.indexFile);
+  const shards = shardCount(synced.metadata.entries.length, options.previousShards);
+  const metadata: Metadata = { ...synced.metadata, version: METADATA_VERSION, shards };
+  const files = metadataFiles(metadata, shards);
+  const written = new Map<string, string>();
+  const lines: string[] = [];
+  for (const file of files) {
+    const id = objectId('blob', file.content);
+    written.set(file.path, id);
+    if (id === synced.metadataFiles.get(file.path)) continue; // the index holds it: its object is there
+    await writeObject(gitDir, 'blob', file.content);
+    lines.push(`100644 ${id}\t${file.path}`);
+  }
+  // The index's metadata files no longer written (a shard emptied, another shard count, a version 2 file) leave it.
+  for (const rel of synced.metadataFiles.keys()) if (!written.has(rel)) lines.push(`0 ${'0'.repeat(40)}\t${rel}`);
+  if (lines.length > 0) await git.bytes(['update-index', '-z', '--index-info'], joinNul(lines));
   const tree = (await git.raw(['write-tree'])).trim(); // may rewrite the index (its cache-tree)
-  rememberIndex(indexFile, metadata);
-  return { tree, metadata, metadataBlob: blob };
+  const stamp = options.indexFile ? indexStamp(options.indexFile) : undefined;
+  if (options.indexFile && stamp) knownIndexes.set(options.indexFile, { stamp, digest: pathsDigest(metadata.entries.filter(inIndex).map((e) => e.path)), metadata: written });
+  return { tree, metadata };
 }
 
 export async function commitSnapshot(options: {
@@ -151,14 +176,17 @@ export async function commitSnapshot(options: {
   message?: string;
   /** Who made it: trailers after the message (provenance.ts). */
   provenance?: Provenance;
-  /** Receives the tree written, the metadata it holds and that metadata's blob (the daemon keeps them: live.ts). */
-  seen?: { tree?: string; metadata?: Metadata; metadataBlob?: string };
+  /** Receives the tree written and the metadata it holds (the daemon keeps them: live.ts). */
+  seen?: { tree?: string; metadata?: Metadata };
 }): Promise<CommitResult | null> {
   const { git, gitDir } = options;
-  const { tree, metadata, metadataBlob } = await writeSnapshotTree(git, path.join(gitDir, 'pacha'), options.metadata, path.join(gitDir, 'index'));
-  if (options.seen) Object.assign(options.seen, { tree, metadata, metadataBlob });
-
   const head = await revParse(git, BRANCH);
+  const { tree, metadata } = await writeSnapshotTree(git, gitDir, options.metadata, {
+    indexFile: path.join(gitDir, 'index'),
+    previousShards: head ? await previousShards(git, head) : undefined,
+  });
+  if (options.seen) Object.assign(options.seen, { tree, metadata });
+
   const headTree = head ? (await git.raw(['rev-parse', `${head}^{tree}`])).trim() : undefined;
   if (tree === headTree) return null;
 

@@ -5,8 +5,9 @@
 // the mode and blob the index holds. A commit of the paths the watcher reported then reads
 // only those (and, for a directory that is new or was replaced, what is below it), hashes
 // the changed files itself (objects.ts), and runs one process, getfattr, for their extended
-// attributes; blobs, trees (only the changed directories' and their parents'), the commit
-// and the branch are written here (objects.ts, refs.ts). git's index is left as the last
+// attributes; blobs, the metadata shards it changed (metadata-files.ts), trees (only the
+// changed directories' and their parents'), the commit and the branch are written here
+// (objects.ts, refs.ts). git's index is left as the last
 // full commit wrote it: the next full commit brings it up to date (commit.ts syncIndex).
 //
 // The result is the snapshot a full capture would give, byte for byte: same entries, same
@@ -26,7 +27,8 @@ import { commitMessage, metadataChanges, type Change } from './changes.js';
 import type { CommitResult } from './commit.js';
 import type { Git } from './git.js';
 import type { IgnoreMatcher } from './ignore.js';
-import { METADATA_PATH, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
+import { METADATA_PATH, METADATA_VERSION, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
+import { METADATA_SHARDS_DIR, shardPath, shardPieces } from './metadata-files.js';
 import { commitObject, objectId, SMALL_FILE, writeObject, type ObjectType } from './objects.js';
 import type { PackObject } from './pack-file.js';
 import { withTrailers, type Provenance } from './provenance.js';
@@ -47,31 +49,21 @@ export interface LiveSnapshot {
   indexStamp: string | undefined;
   /** The path's own ignore patterns and the store's settings generation it was taken under. */
   ignoreKey: string;
-  /** serializeMetadata's head text (without the entries). */
-  headText: string;
   xattrs: boolean;
   /**
-   * Per path: the entry as serialized (JSON), in the metadata text's blocks, so a commit
-   * re-encodes only the blocks it changed; its stat stamp; for files and symlinks, the
+   * Per path: the entry as serialized (JSON), in its metadata shard's block, so a commit
+   * re-encodes only the shards it changed; its stat stamp; for files and symlinks, the
    * "mode blob" the index holds. The paths in the metadata's order.
    */
   entries: SnapshotEntries;
+  /** The blob of the metadata's header (a live commit never changes it), and of each shard that holds an entry. */
+  headerBlob: string;
+  shardBlobs: Map<number, string>;
   skipped: Set<string>;
   /** Directory → the id of its git tree ('' when it holds no file), for the directories not changed since. */
   trees: Map<string, string>;
   /** When a full capture last confirmed it (Date.now()). */
   confirmedAt: number;
-  /**
-   * The metadata blob of `head` and the pieces it was made of, when a live commit made it: the
-   * next one-edit push sends its metadata as a delta against it (the master holds it once it
-   * acknowledged head). The pieces are the snapshot's blocks, never changed in place.
-   */
-  metadata?: { id: string; pieces: readonly Buffer[] };
-  /**
-   * After a full commit: the id of head's metadata blob, until seedMetadataBase has checked
-   * the snapshot's own pieces against it (then `metadata` is set, or not when they differ).
-   */
-  headMetadata?: string;
 }
 
 /** A reconcile reads everything (a full commit) at least this often, whatever the snapshot says. */
@@ -97,64 +89,57 @@ export function entryLine(e: MetadataEntry): string {
 export async function seedLive(options: {
   git: Git;
   gitDir: string;
+  /** As the full commit wrote it (its shard count set). */
   metadata: Metadata;
-  /** The blob of `metadata` in `tree`. */
-  metadataBlob: string;
   stamps: Map<string, string>;
   head: string;
   tree: string;
   ignoreKey: string;
 }): Promise<LiveSnapshot> {
   const { metadata } = options;
+  if (metadata.shards === undefined) throw new Error(`the metadata of ${metadata.location} was not written in shards`);
   const [indexed, subtrees] = await Promise.all([options.git.bytes(['ls-files', '-s', '-z']), options.git.bytes(['ls-tree', '-r', '-d', '-z', options.tree])]);
-  const { entries, ...head } = metadata;
+  const { entries } = metadata;
   const kept = new SnapshotEntries(
     entries.map((e) => e.path),
     entries.map(entryLine),
     options.stamps,
+    metadata.shards,
   );
+  let headerBlob: string | undefined;
+  const shardBlobs = new Map<number, string>();
+  const shardOfFile = new Map(Array.from({ length: metadata.shards }, (_, shard) => [shardPath(shard, metadata.shards!), shard]));
   for (const line of splitNul(indexed)) {
     const tab = line.indexOf('\t');
     const rel = line.slice(tab + 1);
-    if (rel !== METADATA_PATH) kept.setIndex(rel, line.slice(0, line.lastIndexOf(' ', tab)));
+    const value = line.slice(0, line.lastIndexOf(' ', tab));
+    const blob = value.slice(value.indexOf(' ') + 1);
+    if (rel === METADATA_PATH) headerBlob = blob;
+    else if (shardOfFile.has(rel)) shardBlobs.set(shardOfFile.get(rel)!, blob);
+    else kept.setIndex(rel, value);
   }
+  if (headerBlob === undefined) throw new Error(`the index of ${metadata.location} holds no ${METADATA_PATH}`);
   return {
     location: metadata.location,
     head: options.head,
     tree: options.tree,
     indexStamp: indexFileStamp(options.gitDir),
     ignoreKey: options.ignoreKey,
-    headText: JSON.stringify(head).slice(0, -1),
     xattrs: metadata.xattrs !== false,
     entries: kept,
+    headerBlob,
+    shardBlobs,
     skipped: new Set(entries.filter((e) => SKIPPED_TYPES.has(e.type)).map((e) => e.path)),
     trees: treesOf(splitNul(subtrees)),
     confirmedAt: Date.now(),
-    headMetadata: options.metadataBlob,
   };
-}
-
-/**
- * Make head's metadata blob the next push's delta base (LiveSnapshot.metadata) when the
- * snapshot was made by a full commit: its pieces, once their hash is the blob's id (one hash
- * of the text, checked once). Without it, the first edit after a start or a full reconcile
- * sent the whole metadata (over 1 MiB deflated at 50k files: a `git push`). The master holds
- * the blob once it acknowledged head, and a push sends deltas only on the commit it acknowledged.
- */
-export function seedMetadataBase(live: LiveSnapshot): void {
-  const id = live.headMetadata;
-  if (id === undefined) return;
-  live.headMetadata = undefined;
-  if (live.metadata) return;
-  const pieces = liveMetadataPieces(live);
-  if (objectId('blob', pieces) === id) live.metadata = { id, pieces };
 }
 
 /**
  * Directory → tree id from `git ls-tree -r -d -z` of the commit's tree: the first commit of
  * changed paths hashes only their directories again, not every directory of the tree (one
  * process per full commit instead of a tree object per directory at the next edit). The
- * metadata's own directory is the root's business (writeTrees). Pure.
+ * metadata's own directories are the root's business (writeTrees). Pure.
  */
 export function treesOf(lines: readonly string[]): Map<string, string> {
   const trees = new Map<string, string>();
@@ -162,7 +147,7 @@ export function treesOf(lines: readonly string[]): Map<string, string> {
   for (const line of lines) {
     const tab = line.indexOf('\t');
     const rel = line.slice(tab + 1);
-    if (rel === metadataDir) continue;
+    if (rel === metadataDir || rel.startsWith(`${metadataDir}/`)) continue;
     trees.set(rel, line.slice(line.lastIndexOf(' ', tab) + 1, tab));
   }
   return trees;
@@ -171,15 +156,6 @@ export function treesOf(lines: readonly string[]): Map<string, string> {
 /** Whether the snapshot still describes the git dir: nobody else moved the branch or wrote the index. */
 export async function liveIsCurrent(live: LiveSnapshot, gitDir: string, ignoreKey: string): Promise<boolean> {
   return live.ignoreKey === ignoreKey && readRef(gitDir, BRANCH) === live.head && indexFileStamp(gitDir) === live.indexStamp;
-}
-
-/**
- * The metadata file's bytes, as serializeMetadata writes them, in pieces (hashed and
- * deflated as they are, never copied into one buffer: the snapshot keeps no multi-megabyte
- * scratch); only changed blocks are encoded again.
- */
-export function liveMetadataPieces(live: LiveSnapshot): Buffer[] {
-  return [Buffer.from(`${live.headText},\n  "entries": [\n`), ...live.entries.metadataPieces(), Buffer.from('\n  ]\n}\n')];
 }
 
 class Decline extends Error {}
@@ -211,7 +187,7 @@ interface Touched {
 }
 
 /** Writes one object into the repository and returns its id. */
-type StoreObject = (type: ObjectType, content: Buffer | readonly Buffer[], base?: PackObject['base']) => Promise<string>;
+type StoreObject = (type: ObjectType, content: Buffer | readonly Buffer[]) => Promise<string>;
 
 /** A live commit and every object it wrote that its parent lacks (a pack of them is the push of it: pack-file.ts). */
 export interface WrittenCommit {
@@ -289,7 +265,6 @@ export async function differingPaths(live: LiveSnapshot, accounts: Accounts, ign
 
 async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): Promise<LiveCommitResult | null> {
   const { live, gitDir, ignored } = options;
-  seedMetadataBase(live); // before anything changes the snapshot (the daemon has done it when idle)
   const root = live.location;
   const { entries } = live;
   const source: EntrySource = { root, accounts: options.accounts, ignored, stamps: entries };
@@ -467,25 +442,26 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   contentChanges.sort((a, b) => byteOrder(a.path, b.path));
 
   // Every object this commit writes: all it adds to its parent's (what a master holding the parent lacks), perhaps a few the parent has.
-  // The files' contents are kept only while they could go in one round trip; the metadata's pieces are the snapshot's own.
+  // The files' contents are kept only while they could go in one round trip; the shards' are the snapshot's own blocks.
   const written = new Map<string, PackObject>();
   const keep = blobs.reduce((n, b) => n + b.content.length, 0) <= FAST_UPDATE_MAX_PACK_BYTES;
-  const store: StoreObject = async (type, content, base) => {
+  const store: StoreObject = async (type, content) => {
     const id = await writeObject(gitDir, type, content);
-    if (keep) written.set(id, { type, content, id, base });
+    if (keep) written.set(id, { type, content, id });
     return id;
   };
   for (const { content } of blobs) await store('blob', content);
   for (const rel of touched.keys()) forgetTrees(live, rel);
-  const metadataPieces = liveMetadataPieces(live);
-  // The metadata goes as a delta against the parent's, which a master holding the parent has.
-  const base = live.metadata && { id: live.metadata.id, content: live.metadata.pieces };
-  const metadataBlob = await store('blob', metadataPieces, base);
-  const tree = await writeTrees(live, store, metadataBlob);
+  // The metadata shards this commit changed, written whole (a few hundred entries each).
+  for (const { shard, entries: held, block } of live.entries.changedShards()) {
+    if (held === 0) live.shardBlobs.delete(shard);
+    else live.shardBlobs.set(shard, await store('blob', shardPieces(block)));
+  }
+  const tree = await writeTrees(live, store);
   if (tree === live.tree) return null;
 
   const listed = new Set(contentChanges.map((c) => c.path));
-  const before: Metadata = { version: 2, location: root, host: '', single: false, entries: [] };
+  const before: Metadata = { version: METADATA_VERSION, location: root, host: '', single: false, entries: [] };
   const after: Metadata = { ...before, entries: [] };
   for (const [, t] of touched) {
     if (t.before !== undefined) before.entries.push(JSON.parse(t.before) as MetadataEntry);
@@ -500,7 +476,6 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   const parent = live.head;
   live.head = sha;
   live.tree = tree;
-  live.metadata = { id: metadataBlob, pieces: metadataPieces };
   return {
     sha,
     changes,
@@ -536,10 +511,10 @@ async function treeObject(store: StoreObject, items: TreeItem[]): Promise<string
 
 /**
  * The git tree of the snapshot, as `git write-tree` of an index holding exactly the files
- * and symlinks (live.entries.index) and the metadata file would give; only directories changed
- * since the last commit are hashed again.
+ * and symlinks (live.entries.index) and the metadata files would give; only directories
+ * changed since the last commit are hashed again.
  */
-async function writeTrees(live: LiveSnapshot, store: StoreObject, metadataBlob: string): Promise<string> {
+async function writeTrees(live: LiveSnapshot, store: StoreObject): Promise<string> {
   const { order } = live.entries;
   const treeOf = async (dir: string): Promise<string> => {
     const known = dir === '.' ? undefined : live.trees.get(dir);
@@ -566,15 +541,20 @@ async function writeTrees(live: LiveSnapshot, store: StoreObject, metadataBlob: 
       }
       i++;
     }
-    if (dir === '.') {
-      const pacha = await treeObject(store, [treeItem('100644', path.basename(METADATA_PATH), metadataBlob, false)]);
-      items.push(treeItem('40000', path.dirname(METADATA_PATH), pacha, true));
-    }
+    if (dir === '.') items.push(treeItem('40000', path.dirname(METADATA_PATH), await metadataTree(live, store), true));
     const id = items.length === 0 ? '' : await treeObject(store, items);
     if (dir !== '.') live.trees.set(dir, id);
     return id;
   };
   return treeOf('.');
+}
+
+/** The `.pacha` tree: the metadata's header and the directory of its shards (metadata-files.ts). */
+async function metadataTree(live: LiveSnapshot, store: StoreObject): Promise<string> {
+  const shards = [...live.shardBlobs].map(([shard, blob]) => treeItem('100644', path.basename(shardPath(shard, live.entries.shards)), blob, false));
+  const items = [treeItem('100644', path.basename(METADATA_PATH), live.headerBlob, false)];
+  if (shards.length > 0) items.push(treeItem('40000', path.basename(METADATA_SHARDS_DIR), await treeObject(store, shards), true));
+  return treeObject(store, items);
 }
 
 /** Recompute the hard-link groups with these inode keys: the first member in byte order leads. */

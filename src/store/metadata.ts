@@ -1,4 +1,4 @@
-// The metadata carried in every commit as `.pacha/metadata.json`: what git does not keep
+// The metadata carried in every commit under `.pacha/` (metadata-files.ts lays it out): what git does not keep
 // (full modes, owners, groups, empty directories, symlink targets, hard links, special
 // files). It is data, never a script: restoring it runs no code from the repository
 // (etckeeper's `.etckeeper` does).
@@ -7,10 +7,11 @@
 // itself, any other byte as the lone surrogate U+DC80+byte (JSON "\udcff").
 import type { EntryType } from '../fs/entry.js';
 
+/** The header (format version 3: the entries are in shard files beside it, metadata-files.ts), or all of it (versions 1 and 2). */
 export const METADATA_PATH = '.pacha/metadata.json';
-/** 2: special files, hard links, byte-exact names (version 1 is still read). */
-export const METADATA_VERSION = 2;
-export const READABLE_VERSIONS: readonly number[] = [1, 2];
+/** 2: special files, hard links, byte-exact names; 3: the entries in shards (versions 1 and 2 are still read). */
+export const METADATA_VERSION = 3;
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
 
 /**
  * 'fifo', 'char' and 'block' are recreated by a rebuild; 'socket' is recorded so that watch
@@ -67,6 +68,8 @@ export interface Metadata {
   xattrs?: boolean;
   /** Ignore patterns given for this path (`pacha watch --ignore`), restored with it. */
   ignore?: string[];
+  /** Version 3: how many shards the entries were spread over when written (metadata-files.ts). */
+  shards?: number;
   /** Sorted by path (byte order), '.' first. */
   entries: MetadataEntry[];
 }

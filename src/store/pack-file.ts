@@ -6,12 +6,9 @@
 // version 2, the object count, then per object a type-and-size header and its zlib stream,
 // then the SHA-1 of all that. The master's `git unpack-objects --strict` checks every object
 // and link, so a pack missing one is refused there and the push goes the usual way.
-// An object given with a base the master holds (the metadata of the commit it acknowledged) goes
-// as a delta against it (pack-delta.ts, a "ref delta": a thin pack, which unpack-objects
-// completes from the repository); a delta that would not be much smaller is not used.
+// No deltas: what one edit writes is small (the metadata is in shards, metadata-files.ts).
 import { createHash } from 'node:crypto';
 import { deflatePieces, objectId, type ObjectType } from './objects.js';
-import { deltaAgainst } from './pack-delta.js';
 
 export interface PackObject {
   type: ObjectType;
@@ -19,21 +16,14 @@ export interface PackObject {
   content: Buffer | readonly Buffer[];
   /** Its id, when the caller has it (else it is computed here). */
   id?: string;
-  /**
-   * An object of the same type the receiver holds: the pack carries a delta against it when
-   * that is much smaller, and nothing when the two are the same object.
-   */
-  base?: { id: string; content: Buffer | readonly Buffer[] } | undefined;
 }
 
-type EntryType = ObjectType | 'ref-delta';
-
-const TYPE_CODE: Readonly<Record<EntryType, number>> = { commit: 1, tree: 2, blob: 3, 'ref-delta': 7 };
+const TYPE_CODE: Readonly<Record<ObjectType, number>> = { commit: 1, tree: 2, blob: 3 };
 
 const piecesOf = (content: Buffer | readonly Buffer[]): readonly Buffer[] => (Buffer.isBuffer(content) ? [content] : content);
 
 /** An object's header in a pack: type in bits 4-6 of the first byte, the size in 4 + 7n bits, little end first. Pure. */
-export function packEntryHeader(type: EntryType, size: number): Buffer {
+export function packEntryHeader(type: ObjectType, size: number): Buffer {
   if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`pack entry size ${size}`);
   const bytes: number[] = [];
   let byte = (TYPE_CODE[type] << 4) | (size & 0x0f);
@@ -56,20 +46,11 @@ export async function packFile(given: readonly PackObject[], limit = Number.POSI
   const seen = new Set<string>();
   const objects = given.flatMap((o) => {
     const id = o.id ?? objectId(o.type, o.content);
-    // An object that is its own base is one the receiver holds (the metadata an edit left as it was).
-    if (seen.has(id) || o.base?.id === id) return [];
+    if (seen.has(id)) return [];
     seen.add(id);
-    return [{ ...o, id }];
+    return [{ type: o.type, pieces: piecesOf(o.content) }];
   });
-  // An entry: the object whole, or a delta (at most half its size) and its base's id.
-  const entries = objects.map((o) => {
-    const pieces = piecesOf(o.content);
-    const size = pieces.reduce((n, p) => n + p.length, 0);
-    const delta = o.base ? deltaAgainst(piecesOf(o.base.content), pieces, Math.floor(size / 2)) : undefined;
-    return delta
-      ? { type: 'ref-delta' as const, size: delta.length, prefix: Buffer.from(o.base!.id, 'hex'), pieces: [delta] }
-      : { type: o.type, size, prefix: undefined, pieces };
-  });
+  const entries = objects.map((o) => ({ ...o, size: o.pieces.reduce((n, p) => n + p.length, 0) }));
   // A deflated object is never much smaller than a thousandth of its size: refuse early what cannot fit.
   if (entries.reduce((n, e) => n + e.size, 0) / 1032 > limit) return undefined;
   const head = Buffer.alloc(12);
@@ -82,9 +63,9 @@ export async function packFile(given: readonly PackObject[], limit = Number.POSI
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
     const header = packEntryHeader(entry.type, entry.size);
-    size += header.length + (entry.prefix?.length ?? 0) + deflated[i]!.length;
+    size += header.length + deflated[i]!.length;
     if (size > limit) return undefined;
-    parts.push(header, ...(entry.prefix ? [entry.prefix] : []), deflated[i]!);
+    parts.push(header, deflated[i]!);
   }
   const hash = createHash('sha1');
   for (const part of parts) hash.update(part);

@@ -5,15 +5,16 @@
 // Here:
 // - one Map from path to a slot number; per slot its flags, its stamp and its index value
 //   (the mode as a code, the blob id as 20 bytes: one 21-character string), in arrays;
-// - the metadata lines only in the metadata text's blocks (the bytes hashed and deflated at
-//   each commit): a block a commit changes is decoded into a Map of its lines until the next
-//   commit's text is encoded (metadataPieces), so an entry's line is read from the bytes.
-// The paths in byte order ('.' first) are kept as one array (`order`): the metadata's order.
+// - the metadata lines only in the metadata shards' bytes (metadata-files.ts: one block per
+//   shard, the bytes hashed and deflated when the shard is written): a block a commit changes
+//   is decoded into a Map of its lines until that commit encodes it again (changedShards), so
+//   an entry's line is read from the bytes.
+// The paths in byte order ('.' first) are kept as one array (`order`): the metadata's order;
+// and per shard, its own paths in that order.
 import { byteOrder } from '../fs/byte-order.js';
 import type { StampSink } from './capture.js';
+import { shardOf } from './metadata-files.js';
 
-/** Entries per block of the metadata text when the fences are laid. */
-const BLOCK = 256;
 /** A stat stamp's length (capture.ts statStamp: six doubles as latin1). */
 const STAMP = 48;
 /** An index value as kept: the mode's code, then the blob id's 20 bytes. */
@@ -40,8 +41,15 @@ export function lowerBound(order: readonly string[], rel: string): number {
   return lo;
 }
 
-/** A block of the metadata text: its bytes, or (changed since) its entries' lines by path. */
+/** A shard's lines: its text's bytes between "[\n" and "\n]\n", or (changed since) its entries' lines by path. */
 type Block = Buffer | Map<string, string>;
+
+/** A shard a commit changed: its lines as its text holds them (metadata-files.ts shardText), and how many entries it holds now. */
+export interface ChangedShard {
+  shard: number;
+  entries: number;
+  block: Buffer;
+}
 
 export class SnapshotEntries implements StampSink {
   /** The entries' paths in the metadata's order. Change it only through this class. */
@@ -57,15 +65,22 @@ export class SnapshotEntries implements StampSink {
   private readonly modes: string[] = [];
   /** Index values not of the form "<mode> <40 hex digits>" (none that git writes for pacha). */
   private readonly oddIndex = new Map<string, string>();
-  /** block i holds the entries from fences[i] (inclusive) to fences[i + 1]. */
-  private fences: string[] = [];
+  /** Per shard, its entries' paths in the metadata's order, and its block. */
+  private shardPaths: string[][] = [];
   private blocks: Block[] = [];
+  /** Shards changed since changedShards() last answered. */
+  private readonly dirty = new Set<number>();
   private readonly scratch = Buffer.alloc(INDEX);
   /** The lines until the blocks are first encoded (at the first commit, not beside the full commit's garbage). */
   private pending: readonly string[] | undefined;
 
-  /** The snapshot of these entries (paths in the metadata's order, their lines, their stamps). */
-  constructor(paths: readonly string[], lines: readonly string[], stamps: ReadonlyMap<string, string>) {
+  /** The snapshot of these entries (paths in the metadata's order, their lines, their stamps), spread over `shards` shards. */
+  constructor(
+    paths: readonly string[],
+    lines: readonly string[],
+    stamps: ReadonlyMap<string, string>,
+    readonly shards: number,
+  ) {
     for (const rel of paths) {
       this.order.push(rel);
       this.mark(rel, ENTRY);
@@ -172,28 +187,32 @@ export class SnapshotEntries implements StampSink {
     this.indexed[this.mark(rel, INDEXED)] = this.scratch.toString('latin1'); // one flat string
   }
 
-  // ---- lines, in the metadata text's blocks
+  // ---- lines, in the metadata shards' blocks
 
   /** The entry's metadata line (JSON), or undefined when it is not an entry. */
   line(rel: string): string | undefined {
     if (!this.has(rel)) return undefined;
     this.laid();
-    const f = this.blockOf(rel);
-    const block = this.blocks[f]!;
+    const shard = shardOf(rel, this.shards);
+    const block = this.blocks[shard]!;
     if (!Buffer.isBuffer(block)) return block.get(rel);
     // The k-th line of the block's bytes: "    <line>," (the block's last without the comma).
     let at = 0;
-    for (let k = lowerBound(this.order, rel) - lowerBound(this.order, this.fences[f]!); k > 0; k--) at = block.indexOf(10, at) + 1;
+    for (let k = lowerBound(this.shardPaths[shard]!, rel); k > 0; k--) at = block.indexOf(10, at) + 1;
     const end = block.indexOf(10, at);
     return block.toString('utf8', at + 4, end === -1 ? block.length : end - 1);
   }
 
-  /** Record the entry's line (a new entry takes its place in the order). */
+  /** Record the entry's line (a new entry takes its place in the order); the same line again changes nothing. */
   setLine(rel: string, line: string): void {
     this.laid();
-    const lines = this.decoded(this.blockOf(rel));
+    if (this.has(rel) && this.line(rel) === line) return;
+    const shard = shardOf(rel, this.shards);
+    const lines = this.decoded(shard);
     if (!this.has(rel)) {
       this.order.splice(lowerBound(this.order, rel), 0, rel);
+      const paths = this.shardPaths[shard]!;
+      paths.splice(lowerBound(paths, rel), 0, rel);
       this.mark(rel, ENTRY);
     }
     lines.set(rel, line);
@@ -213,99 +232,80 @@ export class SnapshotEntries implements StampSink {
     const self = withSelf && this.has(rel) ? lowerBound(this.order, rel) : -1;
     const gone = this.order.slice(start, end);
     if (self !== -1) gone.push(rel);
-    // Every block holding one of them is decoded before the order changes under it.
-    const blocks = gone.map((p) => this.blockOf(p));
-    for (const f of new Set(blocks)) this.decoded(f);
+    // Every shard holding one of them is decoded before its paths change under it.
+    const shards = gone.map((p) => shardOf(p, this.shards));
+    for (const shard of new Set(shards)) this.decoded(shard);
     for (const p of gone) leaving(p);
     gone.forEach((p, i) => {
-      (this.blocks[blocks[i]!] as Map<string, string>).delete(p);
+      const shard = shards[i]!;
+      (this.blocks[shard] as Map<string, string>).delete(p);
+      const paths = this.shardPaths[shard]!;
+      paths.splice(lowerBound(paths, p), 1);
       this.unmark(p, ENTRY | STAMPED);
     });
     this.order.splice(start, end - start);
     if (self !== -1) this.order.splice(self, 1); // after the range: rel sorts before what is below it
   }
 
-  /**
-   * The metadata file's entries as bytes, in blocks (hashed and deflated as they are, never
-   * copied into one buffer); only blocks changed since the last call are encoded again.
-   */
-  metadataPieces(): Buffer[] {
+  /** Shard `shard`'s lines as its text holds them (encoded again if it changed). */
+  block(shard: number): Buffer {
     this.laid();
-    // Lay the fences again when blocks grew far past their size.
-    if (this.order.length > (this.fences.length + 1) * BLOCK * 4) {
-      const lines = this.blocks.flatMap((_, f) => {
-        const [start, end] = this.rangeOf(f);
-        const decoded = this.decoded(f);
-        return this.order.slice(start, end).map((rel) => decoded.get(rel)!);
-      });
-      this.layFences(lines);
+    let block = this.blocks[shard]!;
+    if (!Buffer.isBuffer(block)) {
+      const lines = block;
+      block = Buffer.from(this.shardPaths[shard]!.map((rel) => `    ${lines.get(rel)!}`).join(',\n'));
+      this.blocks[shard] = block;
     }
-    const pieces: Buffer[] = [];
-    for (let f = 0; f < this.blocks.length; f++) {
-      let block = this.blocks[f]!;
-      if (!Buffer.isBuffer(block)) {
-        const lines = block;
-        const [start, end] = this.rangeOf(f);
-        block = Buffer.from(this.order.slice(start, end).map((rel) => `    ${lines.get(rel)!}`).join(',\n'));
-        this.blocks[f] = block;
-      }
-      if (block.length === 0) continue;
-      if (pieces.length > 0) pieces.push(Buffer.from(',\n'));
-      pieces.push(block);
-    }
-    return pieces;
+    return block;
+  }
+
+  /** How many entries shard `shard` holds. */
+  shardSize(shard: number): number {
+    this.laid();
+    return this.shardPaths[shard]!.length;
+  }
+
+  /** The shards changed since the last call, encoded (by shard number); then none is. */
+  changedShards(): ChangedShard[] {
+    const changed = [...this.dirty].sort((a, b) => a - b).map((shard) => ({ shard, entries: this.shardSize(shard), block: this.block(shard) }));
+    this.dirty.clear();
+    return changed;
   }
 
   /**
-   * Encode the metadata text's blocks now (else the first commit does): the lines the
-   * snapshot was made from are garbage from then on. The daemon does it once the full
-   * commit's garbage is collected (daemon/memory.ts), so an idle daemon keeps no lines.
+   * Encode the shards' blocks now (else the first commit does): the lines the snapshot was
+   * made from are garbage from then on. The daemon does it once the full commit's garbage
+   * is collected (daemon/memory.ts), so an idle daemon keeps no lines.
    */
   layBlocks(): void {
     this.laid();
   }
 
   private laid(): void {
-    if (this.pending === undefined) return;
-    this.layFences(this.pending);
+    const pending = this.pending;
+    if (pending === undefined) return;
     this.pending = undefined;
+    const lines: string[][] = Array.from({ length: this.shards }, () => []);
+    this.shardPaths = Array.from({ length: this.shards }, () => []);
+    this.order.forEach((rel, i) => {
+      const shard = shardOf(rel, this.shards);
+      this.shardPaths[shard]!.push(rel);
+      lines[shard]!.push(`    ${pending[i]!}`);
+    });
+    this.blocks = lines.map((shard) => Buffer.from(shard.join(',\n')));
   }
 
-  /** Blocks of BLOCK entries each, from the entries' lines in order; the first fence is '.', before any path. */
-  private layFences(lines: readonly string[]): void {
-    this.fences = this.order.length === 0 ? ['.'] : this.order.filter((_, i) => i % BLOCK === 0);
-    this.fences[0] = '.';
-    this.blocks = this.fences.map((_, f) => Buffer.from(lines.slice(f * BLOCK, (f + 1) * BLOCK).map((line) => `    ${line}`).join(',\n')));
-  }
-
-  /** The block an entry belongs (or would belong) to: the last fence not after it. */
-  private blockOf(rel: string): number {
-    let lo = 0;
-    let hi = this.fences.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareEntries(this.fences[mid]!, rel) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1; // fences[0] is '.', not after any path
-  }
-
-  /** The range of `order` block f holds. */
-  private rangeOf(f: number): [number, number] {
-    const start = lowerBound(this.order, this.fences[f]!);
-    return [start, f + 1 < this.fences.length ? lowerBound(this.order, this.fences[f + 1]!) : this.order.length];
-  }
-
-  /** Block f as a Map of its lines (decoded from its bytes the first time), to change. */
-  private decoded(f: number): Map<string, string> {
-    const block = this.blocks[f]!;
+  /** Shard `shard` as a Map of its lines (decoded from its bytes the first time), to change: it is then changed. */
+  private decoded(shard: number): Map<string, string> {
+    this.dirty.add(shard);
+    const block = this.blocks[shard]!;
     if (!Buffer.isBuffer(block)) return block;
-    const [start, end] = this.rangeOf(f);
+    const paths = this.shardPaths[shard]!;
     const lines = new Map<string, string>();
-    const text = block.length === 0 ? [] : block.toString().split('\n');
-    if (text.length !== end - start) throw new Error(`the kept metadata's block at ${this.fences[f]} holds ${text.length} lines for ${end - start} entries`);
-    for (let k = 0; k < text.length; k++) lines.set(this.order[start + k]!, text[k]!.slice(4, k + 1 < text.length ? -1 : undefined));
-    this.blocks[f] = lines;
+    const text = paths.length === 0 ? [] : block.toString().split('\n');
+    if (text.length !== paths.length) throw new Error(`the kept metadata's shard ${shard} holds ${text.length} lines for ${paths.length} entries`);
+    for (let k = 0; k < text.length; k++) lines.set(paths[k]!, text[k]!.slice(4, k + 1 < text.length ? -1 : undefined));
+    this.blocks[shard] = lines;
     return lines;
   }
 }

@@ -436,11 +436,11 @@ export class Store {
       throw error;
     });
     const provenance = { ...(await this.hostFacts()), ...options.by };
-    const seen: { tree?: string; metadata?: Metadata; metadataBlob?: string } = {};
+    const seen: { tree?: string; metadata?: Metadata } = {};
     const git = this.git(tracked);
     const { commitSnapshot } = await import('./commit.js');
     const result = await commitSnapshot({ git, gitDir: tracked.gitDir, metadata, provenance, seen, ...(options.message === undefined ? {} : { message: options.message }) });
-    if (keep && seen.tree && seen.metadata && seen.metadataBlob) {
+    if (keep && seen.tree && seen.metadata) {
       if (result === null && current) {
         // Nothing changed and the kept snapshot was the branch's: it still is (fresher stamps).
         before.entries.replaceStamps(stamps!);
@@ -449,7 +449,7 @@ export class Store {
         this.live.set(tracked.location, before);
       } else {
         const head = readRef(tracked.gitDir, BRANCH);
-        if (head) this.live.set(tracked.location, await seedLive({ git, gitDir: tracked.gitDir, metadata: seen.metadata, metadataBlob: seen.metadataBlob, stamps: stamps!, head, tree: seen.tree, ignoreKey }));
+        if (head) this.live.set(tracked.location, await seedLive({ git, gitDir: tracked.gitDir, metadata: seen.metadata, stamps: stamps!, head, tree: seen.tree, ignoreKey }));
       }
     }
     return result;
@@ -457,16 +457,10 @@ export class Store {
 
   /**
    * Encode the kept snapshots' metadata blocks now (SnapshotEntries.layBlocks), after a full
-   * commit, its garbage collected; and check them against the commit's metadata blob, so the
-   * first edit's push already sends its metadata as a delta (live.ts seedMetadataBase).
+   * commit, its garbage collected.
    */
   settleSnapshots(): void {
-    // A kept snapshot was made by live.ts, so the module is loaded when there is one.
-    const seedMetadataBase = liveModule.loaded()?.seedMetadataBase;
-    for (const live of this.live.values()) {
-      live.entries.layBlocks();
-      seedMetadataBase?.(live);
-    }
+    for (const live of this.live.values()) live.entries.layBlocks();
   }
 
   /** The last live commit of this path and the objects it wrote, while it is the last commit (tests, benchmarks). */

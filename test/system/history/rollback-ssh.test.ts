@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from '../../helpers/sshd.js';
 import { makeWorld, type World } from '../../helpers/world.js';
+import { metadataOfWorkingCopy } from '../../helpers/metadata.js';
 
 let world: World;
 let foo: string;
@@ -39,7 +40,7 @@ test('the rollback commit reaches the master over ssh', async () => {
   assert.equal(readFileSync(path.join(foo, 'app.conf'), 'utf8'), 'v1\n');
   assert.equal(lstatSync(path.join(foo, 'app.conf')).mode & 0o7777, 0o640);
   assert.equal(readFileSync(masterFile, 'utf8'), 'v1\n');
-  const metadata = JSON.parse(readFileSync(path.join(world.masterDir, 'bar/foo/.pacha/metadata.json'), 'utf8')) as { entries: Array<{ path: string; mode: number }> };
+  const metadata = metadataOfWorkingCopy(path.join(world.masterDir, 'bar/foo'));
   assert.equal(metadata.entries.find((e) => e.path === 'app.conf')?.mode, 0o640);
 });
 

@@ -2,7 +2,7 @@
 // basename, --root, and repositories or targets that would make pacha write where it must not.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { forgeRepository } from '../../helpers/forge.js';
@@ -182,4 +182,57 @@ test('a repository without .pacha/metadata.json, or whose .pacha is a symlink, i
   assert.equal(linked.code, 1, linked.stderr);
   assert.match(linked.stderr, /foo of linkmeta1 has no readable \.pacha\/metadata\.json/);
   assert.equal(existsSync(path.join(world.root, 'srv/x')), false);
+});
+
+test('metadata an older pacha wrote (version 2: every entry in .pacha/metadata.json) is still restored', async () => {
+  const w = await makeWorld({ ssh: false });
+  const location = path.join(w.root, 'srv/v2');
+  const metadata = {
+    version: 2,
+    location,
+    host: 'v2old',
+    single: false,
+    entries: [
+      { path: '.', type: 'directory', mode: 0o750, ...owner },
+      { path: 'app.conf', type: 'file', mode: 0o640, ...owner, size: 4 },
+    ],
+  };
+  forgeRepository(path.join(w.masterDir, 'v2old', 'v2'), { '.pacha/metadata.json': JSON.stringify(metadata), 'app.conf': 'old\n' });
+  const r = await w.pacha(['rebuild', 'v2old', '--yes']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(path.join(location, 'app.conf'), 'utf8'), 'old\n');
+  assert.equal(statSync(path.join(location, 'app.conf')).mode & 0o7777, 0o640);
+  assert.equal(statSync(location).mode & 0o7777, 0o750);
+});
+
+test('version 3 metadata from a hostile master: a shard that is a symlink, or one entry in two shards, is refused and nothing is written', async () => {
+  const header = (host: string, location: string) => JSON.stringify({ version: 3, location, host, single: false, shards: 16 });
+  const line = (entry: object) => `[\n    ${JSON.stringify(entry)}\n]\n`;
+  const root = { path: '.', type: 'directory', mode: 0o755, ...owner };
+
+  const linked = path.join(world.root, 'srv/linked-shard');
+  const outside = path.join(world.dir, 'outside-shard.json');
+  writeFileSync(outside, line({ path: 'x', type: 'file', mode: 0o644, ...owner }));
+  forgeRepository(
+    path.join(world.masterDir, 'shardlink1', 'foo'),
+    { '.pacha/metadata.json': header('shardlink1', linked), '.pacha/metadata/0.json': line(root), x: 'x\n' },
+    (repo) => symlinkSync(outside, path.join(repo, '.pacha/metadata/1.json')),
+  );
+  const r1 = await world.pacha(['rebuild', 'shardlink1', '--yes']);
+  assert.equal(r1.code, 1, r1.stderr);
+  assert.match(r1.stderr, /has no readable \.pacha\/metadata\.json: \.pacha\/metadata\/1\.json is not a plain file/);
+  assert.equal(existsSync(linked), false);
+
+  const twice = path.join(world.root, 'srv/twice');
+  const entry = { path: 'x', type: 'file', mode: 0o644, ...owner };
+  forgeRepository(path.join(world.masterDir, 'twice1', 'foo'), {
+    '.pacha/metadata.json': header('twice1', twice),
+    '.pacha/metadata/0.json': `[\n    ${JSON.stringify(root)},\n    ${JSON.stringify(entry)}\n]\n`,
+    '.pacha/metadata/1.json': line({ ...entry, mode: 0o4755 }),
+    x: 'x\n',
+  });
+  const r2 = await world.pacha(['rebuild', 'twice1', '--yes']);
+  assert.equal(r2.code, 1, r2.stderr);
+  assert.match(r2.stderr, /duplicate entry path/);
+  assert.equal(existsSync(twice), false);
 });

@@ -10,6 +10,7 @@ import { TreeWatcher } from '../../../src/daemon/watcher.js';
 import { DEFAULT_IGNORE, ignoreMatcher, literalPattern } from '../../../src/store/ignore.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { makeWorld, type World } from '../../helpers/world.js';
+import { metadataOfWorkingCopy } from '../../helpers/metadata.js';
 
 describe('ignore matcher', () => {
   const defaults = ignoreMatcher(DEFAULT_IGNORE);
@@ -97,7 +98,7 @@ describe('ignore rules end to end (local master)', () => {
     for (const junk of ['.hosts.swp', 'fstab~', 'sources.list.dpkg-old', 'grub.ucf-old', 'ld.so.cache', '.pwd.lock', 'lib/__pycache__', 'old.bak', 'local', 'secret.tmp']) {
       assert.equal(existsSync(master(junk)), false, junk);
     }
-    const metadata = readFileSync(master('.pacha/metadata.json'), 'utf8');
+    const metadata = JSON.stringify(metadataOfWorkingCopy(master('.')));
     assert.doesNotMatch(metadata, /swp|fstab~|__pycache__|secret\.tmp/);
     const status = await json(['status']);
     const paths = status.paths as Array<{ ignore: string[]; ignoring: string[] }>;

@@ -7,9 +7,8 @@ import { chmodSync, chownSync, linkSync, mkdirSync, renameSync, rmSync, symlinkS
 import path from 'node:path';
 import { test } from 'node:test';
 import { Store } from '../../../src/store/store.js';
-import { gitAt } from '../../../src/store/git.js';
-import { pathsToRead, seedLive, seedMetadataBase, type WrittenCommit } from '../../../src/store/live.js';
-import type { Metadata } from '../../../src/store/metadata.js';
+import { pathsToRead, type WrittenCommit } from '../../../src/store/live.js';
+import { shardOf } from '../../../src/store/metadata-files.js';
 import { packFile } from '../../../src/store/pack-file.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -20,7 +19,13 @@ async function fullTree(location: string, ignore: string[] = []): Promise<{ tree
   const store = await Store.open(tempDir(), 'bar');
   const { tracked } = await store.track(location, { ignore });
   await store.commit(tracked);
-  return { tree: git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), metadata: git(tracked.gitDir, 'show', 'main:.pacha/metadata.json') };
+  return { tree: git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), metadata: metadataText(tracked.gitDir) };
+}
+
+/** Every metadata file of the branch (the header and each shard) with its name: what a failed comparison shows. */
+function metadataText(gitDir: string): string {
+  const files = git(gitDir, 'ls-tree', '-r', '--name-only', 'main', '.pacha').trim().split('\n');
+  return files.map((file) => `== ${file}\n${git(gitDir, 'show', `main:${file}`)}`).join('');
 }
 
 /**
@@ -28,7 +33,7 @@ async function fullTree(location: string, ignore: string[] = []): Promise<{ tree
  * holding exactly the parent's history to the new commit: unpacked strictly, every object
  * the commit reaches is there (fsck), nothing else needed.
  */
-async function assertPackIsThePush(gitDir: string, written: WrittenCommit | undefined, parent: string, sha: string, what: string): Promise<boolean> {
+async function assertPackIsThePush(gitDir: string, written: WrittenCommit | undefined, parent: string, sha: string, what: string): Promise<Buffer> {
   assert.ok(written, `${what}: the live commit kept its objects`);
   assert.equal(written.parent, parent, `${what}: on the commit before`);
   assert.equal(written.sha, sha, `${what}: the commit made`);
@@ -41,8 +46,7 @@ async function assertPackIsThePush(gitDir: string, written: WrittenCommit | unde
   execFileSync('git', ['--git-dir', master, 'update-ref', 'refs/heads/main', sha, parent]);
   execFileSync('git', ['--git-dir', master, 'fsck', '--strict', '--no-dangling', '--no-progress'], { stdio: 'pipe' });
   assert.equal(git(master, 'rev-parse', 'main^{tree}'), git(gitDir, 'rev-parse', `${sha}^{tree}`), `${what}: the same tree`);
-  // Whether an object went as a delta against one the parent holds (the metadata, after a first live commit).
-  return written.objects.some((o) => o.base !== undefined);
+  return pack;
 }
 
 test('pathsToRead: each path and its directory, parents first', () => {
@@ -101,14 +105,12 @@ test('a commit of the reported paths equals a full commit, step after step', asy
     { what: 'a FIFO', act: () => execFileSync('mkfifo', [path.join(app, 'pipe')]), changed: ['pipe'] },
   ];
   let head = git(tracked.gitDir, 'rev-parse', 'main').trim();
-  const deltas: boolean[] = [];
   for (const step of steps) {
     step.act();
     const result = await store.commit(tracked, { by: { origin: 'daemon' }, changed: step.changed });
     assert.equal(store.lastCommitRead, 'changed', `${step.what}: only the reported paths were read (${store.lastFullReason})`);
     const expected = await fullTree(app, ['*.swp']);
-    const metadata = git(tracked.gitDir, 'show', 'main:.pacha/metadata.json');
-    assert.equal(metadata, expected.metadata, `${step.what}: the metadata a full capture records`);
+    assert.equal(metadataText(tracked.gitDir), expected.metadata, `${step.what}: the metadata a full capture records`);
     assert.equal(git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), expected.tree, `${step.what}: the tree a full commit makes`);
     if (step.what === 'an ignored file') assert.equal(result, null, 'an ignored file changes nothing');
     else assert.ok(result, `${step.what}: committed`);
@@ -116,52 +118,41 @@ test('a commit of the reported paths equals a full commit, step after step', asy
     const now = git(tracked.gitDir, 'rev-parse', 'main').trim();
     if (result) {
       assert.equal(git(tracked.gitDir, 'rev-parse', 'main~1').trim(), head, `${step.what}: one commit on the last`);
-      deltas.push(await assertPackIsThePush(tracked.gitDir, store.lastLiveCommit(tracked), head, now, step.what));
+      await assertPackIsThePush(tracked.gitDir, store.lastLiveCommit(tracked), head, now, step.what);
     }
     head = now;
   }
-  // Every live commit offers a base for its metadata: the first the full commit's (checked
-  // against its blob: seedMetadataBase), each later one its parent's.
-  assert.deepEqual(deltas, deltas.map(() => true));
   execFileSync('git', ['--git-dir', tracked.gitDir, 'fsck', '--strict', '--no-progress'], { stdio: 'pipe' });
   assert.match(git(tracked.gitDir, 'log', '-1', '--format=%an <%ae>%n%B', 'main'), /^pacha <pacha@bar>\n.*Pacha-Origin: daemon/s);
 });
 
-test("after a full commit, the snapshot's metadata is the next push's delta base only when its hash is the blob the commit wrote", async () => {
+test('an edit on a tree of 3,000 files writes one metadata shard, not the whole metadata: its push is a few KB', async () => {
   const root = tempDir();
   const app = path.join(root, 'app');
-  mkdirSync(path.join(app, 'sub'), { recursive: true });
-  for (let i = 0; i < 40; i++) writeFileSync(path.join(app, 'sub', `f${i}.conf`), `${i}\n`);
+  for (let d = 0; d < 30; d++) {
+    mkdirSync(path.join(app, `d${d}`), { recursive: true });
+    for (let f = 0; f < 100; f++) writeFileSync(path.join(app, `d${d}`, `file-with-a-longer-name-${f}.conf`), `${d}.${f}\n`);
+  }
   const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
   const { tracked } = await store.track(app);
   await store.commit(tracked);
-  const { gitDir } = tracked;
-  const text = git(gitDir, 'show', 'main:.pacha/metadata.json');
-  const blob = git(gitDir, 'rev-parse', 'main:.pacha/metadata.json').trim();
-  const seed = (metadataBlob: string) =>
-    seedLive({
-      git: gitAt({ gitDir, workTree: app }),
-      gitDir,
-      metadata: JSON.parse(text) as Metadata,
-      metadataBlob,
-      stamps: new Map(),
-      head: git(gitDir, 'rev-parse', 'main').trim(),
-      tree: git(gitDir, 'rev-parse', 'main^{tree}').trim(),
-      ignoreKey: '',
-    });
-
-  const right = await seed(blob);
-  assert.equal(right.metadata === undefined, true, 'nothing is hashed when the snapshot is made');
-  seedMetadataBase(right);
-  const base = right.metadata as { id: string; pieces: readonly Buffer[] } | undefined;
-  assert.equal(base?.id, blob);
-  assert.equal(Buffer.concat(base.pieces).toString(), text, "the base's bytes are the blob's");
-
-  // A blob id the pieces do not hash to (the text differs): no base, so no delta against the wrong bytes.
-  const other = git(gitDir, 'rev-parse', 'main:sub/f1.conf').trim();
-  const wrong = await seed(other);
-  seedMetadataBase(wrong);
-  assert.equal(wrong.metadata, undefined);
+  const whole = metadataText(tracked.gitDir).length;
+  const shards = git(tracked.gitDir, 'ls-tree', '--name-only', 'main:.pacha/metadata').trim().split('\n');
+  assert.equal(shards.length, 16, 'about 3,000 entries: 16 shards');
+  for (const step of ['first', 'second']) {
+    const head = git(tracked.gitDir, 'rev-parse', 'main').trim();
+    chmodSync(path.join(app, 'd7', 'file-with-a-longer-name-3.conf'), step === 'first' ? 0o600 : 0o640);
+    writeFileSync(path.join(app, 'd7', 'file-with-a-longer-name-3.conf'), `${step}\n`);
+    assert.ok(await store.commit(tracked, { changed: ['d7/file-with-a-longer-name-3.conf'] }));
+    assert.equal(store.lastCommitRead, 'changed');
+    const written = store.lastLiveCommit(tracked);
+    const blobs = written!.objects.filter((o) => o.type === 'blob').length;
+    assert.equal(blobs, 2, `${step} edit: the file and its entry's shard, nothing else`);
+    const pack = await assertPackIsThePush(tracked.gitDir, written, head, git(tracked.gitDir, 'rev-parse', 'main').trim(), `${step} edit`);
+    assert.ok(pack.length < whole / 10, `${step} edit: a pack of ${pack.length} bytes for ${whole} bytes of metadata`);
+    assert.equal(metadataText(tracked.gitDir), (await fullTree(app)).metadata, `${step} edit: the metadata a full commit writes`);
+  }
 });
 
 test('a commit another process made is seen: the next commit is a full one, nothing is lost', async () => {
@@ -239,9 +230,9 @@ test('a live commit keeps its objects for the push only while they could go in o
   await assertPackIsThePush(tracked.gitDir, store.lastLiveCommit(tracked), before, git(tracked.gitDir, 'rev-parse', 'main').trim(), 'a small edit after');
 });
 
-test('a tree of several metadata blocks: each live commit writes the metadata text a full commit writes, byte for byte', async () => {
-  // 256 entries a block (snapshot-entries.ts): 800 files in 8 directories lay 4 blocks, so
-  // a commit re-encodes some blocks and copies the others from the snapshot as they were.
+test('a tree of several metadata shards: each live commit writes the metadata files a full commit writes, byte for byte', async () => {
+  // 800 files in 8 directories are spread over 16 shards (metadata-files.ts), so a commit
+  // re-encodes some shards, keeps the others as they were, and may empty one.
   const root = tempDir();
   const app = path.join(root, 'app');
   for (let d = 0; d < 8; d++) {
@@ -258,13 +249,28 @@ test('a tree of several metadata blocks: each live commit writes the metadata te
     { what: 'a new file sorting first', act: () => writeFileSync(path.join(app, '0-new.conf'), 'n\n'), changed: ['0-new.conf'] },
     { what: 'a directory spanning a fence removed', act: () => rmSync(path.join(app, 'd2'), { recursive: true }), changed: ['d2'] },
     { what: 'a new file in the last block', act: () => writeFileSync(path.join(app, 'd7/zz.conf'), 'z\n'), changed: ['d7/zz.conf'] },
+    {
+      what: 'every entry of one shard removed (its file leaves the tree)',
+      act: () => {
+        for (const rel of emptied) rmSync(path.join(app, rel));
+      },
+      changed: [] as string[],
+    },
   ];
+  // The shard of d0/f000.conf, if no directory is in it: all its files go in the last step.
+  const all = ['0-new.conf', 'd7/zz.conf', ...[0, 1, 3, 4, 5, 6, 7].flatMap((d) => Array.from({ length: 100 }, (_, f) => `d${d}/f${String(f).padStart(3, '0')}.conf`))];
+  const dirs = ['.', ...Array.from({ length: 8 }, (_, d) => `d${d}`)];
+  const shard = [...Array(16).keys()].find((s) => !dirs.some((d) => shardOf(d, 16) === s))!;
+  const emptied = all.filter((rel) => shardOf(rel, 16) === shard);
+  steps.at(-1)!.changed.push(...emptied);
   for (const step of steps) {
     step.act();
     assert.ok(await store.commit(tracked, { changed: step.changed }), `${step.what}: committed`);
     assert.equal(store.lastCommitRead, 'changed', `${step.what}: a live commit (${store.lastFullReason})`);
     const expected = await fullTree(app);
-    assert.equal(git(tracked.gitDir, 'show', 'main:.pacha/metadata.json'), expected.metadata, `${step.what}: the metadata a full commit writes`);
+    assert.equal(metadataText(tracked.gitDir), expected.metadata, `${step.what}: the metadata a full commit writes`);
     assert.equal(git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), expected.tree, `${step.what}: the tree a full commit makes`);
   }
+  const left = git(tracked.gitDir, 'ls-tree', '--name-only', 'main:.pacha/metadata').trim().split('\n');
+  assert.equal(left.length, 15, `shard ${shard.toString(16)} emptied and gone: ${left.join(' ')}`);
 });

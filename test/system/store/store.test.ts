@@ -5,10 +5,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { Store } from '../../../src/store/store.js';
 import type { Metadata } from '../../../src/store/metadata.js';
+import { metadataOfCommit } from '../../helpers/metadata.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 function showMetadata(gitDir: string, rev = 'main'): Metadata {
-  return JSON.parse(execFileSync('git', ['--git-dir', gitDir, 'show', `${rev}:.pacha/metadata.json`]).toString()) as Metadata;
+  return metadataOfCommit(gitDir, rev);
 }
 
 function lsTree(gitDir: string): string[] {
@@ -33,7 +34,7 @@ test('a tracked directory is committed with content and metadata, and only chang
   const first = await store.commit(tracked);
   assert.ok(first);
   assert.match(first.message, /^track /);
-  assert.deepEqual(lsTree(tracked.gitDir).sort(), ['.gitignore', '.pacha/metadata.json', 'a.conf', 'dangling', 'sub/deep/b.conf']);
+  assert.deepEqual(lsTree(tracked.gitDir).sort(), ['.gitignore', '.pacha/metadata.json', '.pacha/metadata/0.json', 'a.conf', 'dangling', 'sub/deep/b.conf']);
   const meta = showMetadata(tracked.gitDir);
   assert.equal(meta.location, foo);
   assert.deepEqual(meta.entries.map((e) => e.path), ['.', '.gitignore', 'a.conf', 'dangling', 'empty', 'sub', 'sub/deep', 'sub/deep/b.conf']);
@@ -72,7 +73,7 @@ test('single-file tracking ignores the files beside it', async () => {
   const store = await Store.open(path.join(root, 'state'), 'bar');
   const { tracked } = await store.track(path.join(root, 'etc/app.conf'), { single: true });
   await store.commit(tracked);
-  assert.deepEqual(lsTree(tracked.gitDir).sort(), ['.pacha/metadata.json', 'app.conf']);
+  assert.deepEqual(lsTree(tracked.gitDir).sort(), ['.pacha/metadata.json', '.pacha/metadata/0.json', 'app.conf']);
   writeFileSync(path.join(root, 'etc/other.conf'), 'changed\n');
   assert.equal(await store.commit(tracked), null);
   assert.deepEqual(showMetadata(tracked.gitDir).entries.map((e) => e.path), ['app.conf']);

@@ -115,7 +115,7 @@ describe('validateMetadata', () => {
   });
 
   it('malformed documents are EMETADATA', () => {
-    for (const doc of [null, [], 'x', { ...metadata([]), version: 3 }, { ...metadata([]), entries: {} }, metadata([42])]) {
+    for (const doc of [null, [], 'x', { ...metadata([]), version: 4 }, { ...metadata([]), entries: {} }, metadata([42])]) {
       assert.throws(() => validateMetadata(doc, 'foo'), (e: unknown) => e instanceof OperationError && e.code === 'EMETADATA' && /"foo"/.test(e.message));
     }
   });

@@ -1,10 +1,14 @@
 // The kept snapshot's per-path table (store/snapshot-entries.ts) answers exactly what three
 // plain maps and a sorted list of paths would: lines, stamps, index values, the order, and
-// the metadata text's bytes, through any sequence of changes (fast-check against that model).
+// each metadata shard's bytes and which shards changed, through any sequence of changes
+// (fast-check against that model).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { shardOf } from '../../../src/store/metadata-files.js';
 import { compareEntries, SnapshotEntries } from '../../../src/store/snapshot-entries.js';
+
+const SHARDS = 16;
 
 /** What the table must behave like: plain maps. */
 class Model {
@@ -14,10 +18,20 @@ class Model {
   order(): string[] {
     return [...this.lines.keys()].sort(compareEntries);
   }
-  text(): string {
+  /** Shard `shard`'s lines as its text holds them. */
+  block(shard: number, shards = SHARDS): string {
     return this.order()
+      .filter((rel) => shardOf(rel, shards) === shard)
       .map((rel) => `    ${this.lines.get(rel)!}`)
       .join(',\n');
+  }
+}
+
+/** Every shard's bytes and size are the model's. */
+function checkShards(table: SnapshotEntries, model: Model, what: string): void {
+  for (let shard = 0; shard < table.shards; shard++) {
+    assert.equal(table.block(shard).toString(), model.block(shard, table.shards), `${what}: shard ${shard}`);
+    assert.equal(table.shardSize(shard), model.order().filter((rel) => shardOf(rel, table.shards) === shard).length, `${what}: size of shard ${shard}`);
   }
 }
 
@@ -50,7 +64,7 @@ function seeded(): { table: SnapshotEntries; model: Model } {
     model.lines.set(rel, lines[i]!);
     if (i % 3 !== 0) model.stamps.set(rel, stampOf(i % 200));
   });
-  const table = new SnapshotEntries(paths, lines, model.stamps);
+  const table = new SnapshotEntries(paths, lines, model.stamps, SHARDS);
   for (const [i, rel] of paths.entries()) {
     if (i % 2 === 0) continue;
     const value = `${i % 5 === 0 ? '120000' : '100644'} ${hex(i)}`;
@@ -69,17 +83,20 @@ const op = fc.oneof(
   fc.record({ kind: fc.constant('lay' as const) }),
 );
 
-test('any sequence of changes: the table answers as plain maps do, and its metadata text is their entries in order', () => {
+test('any sequence of changes: the table answers as plain maps do, each shard is its entries in order, and the changed shards are named', () => {
   fc.assert(
     fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
       const { table, model } = seeded();
       check(table, model, 'seeded');
-      assert.equal(Buffer.concat(table.metadataPieces()).toString(), model.text(), 'seeded text');
+      checkShards(table, model, 'seeded');
+      /** Shards whose entries were set or removed since changedShards() last answered. */
+      let touched = new Set<number>();
       for (const [i, o] of ops.entries()) {
         const what = `step ${i} ${JSON.stringify(o)}`;
         if (o.kind === 'line') {
           // A new entry's parent is always in the snapshot in live.ts; the table does not care.
           const line = JSON.stringify({ path: o.rel, text: o.text });
+          if (model.lines.get(o.rel) !== line) touched.add(shardOf(o.rel, SHARDS)); // the same line again changes nothing
           table.setLine(o.rel, line);
           model.lines.set(o.rel, line);
         } else if (o.kind === 'remove') {
@@ -95,6 +112,7 @@ test('any sequence of changes: the table answers as plain maps do, and its metad
           for (const p of expected) {
             model.lines.delete(p);
             model.stamps.delete(p);
+            touched.add(shardOf(p, SHARDS));
           }
         } else if (o.kind === 'stamp') {
           table.set(o.rel, stampOf(o.n));
@@ -106,30 +124,45 @@ test('any sequence of changes: the table answers as plain maps do, and its metad
         } else if (o.kind === 'lay') {
           table.layBlocks(); // the daemon's, after a full commit (a no-op once laid)
         } else {
-          assert.equal(Buffer.concat(table.metadataPieces()).toString(), model.text(), `${what}: text`);
+          const changed = table.changedShards();
+          assert.deepEqual(
+            changed.map((c) => c.shard),
+            [...touched].sort((a, b) => a - b),
+            `${what}: the shards changed`,
+          );
+          for (const c of changed) assert.equal(c.block.toString(), model.block(c.shard), `${what}: shard ${c.shard}`);
+          touched = new Set();
         }
         check(table, model, what);
       }
-      assert.equal(Buffer.concat(table.metadataPieces()).toString(), model.text(), 'final text');
+      checkShards(table, model, 'final');
     }),
     { numRuns: 60 },
   );
 });
 
-test('a snapshot that grows far past its blocks lays them again, its text unchanged', () => {
-  const table = new SnapshotEntries(['.'], [JSON.stringify({ path: '.' })], new Map());
-  const model = new Model();
-  model.lines.set('.', JSON.stringify({ path: '.' }));
-  for (let i = 0; i < 3000; i++) {
-    const rel = `n${String(i).padStart(5, '0')}`;
-    const line = JSON.stringify({ path: rel, i });
-    table.setLine(rel, line);
-    model.lines.set(rel, line);
-    if (i % 1000 === 999) assert.equal(Buffer.concat(table.metadataPieces()).toString(), model.text(), `after ${i + 1}`);
+test('one shard, or thousands of entries added one by one: every shard holds its entries in order', () => {
+  for (const shards of [1, 16]) {
+    const table = new SnapshotEntries(['.'], [JSON.stringify({ path: '.' })], new Map(), shards);
+    const model = new Model();
+    model.lines.set('.', JSON.stringify({ path: '.' }));
+    for (let i = 0; i < 3000; i++) {
+      const rel = `n${String((i * 7919) % 3000).padStart(5, '0')}`;
+      const line = JSON.stringify({ path: rel, i });
+      table.setLine(rel, line);
+      model.lines.set(rel, line);
+    }
+    const changed = table.changedShards();
+    assert.equal(changed.length, shards, `${shards}: every shard changed`);
+    assert.equal(
+      changed.reduce((n, c) => n + c.entries, 0),
+      3001,
+      `${shards}: every entry in one shard`,
+    );
+    for (let shard = 0; shard < shards; shard++) assert.equal(table.block(shard).toString(), model.block(shard, shards), `${shards}: shard ${shard}`);
+    assert.deepEqual(table.changedShards(), [], 'none changed since');
+    check(table, model, `${shards} grown`);
   }
-  const pieces = table.metadataPieces().filter((p) => p.toString() !== ',\n');
-  assert.ok(pieces.length >= 3000 / 256, `laid again in blocks (${pieces.length})`);
-  check(table, model, 'grown');
 });
 
 test('replaceStamps: every stamp is the given map, those of non-entries included; a stamp of another length is refused', () => {

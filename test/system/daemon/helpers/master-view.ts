@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Metadata } from '../../../../src/store/metadata.js';
+import { metadataOfWorkingCopy } from '../../../helpers/metadata.js';
 
 export function masterRepo(masterDir: string, host: string, name: string): string {
   return path.join(masterDir, host, name);
@@ -42,7 +43,7 @@ export function inSync(localGitDir: string, repo: string): boolean {
 
 export function masterMetadata(repo: string): Metadata | undefined {
   try {
-    return JSON.parse(readFileSync(path.join(repo, '.pacha/metadata.json'), 'utf8')) as Metadata;
+    return metadataOfWorkingCopy(repo);
   } catch {
     return undefined;
   }
