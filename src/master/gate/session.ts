@@ -54,9 +54,9 @@ export class StreamReader {
   }
 }
 
-function git(repo: string, argv: readonly string[], input?: Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+function git(repo: string, argv: readonly string[], input?: Buffer, env: Record<string, string> = {}): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: repo, env: minimalEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: repo, env: { ...minimalEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => stdout.push(d));
@@ -74,17 +74,14 @@ export async function applyUpdateHere(repo: string, update: SessionUpdate, pack:
   const fail = (status: number, detail = ''): SessionAnswer => ({ status, reason: `${FAST_UPDATE_STATUS[status]}${detail ? `: ${detail.trim().split('\n').at(-1)}` : ''}` });
   const unpacked = await git(repo, steps.unpack, pack);
   if (unpacked.code !== 0) return fail(93, unpacked.stderr);
-  const changed = await git(repo, steps.changed);
-  if (changed.code !== 0) return fail(96, changed.stderr);
-  const status = await git(repo, steps.status, changed.stdout);
-  if (status.code !== 0) return fail(91, status.stderr);
-  if (status.stdout.length > 0) return fail(92);
+  const patch = await git(repo, steps.patch, undefined, steps.patchEnv);
+  if (patch.code !== 0) return fail(96, patch.stderr);
   const moved = await git(repo, steps.move);
   if (moved.code !== 0) return fail(94, moved.stderr);
-  const checkout = changed.stdout.length === 0 ? undefined : await git(repo, steps.checkout, changed.stdout);
-  if (checkout && checkout.code !== 0) {
+  const applied = patch.stdout.length === 0 ? undefined : await git(repo, steps.apply, patch.stdout);
+  if (applied && applied.code !== 0) {
     await git(repo, steps.undo);
-    return fail(95, checkout.stderr);
+    return fail(95, applied.stderr);
   }
   if (gc) await git(repo, steps.gc);
   return { status: 0 };

@@ -1,8 +1,9 @@
 // The daemon's push in one round trip (master/fast-update.ts through a kept `sh`,
 // master/shell-session.ts) against a real sshd and real git on both sides: it moves the
-// branch, the index and the working copy exactly as receive.denyCurrentBranch=updateInstead
-// would, and in every unusual case it changes nothing that matters and answers false, so
-// that git push decides (a moved branch is a divergence, a dirty working copy a rejection).
+// branch, the index and the working copy as receive.denyCurrentBranch=updateInstead would,
+// per path (a change on the master in a path the update does not touch stays), and in every
+// unusual case it changes nothing that matters and answers false, so that git push decides
+// (a moved branch is a divergence, a dirty working copy a rejection).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -317,7 +318,7 @@ async function scopedUpdate(master: SshMaster, repo: string, scratch: string, fi
   rmSync(path.join(repo, 'added.conf'));
   assert.equal(await push(third, fourth), true);
   assert.equal(readFileSync(path.join(repo, 'added.conf'), 'utf8'), 'from the host\n');
-  assert.deepEqual(readdirSync(path.join(repo, '.git')).filter((n) => n.startsWith('pacha-update')), [], 'no list of paths left behind');
+  assert.deepEqual(readdirSync(path.join(repo, '.git')).filter((n) => n.startsWith('pacha-')), [], 'no patch or index of pacha left behind');
   git(repo, ['fsck', '--strict', '--no-dangling']);
 }
 
@@ -339,7 +340,7 @@ test('per path through the gate: the same', async () => {
     const scratch = scratchRepository({ 'a.conf': 'a = 1\n', 'gone.conf': 'bye\n' });
     execFileSync('git', ['push', '-q', master.repositoryUrl('bar', 'foo'), 'main'], { cwd: scratch, env: master.gitEnv() });
     await scopedUpdate(master, repositoryDir(world.masterDir, 'bar', 'foo'), scratch, git(scratch, ['rev-parse', 'HEAD']));
-    assert.match(readFileSync(path.join(world.dir, 'serve.log'), 'utf8'), /apply-update foo .* status 92/);
+    assert.match(readFileSync(path.join(world.dir, 'serve.log'), 'utf8'), /apply-update foo .* status 95/);
   } finally {
     await master.close();
     await world.sshd!.stop();
