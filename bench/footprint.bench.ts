@@ -196,6 +196,6 @@ await cost('watcher resync: walkDirectories (readdir of every directory)', () =>
 await cost(`captureMetadata: ${metadata.entries.length} entries (lstatSync, a yield per directory)`, () => captureMetadata({ location: tracked, single: false, host: 'bar', accounts }));
 const shards = shardCount(metadata.entries.length);
 const files = metadataFiles(metadata, shards);
-await cost(`metadataFiles (${(files.reduce((n, f) => n + f.content.length, 0) / 1048576).toFixed(1)} MiB in ${files.length} files)`, () => metadataFiles(metadata, shards));
+await cost(`metadataFiles (${(files.reduce((n, f) => n + Buffer.byteLength(f.text), 0) / 1048576).toFixed(1)} MiB in ${files.length} files)`, () => metadataFiles(metadata, shards));
 await cost('store.commit() with nothing to commit (capture + 6 git processes)', () => store.commit(trackedPath));
 await cost('for comparison: the same entries read with readdirSync + lstatSync', () => lstatSyncWalk(tracked));

@@ -53,16 +53,19 @@ function inIndex(entry: MetadataEntry): boolean {
   return entry.type === 'file' || entry.type === 'symlink';
 }
 
-/** The index's paths, each with its mode and blob. */
-async function indexedPaths(git: Git): Promise<Map<string, { mode: string; id: string }>> {
+/** The index's paths with their modes, and the blobs of its metadata files (under `.pacha/`). */
+async function indexedPaths(git: Git): Promise<{ modes: Map<string, string>; metadata: Map<string, string> }> {
   // -s: "<mode> <object> <stage>\t<path>", so gitlinks (160000) are seen as such.
-  const out = new Map<string, { mode: string; id: string }>();
+  const modes = new Map<string, string>();
+  const metadata = new Map<string, string>();
   for (const line of splitNul(await git.bytes(['ls-files', '-s', '-z']))) {
     const tab = line.indexOf('\t');
-    const [mode, id] = line.slice(0, tab).split(' ');
-    out.set(line.slice(tab + 1), { mode: mode!, id: id! });
+    const rel = line.slice(tab + 1);
+    const space = line.indexOf(' ');
+    modes.set(rel, line.slice(0, space));
+    if (isMetadataFile(rel)) metadata.set(rel, line.slice(space + 1, line.indexOf(' ', space + 1)));
   }
-  return out;
+  return { modes, metadata };
 }
 
 /**
@@ -108,7 +111,7 @@ async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Prom
   // The index pacha left holds exactly these names: nothing to remove, nothing new.
   const unchanged = known !== undefined && known.stamp === indexStamp(indexFile!) && known.digest === pathsDigest(wanted);
   const indexed = unchanged ? undefined : await indexedPaths(git);
-  const before = indexed ? new Set(indexed.keys()) : new Set([...wanted, ...known!.metadata.keys()]);
+  const before = indexed ? new Set(indexed.modes.keys()) : new Set([...wanted, ...known!.metadata.keys()]);
   const keep = new Set(wanted);
   const stale = [...before].filter((p) => !keep.has(p) && !isMetadataFile(p));
   if (stale.length > 0) await git.bytes(['update-index', '--force-remove', '-z', '--stdin'], joinNul(stale));
@@ -120,7 +123,7 @@ async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Prom
   const vanished = new Set<string>();
   const problems: Array<{ path: string; reason: string }> = [];
   for (const entry of added) {
-    const mode = after!.get(entry.path)?.mode;
+    const mode = after!.modes.get(entry.path);
     const expected = entry.type === 'symlink' ? ['120000'] : ['100644', '100755'];
     if (mode === undefined) {
       if (!existsSync(fsPath(path.join(git.workTree ?? '/', entry.path)))) vanished.add(entry.path);
@@ -131,7 +134,7 @@ async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Prom
   }
   if (indexFile) knownIndexes.delete(indexFile);
   if (problems.length > 0) throw new UntrackableError(metadata.location, problems);
-  const metadataFilesBefore = indexed ? new Map([...indexed].filter(([p]) => isMetadataFile(p)).map(([p, { id }]) => [p, id])) : known!.metadata;
+  const metadataFilesBefore = indexed ? indexed.metadata : known!.metadata;
   return { metadata: vanished.size === 0 ? metadata : { ...metadata, entries: metadata.entries.filter((e) => !vanished.has(e.path)) }, metadataFiles: metadataFilesBefore };
 }
 
@@ -154,10 +157,10 @@ export async function writeSnapshotTree(
   const written = new Map<string, string>();
   const lines: string[] = [];
   for (const file of files) {
-    const id = objectId('blob', file.content);
+    const id = objectId('blob', file.text);
     written.set(file.path, id);
     if (id === synced.metadataFiles.get(file.path)) continue; // the index holds it: its object is there
-    await writeObject(gitDir, 'blob', file.content);
+    await writeObject(gitDir, 'blob', Buffer.from(file.text));
     lines.push(`100644 ${id}\t${file.path}`);
   }
   // The index's metadata files no longer written (a shard emptied, another shard count, a version 2 file) leave it.

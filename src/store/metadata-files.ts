@@ -70,13 +70,18 @@ export function shardPieces(block: Buffer): Buffer[] {
   return [SHARD_OPEN, block, SHARD_CLOSE];
 }
 
-/** The files of the metadata (the header, then each shard holding an entry, by name), as a full commit writes them. */
-export function metadataFiles(metadata: Metadata, shards: number): Array<{ path: string; content: Buffer }> {
+/**
+ * The files of the metadata (the header, then each shard holding an entry, by name), as a
+ * full commit writes them. Their texts are strings: the caller hashes each and makes bytes
+ * only of those it writes (a buffer per shard, 6.4 MB at 50k files, all freed at once, left
+ * ~7 MiB of the daemon's heap fragmented for good).
+ */
+export function metadataFiles(metadata: Metadata, shards: number): Array<{ path: string; text: string }> {
   const lines: string[][] = Array.from({ length: shards }, () => []);
   for (const entry of metadata.entries) lines[shardOf(entry.path, shards)]!.push(JSON.stringify(entry));
-  const files = [{ path: METADATA_PATH, content: Buffer.from(headerText(metadata, shards)) }];
+  const files = [{ path: METADATA_PATH, text: headerText(metadata, shards) }];
   lines.forEach((shard, index) => {
-    if (shard.length > 0) files.push({ path: shardPath(index, shards), content: Buffer.from(shardText(shard)) });
+    if (shard.length > 0) files.push({ path: shardPath(index, shards), text: shardText(shard) });
   });
   return files;
 }

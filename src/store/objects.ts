@@ -15,8 +15,9 @@ export const SMALL_FILE = 1024 * 1024;
 
 export type ObjectType = 'blob' | 'tree' | 'commit';
 
-/** The object id git gives `content` (one buffer, or its pieces in order) as `type`. Pure. */
-export function objectId(type: ObjectType, content: Buffer | readonly Buffer[]): string {
+/** The object id git gives `content` (one buffer, its pieces in order, or a text as UTF-8) as `type`. Pure. */
+export function objectId(type: ObjectType, content: Buffer | readonly Buffer[] | string): string {
+  if (typeof content === 'string') return crypto().createHash('sha1').update(`${type} ${Buffer.byteLength(content)}\0`).update(content).digest('hex');
   const pieces = Buffer.isBuffer(content) ? [content] : content;
   const hash = crypto().createHash('sha1').update(`${type} ${pieces.reduce((n, p) => n + p.length, 0)}\0`);
   for (const piece of pieces) hash.update(piece);

@@ -48,9 +48,9 @@ test('metadataFiles then parseMetadataFiles: the same metadata, in its order, wh
       const files = metadataFiles(metadata, shards);
       assert.equal(files[0]!.path, '.pacha/metadata.json');
       assert.ok(files.length - 1 <= shards);
-      const back = parseMetadataFiles(files[0]!.content, files.slice(1).map((f) => f.content)) as Metadata;
+      const back = parseMetadataFiles(Buffer.from(files[0]!.text), files.slice(1).map((f) => Buffer.from(f.text))) as Metadata;
       assert.deepEqual(back, { ...metadata, shards });
-      for (const file of files.slice(1)) assert.ok((JSON.parse(file.content.toString()) as unknown[]).length > 0, 'no empty shard is written');
+      for (const file of files.slice(1)) assert.ok((JSON.parse(file.text) as unknown[]).length > 0, 'no empty shard is written');
     }),
     { numRuns: 80 },
   );

@@ -1,4 +1,4 @@
-// writeObject of an object given in pieces (the daemon's metadata, live.ts): the same id and
+// writeObject of an object given in pieces (the daemon's metadata shards, live.ts) or as text: the same id and
 // the same stored content as the object given whole, small and multi-megabyte alike.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -22,3 +22,11 @@ for (const size of [10, 3 * 1024 * 1024]) {
     assert.ok(read!.content.equals(whole));
   });
 }
+
+test("an object given as text (a metadata shard, commit.ts): its UTF-8 bytes' id, names beyond ASCII included", () => {
+  const text = '[\n    {"path":"é/\udc80 ü","size":1}\n]\n';
+  const bytes = Buffer.from(text);
+  assert.ok(bytes.length > text.length, 'more bytes than characters');
+  assert.equal(objectId('blob', text), createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex'));
+  assert.equal(objectId('blob', text), objectId('blob', bytes));
+});
