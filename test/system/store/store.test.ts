@@ -94,3 +94,34 @@ test('a missing path records nothing; watching twice is a no-op; same basenames 
   assert.equal((await store.list()).length, 2);
   assert.equal(readFileSync(path.join(root, 'state/tracked.json'), 'utf8').includes(b.tracked.name), true);
 });
+
+test('a repository an older pacha wrote (version 2 metadata, one file) moves to shards at the next commit, nothing else reported', async () => {
+  const root = tempDir();
+  const foo = path.join(root, 'etc/foo');
+  mkdirSync(foo, { recursive: true });
+  for (let i = 0; i < 300; i++) writeFileSync(path.join(foo, `f${i}.conf`), `${i}\n`);
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  const { tracked } = await store.track(foo);
+  await store.commit(tracked);
+  const entries = showMetadata(tracked.gitDir).entries;
+  // What the older pacha left: its one metadata file in the tree and the index, no shards.
+  const git = (args: string[], input?: string) => execFileSync('git', ['--git-dir', tracked.gitDir, ...args], { input, env: { ...process.env, GIT_INDEX_FILE: path.join(tracked.gitDir, 'index') } }).toString().trim();
+  const v2 = `{"version":2,"location":${JSON.stringify(foo)},"host":"bar","single":false,\n  "entries": [\n${entries.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  ]\n}\n`;
+  const blob = git(['hash-object', '-w', '--stdin'], v2);
+  const shards = git(['ls-files', '.pacha/metadata']).split('\n');
+  git(['update-index', '-z', '--index-info'], [...shards.map((p) => `0 ${'0'.repeat(40)}\t${p}`), `100644 ${blob}\t.pacha/metadata.json`].map((l) => `${l}\0`).join(''));
+  const tree = git(['write-tree']);
+  const old = git(['-c', 'user.name=pacha', '-c', 'user.email=p@p', 'commit-tree', tree, '-p', 'main', '-m', 'written by pacha 0.3']);
+  git(['update-ref', 'refs/heads/main', old]);
+  assert.equal(showMetadata(tracked.gitDir).version, 2);
+
+  const upgraded = await store.commit(tracked);
+  assert.ok(upgraded, 'the format change is a commit');
+  assert.deepEqual(upgraded.changes, [{ kind: 'P', path: '.', detail: 'metadata' }], 'no file reported changed');
+  const now = showMetadata(tracked.gitDir);
+  assert.equal(now.version, 3);
+  assert.equal(now.shards, 16);
+  assert.deepEqual(now.entries, entries);
+  assert.equal(lsTree(tracked.gitDir).filter((p) => p.startsWith('.pacha/')).length, 17, 'the header and 16 shards');
+  assert.equal(await store.commit(tracked), null, 'then nothing to commit');
+});
