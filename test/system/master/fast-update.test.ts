@@ -6,7 +6,7 @@
 // (a moved branch is a divergence, a dirty working copy a rejection).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -344,5 +344,34 @@ test('per path through the gate: the same', async () => {
   } finally {
     await master.close();
     await world.sshd!.stop();
+  }
+});
+
+test('a symlink replaced by a directory of the same name: the file lands in the new directory, never through the old link', async () => {
+  const { master, scratch, repo, first } = await setUp();
+  const outside = tempDir('pacha-outside-');
+  try {
+    const commit = (edit: () => void, tag: string): string => {
+      edit();
+      git(scratch, ['add', '-A']);
+      git(scratch, ['commit', '-q', '-m', tag]);
+      return git(scratch, ['rev-parse', 'HEAD']);
+    };
+    const push = (from: string, to: string) => pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), from, to);
+    const second = commit(() => symlinkSync(outside, path.join(scratch, 'lnk')), 'a link out');
+    assert.equal(await push(first, second), true);
+    assert.equal(lstatSync(path.join(repo, 'lnk')).isSymbolicLink(), true);
+    const third = commit(() => {
+      rmSync(path.join(scratch, 'lnk'));
+      mkdirSync(path.join(scratch, 'lnk'));
+      writeFileSync(path.join(scratch, 'lnk', 'evil'), 'planted\n');
+    }, 'the link becomes a directory');
+    assert.equal(await push(second, third), true);
+    assert.deepEqual(readdirSync(outside), [], 'nothing written through the old link');
+    assert.equal(lstatSync(path.join(repo, 'lnk')).isDirectory(), true);
+    assert.equal(readFileSync(path.join(repo, 'lnk', 'evil'), 'utf8'), 'planted\n');
+    assert.equal(git(repo, ['status', '--porcelain']), '');
+  } finally {
+    await master.close();
   }
 });
