@@ -19,9 +19,14 @@ import { METADATA_PATH, METADATA_VERSION, type Metadata, type MetadataEntry } fr
 /** The directory of the shard files (format version 3). */
 export const METADATA_SHARDS_DIR = '.pacha/metadata';
 
-/** The shard counts a writer chooses from: 16^k, so a shard's name is k hex digits (at least one). */
-const SHARD_COUNTS: readonly number[] = [1, 16, 256, 4096];
-const MAX_SHARDS = 4096;
+/**
+ * The shard counts a writer chooses from: 16^k, so a shard's name is k hex digits (at least
+ * one). No more than 256: the shards' directory is a tree every edit writes again (36 bytes
+ * an entry, which do not compress: 9 KB at 256, it would be 150 KB at 4,096), so past 65k
+ * entries the shards grow instead (at 500k, ~2,000 entries: 30 KB deflated an edit).
+ */
+const SHARD_COUNTS: readonly number[] = [1, 16, 256];
+const MAX_SHARDS = 256;
 /** The entries per shard a writer aims at (most edits then rewrite under 30 KB of metadata). */
 const ENTRIES_PER_SHARD = 256;
 
