@@ -139,8 +139,8 @@ export const MASTER_MEMORY_SETTINGS: ReadonlyArray<readonly [string, string]> = 
 /**
  * The master's working-copy index, split (git's core.splitIndex): a shared index of every
  * entry, rewritten only after a fifth of them changed, plus a small index of what changed
- * since. One edit's update then writes a few KB, not the whole index (4 MB at 50k files,
- * twice per update: the cleanliness check's refresh and read-tree). Any git reads it.
+ * since. One edit's update then writes a few KB, not the whole index (4 MB at 50k files:
+ * git apply --index writes it once per update, and a `git push` twice). Any git reads it.
  */
 export const MASTER_INDEX_SETTINGS: ReadonlyArray<readonly [string, string]> = [['core.splitIndex', 'true']];
 
