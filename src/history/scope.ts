@@ -4,7 +4,7 @@
 // tracked file's only entry is its basename.
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { METADATA_PATH } from '../store/metadata.js';
+import { isMetadataPath, METADATA_DIR } from '../store/metadata.js';
 import type { Store, TrackedPath } from '../store/store.js';
 
 export interface Scope {
@@ -31,7 +31,7 @@ export async function resolveScope(store: Store, argument: string): Promise<Scop
     return { tracked, entry: '.', whole: true, shown: tracked.location };
   }
   const entry = path.relative(tracked.location, absolute).split(path.sep).join('/');
-  if (entry === METADATA_PATH || entry.startsWith('.pacha/') || entry === '.pacha') {
+  if (entry === METADATA_DIR || isMetadataPath(entry)) {
     throw new UsageError(`${absolute} is pacha's own metadata, not a tracked file`, { hint: 'give a file or directory of the tracked path' });
   }
   return { tracked, entry, whole: false, shown: absolute };
@@ -46,6 +46,6 @@ export function inScope(scope: Pick<Scope, 'entry' | 'whole'>, entryPath: string
 
 /** git pathspecs for the scope's content, without pacha's metadata files (all under `.pacha`). Pure. */
 export function scopePathspec(scope: Pick<Scope, 'entry' | 'whole'>): string[] {
-  if (scope.whole && scope.entry === '.') return ['.', `:(exclude,literal)${path.posix.dirname(METADATA_PATH)}`];
+  if (scope.whole && scope.entry === '.') return ['.', `:(exclude,literal)${METADATA_DIR}`];
   return [`:(literal)${scope.entry}`];
 }

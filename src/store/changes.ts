@@ -1,7 +1,6 @@
 // What changed between two commits of a tracked path, for the commit message and logs. Pure.
-import path from 'node:path';
 import type { Metadata, MetadataEntry } from './metadata.js';
-import { METADATA_PATH } from './metadata.js';
+import { isMetadataPath } from './metadata.js';
 
 export interface Change {
   /** A added, M modified, D deleted, R renamed, T type changed, P permissions/owner only. */
@@ -77,11 +76,8 @@ export function metadataChanges(before: Metadata | undefined, after: Metadata, a
 
 /** Content changes git reported, without pacha's own metadata files (under `.pacha/`, which no tracked path holds: capture.ts). */
 export function contentChanges(changes: Change[]): Change[] {
-  const ours = (rel: string | undefined) => rel !== undefined && rel.startsWith(METADATA_DIR);
-  return changes.filter((c) => !ours(c.path) && !(c.kind === 'R' && ours(c.detail)));
+  return changes.filter((c) => !isMetadataPath(c.path) && !(c.kind === 'R' && c.detail !== undefined && isMetadataPath(c.detail)));
 }
-
-const METADATA_DIR = `${path.posix.dirname(METADATA_PATH)}/`;
 
 export function formatChange(change: Change): string {
   if (change.kind === 'R') return `R ${change.detail} -> ${change.path}`;

@@ -9,7 +9,7 @@ import { OperationError } from '../errors.js';
 import { commitMessage, contentChanges, metadataChanges, parseNameStatus, type Change } from './changes.js';
 import { UntrackableError } from './capture.js';
 import { revParse, type Git } from './git.js';
-import { METADATA_PATH, METADATA_VERSION, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
+import { isMetadataPath, METADATA_PATH, METADATA_VERSION, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
 import { metadataFiles, shardCount } from './metadata-files.js';
 import { catFileBatch, readMetadataAt } from './metadata-read.js';
 import { objectId, writeObject } from './objects.js';
@@ -63,7 +63,7 @@ async function indexedPaths(git: Git): Promise<{ modes: Map<string, string>; met
     const rel = line.slice(tab + 1);
     const space = line.indexOf(' ');
     modes.set(rel, line.slice(0, space));
-    if (isMetadataFile(rel)) metadata.set(rel, line.slice(space + 1, line.indexOf(' ', space + 1)));
+    if (isMetadataPath(rel)) metadata.set(rel, line.slice(space + 1, line.indexOf(' ', space + 1)));
   }
   return { modes, metadata };
 }
@@ -87,11 +87,6 @@ function pathsDigest(paths: readonly string[]): string {
 
 const NUL = Buffer.of(0);
 
-/** The index's own files under `.pacha/` (the metadata), which only writeSnapshotTree sets; a tracked path never holds `.pacha` (capture.ts). */
-function isMetadataFile(rel: string): boolean {
-  return rel.startsWith('.pacha/');
-}
-
 function indexStamp(indexFile: string): string | undefined {
   const stats = statSync(indexFile, { throwIfNoEntry: false });
   return stats ? `${stats.ino}:${stats.size}:${stats.mtimeMs}` : undefined;
@@ -113,7 +108,7 @@ async function syncIndex(git: Git, metadata: Metadata, indexFile?: string): Prom
   const indexed = unchanged ? undefined : await indexedPaths(git);
   const before = indexed ? new Set(indexed.modes.keys()) : new Set([...wanted, ...known!.metadata.keys()]);
   const keep = new Set(wanted);
-  const stale = [...before].filter((p) => !keep.has(p) && !isMetadataFile(p));
+  const stale = [...before].filter((p) => !keep.has(p) && !isMetadataPath(p));
   if (stale.length > 0) await git.bytes(['update-index', '--force-remove', '-z', '--stdin'], joinNul(stale));
   // --remove: a file deleted since the capture leaves the index instead of failing the commit.
   if (wanted.length > 0) await git.bytes(['update-index', '--add', '--remove', '-z', '--stdin'], joinNul(wanted));

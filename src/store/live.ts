@@ -27,7 +27,7 @@ import { commitMessage, metadataChanges, type Change } from './changes.js';
 import type { CommitResult } from './commit.js';
 import type { Git } from './git.js';
 import type { IgnoreMatcher } from './ignore.js';
-import { METADATA_PATH, METADATA_VERSION, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
+import { isMetadataPath, METADATA_DIR, METADATA_PATH, METADATA_VERSION, SKIPPED_TYPES, type Metadata, type MetadataEntry } from './metadata.js';
 import { METADATA_SHARDS_DIR, shardPath, shardPieces } from './metadata-files.js';
 import { commitObject, objectId, SMALL_FILE, writeObject, type ObjectType } from './objects.js';
 import type { PackObject } from './pack-file.js';
@@ -143,11 +143,10 @@ export async function seedLive(options: {
  */
 export function treesOf(lines: readonly string[]): Map<string, string> {
   const trees = new Map<string, string>();
-  const metadataDir = path.dirname(METADATA_PATH);
   for (const line of lines) {
     const tab = line.indexOf('\t');
     const rel = line.slice(tab + 1);
-    if (rel === metadataDir || rel.startsWith(`${metadataDir}/`)) continue;
+    if (rel === METADATA_DIR || isMetadataPath(rel)) continue;
     trees.set(rel, line.slice(line.lastIndexOf(' ', tab) + 1, tab));
   }
   return trees;
@@ -541,7 +540,7 @@ async function writeTrees(live: LiveSnapshot, store: StoreObject): Promise<strin
       }
       i++;
     }
-    if (dir === '.') items.push(treeItem('40000', path.dirname(METADATA_PATH), await metadataTree(live, store), true));
+    if (dir === '.') items.push(treeItem('40000', METADATA_DIR, await metadataTree(live, store), true));
     const id = items.length === 0 ? '' : await treeObject(store, items);
     if (dir !== '.') live.trees.set(dir, id);
     return id;

@@ -14,10 +14,10 @@
 // the files: it reads every shard there is and orders the entries. Versions 1 and 2 (every
 // entry in `.pacha/metadata.json`) are still read. Pure.
 import { encodeName } from '../fs/names.js';
-import { METADATA_PATH, METADATA_VERSION, type Metadata, type MetadataEntry } from './metadata.js';
+import { METADATA_DIR, METADATA_PATH, METADATA_VERSION, type Metadata, type MetadataEntry } from './metadata.js';
 
 /** The directory of the shard files (format version 3). */
-export const METADATA_SHARDS_DIR = '.pacha/metadata';
+export const METADATA_SHARDS_DIR = `${METADATA_DIR}/metadata`;
 
 /**
  * The shard counts a writer chooses from: 16^k, so a shard's name is k hex digits (at least

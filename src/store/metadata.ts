@@ -9,6 +9,13 @@ import type { EntryType } from '../fs/entry.js';
 
 /** The header (format version 3: the entries are in shard files beside it, metadata-files.ts), or all of it (versions 1 and 2). */
 export const METADATA_PATH = '.pacha/metadata.json';
+/** The directory of every metadata file; no tracked path holds one of its own (capture.ts refuses it). */
+export const METADATA_DIR = '.pacha';
+
+/** Whether a path of a commit's tree is one of pacha's metadata files. Pure. */
+export function isMetadataPath(rel: string): boolean {
+  return rel.startsWith(`${METADATA_DIR}/`);
+}
 /** 2: special files, hard links, byte-exact names; 3: the entries in shards (versions 1 and 2 are still read). */
 export const METADATA_VERSION = 3;
 export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];

@@ -30,10 +30,9 @@ export type { CommitResult } from './commit.js';
  * uses stays out of `pacha status`, and the daemon's hot path (a live commit per edit, a lock
  * and a push each) pays no import lookup per edit.
  */
-function lazyModule<T>(load: () => Promise<T>): { (): Promise<T>; loaded(): T | undefined } {
-  let loading: Promise<T> | undefined;
-  let value: T | undefined;
-  return Object.assign(() => (loading ??= load().then((module) => (value = module))), { loaded: () => value });
+function lazyModule<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
 }
 
 const liveModule = lazyModule(() => import('./live.js'));

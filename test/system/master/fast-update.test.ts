@@ -15,7 +15,7 @@ import { repositoryDir } from '../../../src/master/layout.js';
 import type { SshMaster } from '../../../src/master/ssh-master.js';
 import { REFUSED_STATUS, sessionUpdateLine } from '../../../src/master/gate/protocol.js';
 import { serve } from '../../../src/master/gate/serve.js';
-import { makeWorld } from '../../helpers/world.js';
+import { makeWorld, type World } from '../../helpers/world.js';
 import { packBetween, pushInOneRoundTrip } from '../../../src/store/fast-push.js';
 import type { PackObject } from '../../../src/store/pack-file.js';
 import { cleanup, startSshd, type Sshd } from '../../helpers/sshd.js';
@@ -44,6 +44,17 @@ async function setUp(keep = true): Promise<{ master: SshMaster; scratch: string;
   const scratch = scratchRepository({ 'a.conf': 'a = 1\n', 'gone.conf': 'bye\n' });
   execFileSync('git', ['push', '-q', master.repositoryUrl('bar', 'foo'), 'main'], { cwd: scratch, env: master.gitEnv() });
   return { master, scratch, repo: repositoryDir(hostsPath, 'bar', 'foo'), first: git(scratch, ['rev-parse', 'HEAD']) };
+}
+
+/** The same, on a master reached through the gate (pacha-gate session, one kept pacha serve). */
+async function setUpGated(): Promise<{ world: World; master: SshMaster; scratch: string; repo: string; first: string }> {
+  const world = await makeWorld({ ssh: true, gate: true });
+  const master = await openTestSshMaster(world.sshd!, world.masterDir, { stateDir: world.stateDir, hostKey: undefined, knownHosts: world.sshd!.knownHosts });
+  master.keepConnection();
+  await master.ensureRepository('bar', 'foo');
+  const scratch = scratchRepository({ 'a.conf': 'a = 1\n', 'gone.conf': 'bye\n' });
+  execFileSync('git', ['push', '-q', master.repositoryUrl('bar', 'foo'), 'main'], { cwd: scratch, env: master.gitEnv() });
+  return { world, master, scratch, repo: repositoryDir(world.masterDir, 'bar', 'foo'), first: git(scratch, ['rev-parse', 'HEAD']) };
 }
 
 /** A second commit: one file changed, one removed, one added with an awkward name. */
@@ -164,16 +175,9 @@ test('only a daemon (keepConnection) pushes this way; a pack over the limit goes
 });
 
 test('through the gate (pacha-gate session): the same update, the same refusals, one kept pacha serve', async () => {
-  const world = await makeWorld({ ssh: true, gate: true });
-  const master = await openTestSshMaster(world.sshd!, world.masterDir, { stateDir: world.stateDir, hostKey: undefined, knownHosts: world.sshd!.knownHosts });
+  const { world, master, scratch, repo, first } = await setUpGated();
   try {
-    master.keepConnection();
     assert.equal(await master.isGated(), true);
-    await master.ensureRepository('bar', 'foo');
-    const repo = repositoryDir(world.masterDir, 'bar', 'foo');
-    const scratch = scratchRepository({ 'a.conf': 'a = 1\n', 'gone.conf': 'bye\n' });
-    execFileSync('git', ['push', '-q', master.repositoryUrl('bar', 'foo'), 'main'], { cwd: scratch, env: master.gitEnv() });
-    const first = git(scratch, ['rev-parse', 'HEAD']);
     const second = secondCommit(scratch);
     assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), first, second), true);
     assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), second);
@@ -332,14 +336,9 @@ test('per path, not per tree: an edit elsewhere on the master stays, one in a ch
 });
 
 test('per path through the gate: the same', async () => {
-  const world = await makeWorld({ ssh: true, gate: true });
-  const master = await openTestSshMaster(world.sshd!, world.masterDir, { stateDir: world.stateDir, hostKey: undefined, knownHosts: world.sshd!.knownHosts });
+  const { world, master, scratch, repo, first } = await setUpGated();
   try {
-    master.keepConnection();
-    await master.ensureRepository('bar', 'foo');
-    const scratch = scratchRepository({ 'a.conf': 'a = 1\n', 'gone.conf': 'bye\n' });
-    execFileSync('git', ['push', '-q', master.repositoryUrl('bar', 'foo'), 'main'], { cwd: scratch, env: master.gitEnv() });
-    await scopedUpdate(master, repositoryDir(world.masterDir, 'bar', 'foo'), scratch, git(scratch, ['rev-parse', 'HEAD']));
+    await scopedUpdate(master, repo, scratch, first);
     assert.match(readFileSync(path.join(world.dir, 'serve.log'), 'utf8'), /apply-update foo .* status 95/);
   } finally {
     await master.close();
