@@ -18,6 +18,7 @@ import { hostRootOf, planRepository, targetRootOf, type Plan } from './plan.js';
 import { buildRebuildReport, type HookReport, type NotRestored, type RebuildReport } from './report.js';
 import { outsideTrackedReason, scopeRepositories } from './scope.js';
 import { createStage, removeStaleStages, stageRepository, type StagedRepository } from './stage.js';
+import { stagedEntries } from './v8-settings.js';
 
 /**
  * Repositories cloned (and checked out, and planned) at once. With 4, a host of five tracked
@@ -134,6 +135,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
         budgetMs: options.dropRetryBudgetMs ?? DEFAULT_DROP_RETRY_MS,
         onRetry: (attempt, error, delayMs) => options.events?.cloneRetry?.(name, attempt, firstLine(error.message), delayMs),
       });
+      stagedEntries(repository.metadata.entries.length); // a large tree is planned and placed compiled (v8-settings.ts)
       // Out of scope: never inspected, never placed (scope.ts).
       if (outsideTrackedReason(repository.metadata.location, options.tracked ?? [])) return { repository, plan: undefined };
       return { repository, plan: await planStaged(repository, options, backupDir) };
