@@ -14,6 +14,7 @@ import type { IgnoreMatcher } from './ignore.js';
 import { METADATA_VERSION, type Metadata, type MetadataEntry } from './metadata.js';
 import { decodeName, fsPath } from '../fs/names.js';
 import { readXattrs } from './xattrs.js';
+import { untrackableReason } from './trackable.js';
 
 /** Linux's major/minor of a dev_t (glibc's gnu_dev_major/minor). */
 export function deviceNumbers(rdev: number): { major: number; minor: number } {
@@ -21,16 +22,6 @@ export function deviceNumbers(rdev: number): { major: number; minor: number } {
   const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
   const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
   return { major: Number(major), minor: Number(minor) };
-}
-
-/** Why git (hence pacha) cannot hold an entry, or undefined. `rel` is relative to the tracked path. */
-export function untrackableReason(rel: string, single: boolean): string | undefined {
-  const base = rel.slice(rel.lastIndexOf('/') + 1);
-  if (base.toLowerCase() === '.git') {
-    return 'a git directory or repository (git refuses any path named .git, and a nested repository would be recorded half)';
-  }
-  if (!single && rel === '.pacha') return "pacha keeps its metadata under .pacha at the top of every tracked path";
-  return undefined;
 }
 
 export class UntrackableError extends OperationError {
@@ -285,6 +276,14 @@ export async function captureMetadata(options: {
   const top = entryFor(walk, single ? path.basename(location) : '.', location);
   if (!top) throw Object.assign(new Error(`ENOENT: no such file or directory, lstat '${location}'`), { code: 'ENOENT' });
   walk.entries.push(top.entry);
+  const alone = single ? untrackableReason(top.entry.path, true) : undefined;
+  if (alone) {
+    // A file tracked before this rule (store.ts refuses it now): its commit would have held the metadata, not the file.
+    throw new OperationError('EUNTRACKABLE', `${location}: ${alone}; nothing was recorded`, {
+      hint: `rename the file and track it again, or track a directory above ${path.dirname(location)}; \`pacha unwatch ${location}\` stops this`,
+      details: { location, entries: [top.entry.path] },
+    });
+  }
   if (!single) await walkDirectory(walk, '.');
   if (walk.untrackable.length > 0) throw new UntrackableError(location, walk.untrackable);
   walk.entries.sort((a, b) => (a.path === '.' ? -1 : b.path === '.' ? 1 : byteOrder(a.path, b.path)));

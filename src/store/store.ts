@@ -15,7 +15,7 @@ import { GIT_IDENTITY, gitAt, neutralizeRepository, revParse, type Git } from '.
 import { checkPattern, effectivePatterns, ignoreMatcher, literalPattern, NO_IGNORE, type IgnoreMatcher, type IgnoreSettings } from './ignore.js';
 import type { Metadata } from './metadata.js';
 import { chooseName, readRegistry, writeRegistry, type TrackedEntry } from './registry.js';
-import { trackableProblem } from './trackable.js';
+import { trackableProblem, untrackableReason } from './trackable.js';
 import { classifyPushFailure, divergedRef, worthRetryingAtOnce } from './push.js';
 import type { CommitOrigin, HostFacts } from './provenance.js';
 import type { LiveSnapshot, WrittenCommit } from './live.js';
@@ -648,6 +648,12 @@ async function checkTrackable(location: string, single: boolean, stateDir: strin
   if (resolved) throw new UsageError(`refusing to track ${location} (${real}): ${resolved}`, { hint: 'track the directories you mean, e.g. /etc/nginx, /opt/foo' });
   if (single && !stats.isFile()) {
     throw new UsageError(`${location} is not a regular file; --single tracks one file`, { hint: 'drop --single to track a directory' });
+  }
+  const named = single ? untrackableReason(path.basename(location), true) : undefined;
+  if (named) {
+    throw new UsageError(`refusing to track ${location}: ${named}; nothing was recorded`, {
+      hint: `rename the file, or track a directory above ${path.dirname(location)} (below it, the name is not at the top)`,
+    });
   }
   if (!single && !stats.isDirectory()) {
     throw new UsageError(`${location} is not a directory`, { hint: `to track one file, use \`pacha watch --single ${location}\`` });

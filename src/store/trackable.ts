@@ -1,4 +1,4 @@
-// Which paths pacha refuses to track, whatever the user asks. Pure.
+// Which paths and names pacha refuses to track, whatever the user asks. Pure.
 //
 // The state dir is refused both ways: inside it (pacha's own git objects and keys) and as a
 // parent of it. For a parent (/var/lib, /var, /) pacha could instead leave the state dir
@@ -7,6 +7,7 @@
 // on where pacha.state.path happens to point. Refusing, with the reason, makes the user
 // name the directories they mean.
 import path from 'node:path';
+import { METADATA_DIR } from './metadata.js';
 
 /** Kernel and runtime filesystems: nothing there survives a reboot or can be written back. */
 export const VOLATILE_ROOTS: readonly string[] = ['/proc', '/sys', '/dev', '/run'];
@@ -24,5 +25,20 @@ export function trackableProblem(location: string, stateDir: string): string | u
   if (volatile) return `it is on ${volatile}, a kernel or runtime filesystem that is rebuilt at every boot`;
   if (inside(state, where)) return `it lies inside pacha's state dir ${state} (pacha.state.path)`;
   if (inside(where, state)) return `it contains pacha's state dir ${state} (pacha.state.path): its keys and git objects would be pushed and committed in a loop`;
+  return undefined;
+}
+
+/** Why git (hence pacha) cannot hold an entry, or undefined. `rel` is relative to the tracked path. */
+export function untrackableReason(rel: string, single: boolean): string | undefined {
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  if (base.toLowerCase() === '.git') {
+    return 'a git directory or repository (git refuses any path named .git, and a nested repository would be recorded half)';
+  }
+  if (rel === METADATA_DIR) {
+    // One file tracked alone sits at the top of its repository, beside pacha's metadata directory.
+    return single
+      ? `pacha keeps its metadata under ${METADATA_DIR} at the top of the file's repository, so a file of that name cannot be tracked alone`
+      : `pacha keeps its metadata under ${METADATA_DIR} at the top of every tracked path`;
+  }
   return undefined;
 }

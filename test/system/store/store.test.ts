@@ -125,3 +125,25 @@ test('a repository an older pacha wrote (version 2 metadata, one file) moves to 
   assert.equal(lsTree(tracked.gitDir).filter((p) => p.startsWith('.pacha/')).length, 17, 'the header and 16 shards');
   assert.equal(await store.commit(tracked), null, 'then nothing to commit');
 });
+
+test('a file named .pacha cannot be tracked alone: refused when asked, and a commit of one tracked before records nothing', async () => {
+  const root = tempDir();
+  mkdirSync(path.join(root, 'home'));
+  const file = path.join(root, 'home/.pacha');
+  writeFileSync(file, 'secret = 1\n');
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  await assert.rejects(store.track(file, { single: true }), (error: Error) => {
+    assert.match(error.message, /refusing to track .*\/home\/\.pacha: .*cannot be tracked alone; nothing was recorded/);
+    return true;
+  });
+  assert.deepEqual(await store.list(), []);
+  // A registry an older pacha wrote: its next commit refuses, naming the file, instead of committing the metadata without the file.
+  const tracked = { location: file, name: '_pacha', single: true };
+  writeFileSync(path.join(root, 'state/tracked.json'), JSON.stringify({ version: 1, paths: [tracked] }));
+  const [registered] = await store.list();
+  await assert.rejects(store.commit(registered!), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'EUNTRACKABLE');
+    assert.match(error.message, /home\/\.pacha: .*cannot be tracked alone/);
+    return true;
+  });
+});
