@@ -31,6 +31,26 @@ import { printfFormat, shellCommand, shellQuote } from './shell-quote.js';
 /** A pack larger than this goes by `git push` (objects it holds land loose here; big ones belong in a pack). */
 export const FAST_UPDATE_MAX_PACK_BYTES = 1024 * 1024;
 
+/**
+ * A patch bigger than this is not applied in one round trip: the update answers 97 and the
+ * daemon pushes with git, whose checkout writes the files without a patch. The patch carries
+ * every byte a change removes as well as what it adds (a binary file's in both directions): a
+ * 100 MB file deleted made a 155 MB patch and cost diff-tree 3 s and 425 MB on the master,
+ * whose pack was a few hundred bytes. Bounds the patch file (the plain account's script,
+ * `ulimit -f`) and the gate's buffer. The daemon does not ask when its change would come near
+ * (fitsOnePatch), so the master does not do the work to find out.
+ */
+export const FAST_UPDATE_MAX_PATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Whether a change whose files' contents, removed and added, come to `contentBytes` makes a
+ * patch the master takes: a text patch is its lines with one more character each (at most
+ * twice the bytes), a binary one deflated and in base85 (at most 1.25 times). Pure.
+ */
+export function fitsOnePatch(contentBytes: number): boolean {
+  return contentBytes <= FAST_UPDATE_MAX_PATCH_BYTES / 2;
+}
+
 /** Every this many updates in one session, the script ends with `git gc --auto` (receive-pack's own habit). */
 export const FAST_UPDATE_GC_EVERY = 100;
 
@@ -72,7 +92,11 @@ export const FAST_UPDATE_STATUS: Readonly<Record<number, string>> = {
   94: 'the branch on the master is not the commit last acknowledged',
   95: 'the working copy on the master differs from the branch in a path this update changes, or could not be written (the branch was put back)',
   96: 'the commits could not be compared',
+  97: `the change is bigger than ${FAST_UPDATE_MAX_PATCH_BYTES} bytes as a patch (git push moves it)`,
 };
+
+/** The status of a shell whose child was stopped by SIGXFSZ (a file over `ulimit -f`): 128 + 25 on Linux. */
+const KILLED_BY_FILE_SIZE = 153;
 
 /**
  * git's argv for each step, run in the repository's working copy (the gate runs them by argv,
@@ -121,7 +145,8 @@ export function fastUpdateScript(update: FastUpdate): string {
     `patch=.git/${PATCH_FILE}.$$`,
     'trap \'rm -f "$patch"\' EXIT',
     ...packInto(`${shellCommand(steps.unpack)} || exit 93`, pack),
-    `${env}${shellCommand(steps.patch)} >"$patch" || exit 96`,
+    // At most FAST_UPDATE_MAX_PATCH_BYTES (ulimit -f counts 512-byte blocks in dash and in bash as sh), no core file from the signal.
+    `(ulimit -c 0; ulimit -f ${FAST_UPDATE_MAX_PATCH_BYTES / 512} && ${env}${shellCommand(steps.patch)} >"$patch") || { [ $? -eq ${KILLED_BY_FILE_SIZE} ] && exit 97; exit 96; }`,
     `${shellCommand(steps.move)} || exit 94`,
     `[ ! -s "$patch" ] || ${shellCommand(steps.apply)} <"$patch" || { ${shellCommand(steps.undo)}; exit 95; }`,
     ...(update.gc ? [shellCommand(steps.gc)] : []),

@@ -4,9 +4,9 @@
 // refusal or failure answers false and the caller pushes with git as always, so what a push
 // means (never forced; a divergence recorded) is git push's to decide.
 import { spawn } from 'node:child_process';
-import { FAST_UPDATE_MAX_PACK_BYTES } from '../master/fast-update.js';
+import { FAST_UPDATE_MAX_PACK_BYTES, fitsOnePatch } from '../master/fast-update.js';
 import type { Master } from '../master/master.js';
-import { baseEnvironment } from './git.js';
+import { baseEnvironment, gitAt } from './git.js';
 import { packFile, type PackObject } from './pack-file.js';
 
 /**
@@ -55,6 +55,41 @@ export async function pushInOneRoundTrip(
   objects?: readonly PackObject[],
 ): Promise<boolean> {
   if (!master.applyUpdate) return false;
-  const pack = objects ? () => packFile(objects, FAST_UPDATE_MAX_PACK_BYTES) : () => packBetween(gitDir, from, to);
+  // A live commit kept its objects only when its change fits one patch (live.ts); else it is weighed here first.
+  const pack = objects
+    ? () => packFile(objects, FAST_UPDATE_MAX_PACK_BYTES)
+    : async () => (fitsOnePatch((await changedContentBytes(gitDir, from, to)) ?? Infinity) ? packBetween(gitDir, from, to) : undefined);
   return master.applyUpdate(host, name, { from, to, pack });
+}
+
+/** One side of a `diff-tree --raw` record: a blob's mode and a real object name. */
+const BLOB_MODES = new Set(['100644', '100755', '120000']);
+
+/**
+ * The bytes of every file's content the change from..to removes, replaces or adds (what its
+ * patch carries, fast-update.ts fitsOnePatch), by `git diff-tree --raw` and `git cat-file
+ * --batch-check`; undefined when git cannot say.
+ */
+export async function changedContentBytes(gitDir: string, from: string, to: string): Promise<number | undefined> {
+  const git = gitAt({ gitDir });
+  try {
+    const raw = (await git.bytes(['diff-tree', '-r', '-z', '--raw', '--no-renames', from, to])).toString('latin1').split('\0');
+    const blobs: string[] = [];
+    // Records are ":oldmode newmode old new status" then the path, each ended by NUL.
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const [oldMode, newMode, oldId, newId] = raw[i]!.slice(1).split(' ');
+      if (BLOB_MODES.has(oldMode!)) blobs.push(oldId!);
+      if (BLOB_MODES.has(newMode!)) blobs.push(newId!);
+    }
+    if (blobs.length === 0) return 0;
+    const sizes = (await git.bytes(['cat-file', '--batch-check=%(objectsize)'], Buffer.from(`${blobs.join('\n')}\n`))).toString('latin1').trim().split('\n');
+    let total = 0;
+    for (const size of sizes) {
+      if (!/^\d+$/.test(size)) return undefined; // "<id> missing"
+      total += Number(size);
+    }
+    return total;
+  } catch {
+    return undefined;
+  }
 }

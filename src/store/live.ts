@@ -21,7 +21,7 @@ import type { Accounts } from '../accounts.js';
 import { byteOrder } from '../fs/byte-order.js';
 import { encodeName, fsPath, splitNul } from '../fs/names.js';
 import { TEMP_PREFIX } from '../fs/temp-name.js';
-import { FAST_UPDATE_MAX_PACK_BYTES } from '../master/fast-update.js';
+import { FAST_UPDATE_MAX_PACK_BYTES, fitsOnePatch } from '../master/fast-update.js';
 import { captureBelow, captureEntry, inodeOf, linksOf, visitBelow, UntrackableError, type EntrySource } from './capture.js';
 import { untrackableReason } from './trackable.js';
 import { commitMessage, metadataChanges, type Change } from './changes.js';
@@ -197,7 +197,7 @@ export interface WrittenCommit {
 }
 
 export interface LiveCommitResult extends CommitResult {
-  /** Absent when the files' contents were too big to keep for a push in one round trip. */
+  /** Absent when the files' contents were too big to keep for a push in one round trip, or the change for one patch (fitsOnePatch). */
   written?: WrittenCommit;
 }
 
@@ -386,6 +386,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   let indexChanged = false;
   const blobs: Array<{ content: Buffer }> = [];
   const contentChanges: Change[] = [];
+  let replacedBytes = 0; // the contents this commit removes or replaces: its patch on the master carries them too
   const added: Array<{ rel: string; blob: string }> = [];
   const deleted: Array<{ rel: string; blob: string }> = [];
   let metadataChanged = false;
@@ -416,6 +417,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     const previous = entries.index(rel);
     if (next === previous) continue;
     indexChanged = true;
+    if (previous !== undefined && t.before !== undefined) replacedBytes += (JSON.parse(t.before) as MetadataEntry).size ?? 0;
     if (next === undefined) {
       entries.setIndex(rel, undefined);
       deleted.push({ rel, blob: previous!.slice(previous!.indexOf(' ') + 1) });
@@ -442,9 +444,10 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   contentChanges.sort((a, b) => byteOrder(a.path, b.path));
 
   // Every object this commit writes: all it adds to its parent's (what a master holding the parent lacks), perhaps a few the parent has.
-  // The files' contents are kept only while they could go in one round trip; the shards' are the snapshot's own blocks.
+  // The files' contents are kept only while they could go in one round trip (the pack, and the patch the master makes of the change); the shards' are the snapshot's own blocks.
   const written = new Map<string, PackObject>();
-  const keep = blobs.reduce((n, b) => n + b.content.length, 0) <= FAST_UPDATE_MAX_PACK_BYTES;
+  const addedBytes = blobs.reduce((n, b) => n + b.content.length, 0);
+  const keep = addedBytes <= FAST_UPDATE_MAX_PACK_BYTES && fitsOnePatch(replacedBytes + addedBytes);
   const store: StoreObject = async (type, content) => {
     const id = await writeObject(gitDir, type, content);
     if (keep) written.set(id, { type, content, id });

@@ -6,7 +6,7 @@
 // JSON line per update. A refused line ends the session, as a refused command does.
 import { spawn } from 'node:child_process';
 import { minimalEnv } from '../../child-env.js';
-import { FAST_UPDATE_GC_EVERY, FAST_UPDATE_STATUS, fastUpdateSteps } from '../fast-update.js';
+import { FAST_UPDATE_GC_EVERY, FAST_UPDATE_MAX_PATCH_BYTES, FAST_UPDATE_STATUS, fastUpdateSteps } from '../fast-update.js';
 import { decideSessionLine, type SessionUpdate } from './decide.js';
 import { MAX_SESSION_LINE, REFUSED_PREFIX, REFUSED_STATUS, type SessionAnswer } from './protocol.js';
 
@@ -54,15 +54,29 @@ export class StreamReader {
   }
 }
 
-function git(repo: string, argv: readonly string[], input?: Buffer, env: Record<string, string> = {}): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+/** A git step's outcome; `overflow` when its output passed `maxOutput` bytes (it was stopped then). */
+function git(
+  repo: string,
+  argv: readonly string[],
+  input?: Buffer,
+  env: Record<string, string> = {},
+  maxOutput = Infinity,
+): Promise<{ code: number; stdout: Buffer; stderr: string; overflow?: true }> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: repo, env: { ...minimalEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
+    let size = 0;
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => stdout.push(d));
+    child.stdout.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size <= maxOutput) stdout.push(d);
+      else if (!child.killed) child.kill('SIGKILL');
+    });
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
     child.once('error', (error) => resolve({ code: 127, stdout: Buffer.concat(stdout), stderr: error.message }));
-    child.once('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(stdout), stderr }));
+    child.once('close', (code) =>
+      resolve(size > maxOutput ? { code: code ?? 1, stdout: Buffer.alloc(0), stderr, overflow: true } : { code: code ?? 1, stdout: Buffer.concat(stdout), stderr }),
+    );
     child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
@@ -74,7 +88,8 @@ export async function applyUpdateHere(repo: string, update: SessionUpdate, pack:
   const fail = (status: number, detail = ''): SessionAnswer => ({ status, reason: `${FAST_UPDATE_STATUS[status]}${detail ? `: ${detail.trim().split('\n').at(-1)}` : ''}` });
   const unpacked = await git(repo, steps.unpack, pack);
   if (unpacked.code !== 0) return fail(93, unpacked.stderr);
-  const patch = await git(repo, steps.patch, undefined, steps.patchEnv);
+  const patch = await git(repo, steps.patch, undefined, steps.patchEnv, FAST_UPDATE_MAX_PATCH_BYTES);
+  if (patch.overflow) return fail(97);
   if (patch.code !== 0) return fail(96, patch.stderr);
   const moved = await git(repo, steps.move);
   if (moved.code !== 0) return fail(94, moved.stderr);

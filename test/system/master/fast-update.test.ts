@@ -6,17 +6,18 @@
 // (a moved branch is a divergence, a dirty working copy a rejection).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { PRINTF_MAX_PACK_BYTES } from '../../../src/master/fast-update.js';
+import { FAST_UPDATE_MAX_PATCH_BYTES, PRINTF_MAX_PACK_BYTES } from '../../../src/master/fast-update.js';
 import { repositoryDir } from '../../../src/master/layout.js';
 import type { SshMaster } from '../../../src/master/ssh-master.js';
 import { REFUSED_STATUS, sessionUpdateLine } from '../../../src/master/gate/protocol.js';
 import { serve } from '../../../src/master/gate/serve.js';
 import { makeWorld, type World } from '../../helpers/world.js';
-import { packBetween, pushInOneRoundTrip } from '../../../src/store/fast-push.js';
+import { changedContentBytes, packBetween, pushInOneRoundTrip } from '../../../src/store/fast-push.js';
 import type { PackObject } from '../../../src/store/pack-file.js';
 import { cleanup, startSshd, type Sshd } from '../../helpers/sshd.js';
 import { openTestSshMaster } from '../../helpers/ssh-master.js';
@@ -372,5 +373,63 @@ test('a symlink replaced by a directory of the same name: the file lands in the 
     assert.equal(git(repo, ['status', '--porcelain']), '');
   } finally {
     await master.close();
+  }
+});
+
+/**
+ * A change whose patch would be bigger than FAST_UPDATE_MAX_PATCH_BYTES (a big file removed:
+ * a pack of a few hundred bytes, a patch of the whole file): the daemon does not ask
+ * (pushInOneRoundTrip weighs it first), and a master asked anyway (an older pacha, a hostile
+ * host) stops writing the patch at the limit, answers false and moves nothing.
+ */
+async function tooBigForOnePatch(master: SshMaster, repo: string, scratch: string): Promise<void> {
+  const gitDir = path.join(scratch, '.git');
+  // Random bytes: deflate cannot shrink them, so the patch's base85 holds more than the file.
+  writeFileSync(path.join(scratch, 'dump.bin'), randomBytes(FAST_UPDATE_MAX_PATCH_BYTES));
+  git(scratch, ['add', '-A']);
+  git(scratch, ['commit', '-q', '-m', 'a dump']);
+  const withDump = git(scratch, ['rev-parse', 'HEAD']);
+  execFileSync('git', ['push', '-q', master.repositoryUrl('bar', 'foo'), 'main'], { cwd: scratch, env: master.gitEnv() });
+  assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), withDump);
+  git(scratch, ['rm', '-q', 'dump.bin']);
+  git(scratch, ['commit', '-q', '-m', 'no dump']);
+  const without = git(scratch, ['rev-parse', 'HEAD']);
+  assert.ok((await packBetween(gitDir, withDump, without))!.length < 1024, 'the pack is tiny');
+  assert.ok((await changedContentBytes(gitDir, withDump, without))! >= FAST_UPDATE_MAX_PATCH_BYTES);
+  assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', gitDir, withDump, without), false, 'the daemon weighs it and does not ask');
+  let packed = false;
+  const pack = async (): Promise<Buffer | undefined> => ((packed = true), packBetween(gitDir, withDump, without));
+  assert.equal(await master.applyUpdate!('bar', 'foo', { from: withDump, to: without, pack }), false, 'asked anyway: refused');
+  assert.equal(packed, true);
+  assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), withDump, 'the branch did not move');
+  assert.equal(statSync(path.join(repo, 'dump.bin')).size, FAST_UPDATE_MAX_PATCH_BYTES, 'the working copy did not move');
+  assert.equal(git(repo, ['status', '--porcelain']), '');
+  assert.deepEqual(readdirSync(path.join(repo, '.git')).filter((n) => n.startsWith('pacha-')), [], 'no patch left behind');
+  assert.deepEqual(readdirSync(repo).filter((n) => /^core/.test(n)), [], 'no core file from the signal');
+  // git push does it the usual way; and the next small edit goes in one round trip again.
+  execFileSync('git', ['push', '-q', master.repositoryUrl('bar', 'foo'), 'main'], { cwd: scratch, env: master.gitEnv() });
+  assert.equal(existsSync(path.join(repo, 'dump.bin')), false);
+  const small = secondCommit(scratch, 'after');
+  assert.equal(await pushInOneRoundTrip(master, 'bar', 'foo', gitDir, without, small), true);
+  assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = after\n');
+}
+
+test('a change too big for one patch (a big file removed): not asked; asked anyway, refused at the limit, nothing moves', async () => {
+  const { master, scratch, repo } = await setUp();
+  try {
+    await tooBigForOnePatch(master, repo, scratch);
+  } finally {
+    await master.close();
+  }
+});
+
+test('a change too big for one patch through the gate: the same, and its log says why', async () => {
+  const { world, master, scratch, repo } = await setUpGated();
+  try {
+    await tooBigForOnePatch(master, repo, scratch);
+    assert.match(readFileSync(path.join(world.dir, 'serve.log'), 'utf8'), /apply-update foo .* status 97/);
+  } finally {
+    await master.close();
+    await world.sshd!.stop();
   }
 });

@@ -10,6 +10,8 @@ import { Store } from '../../../src/store/store.js';
 import { pathsToRead, type WrittenCommit } from '../../../src/store/live.js';
 import { shardOf } from '../../../src/store/metadata-files.js';
 import { packFile } from '../../../src/store/pack-file.js';
+import { changedContentBytes } from '../../../src/store/fast-push.js';
+import { FAST_UPDATE_MAX_PATCH_BYTES } from '../../../src/master/fast-update.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const git = (gitDir: string, ...args: string[]) => execFileSync('git', ['--git-dir', gitDir, ...args]).toString();
@@ -226,6 +228,32 @@ test('a live commit keeps its objects for the push only while they could go in o
   assert.equal(store.lastLiveCommit(tracked), undefined, '1.4 MB of files: not kept (git pack-objects packs it)');
   const before = git(tracked.gitDir, 'rev-parse', 'main').trim();
   writeFileSync(path.join(app, 'a.conf'), 'a=2\n');
+  assert.ok(await store.commit(tracked, { changed: ['a.conf'] }));
+  await assertPackIsThePush(tracked.gitDir, store.lastLiveCommit(tracked), before, git(tracked.gitDir, 'rev-parse', 'main').trim(), 'a small edit after');
+});
+
+test("a live commit that removes or renames a big file keeps nothing: its pack is tiny, but the master's patch would carry the whole file", async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'a.conf'), 'a=1\n');
+  const size = FAST_UPDATE_MAX_PATCH_BYTES / 2 + 1;
+  writeFileSync(path.join(app, 'dump.bin'), Buffer.alloc(size, 7));
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  renameSync(path.join(app, 'dump.bin'), path.join(app, 'dump.old'));
+  assert.ok(await store.commit(tracked, { changed: ['dump.bin', 'dump.old'] })); // a full commit: the new name is over SMALL_FILE
+  assert.equal(store.lastLiveCommit(tracked), undefined, 'a rename (--no-renames: the file out and in again): not kept');
+  const renamed = git(tracked.gitDir, 'rev-parse', 'main').trim();
+  unlinkSync(path.join(app, 'dump.old'));
+  assert.ok(await store.commit(tracked, { changed: ['dump.old'] }));
+  assert.equal(store.lastCommitRead, 'changed', 'a deletion reads no content: committed live');
+  assert.equal(store.lastLiveCommit(tracked), undefined, 'a deletion: not kept');
+  assert.equal(await changedContentBytes(tracked.gitDir, renamed, git(tracked.gitDir, 'rev-parse', 'main').trim()).then((n) => n! >= size), true, 'weighed by git: at least the file');
+  writeFileSync(path.join(app, 'a.conf'), 'a=2\n');
+  const before = git(tracked.gitDir, 'rev-parse', 'main').trim();
   assert.ok(await store.commit(tracked, { changed: ['a.conf'] }));
   await assertPackIsThePush(tracked.gitDir, store.lastLiveCommit(tracked), before, git(tracked.gitDir, 'rev-parse', 'main').trim(), 'a small edit after');
 });
