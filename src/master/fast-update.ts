@@ -145,8 +145,9 @@ export function fastUpdateScript(update: FastUpdate): string {
     `patch=.git/${PATCH_FILE}.$$`,
     'trap \'rm -f "$patch"\' EXIT',
     ...packInto(`${shellCommand(steps.unpack)} || exit 93`, pack),
-    // At most FAST_UPDATE_MAX_PATCH_BYTES (ulimit -f counts 512-byte blocks in dash and in bash as sh), no core file from the signal.
-    `(ulimit -c 0; ulimit -f ${FAST_UPDATE_MAX_PATCH_BYTES / 512} && ${env}${shellCommand(steps.patch)} >"$patch") || { [ $? -eq ${KILLED_BY_FILE_SIZE} ] && exit 97; exit 96; }`,
+    // At most FAST_UPDATE_MAX_PATCH_BYTES (ulimit -f counts 512-byte blocks in dash and in bash as sh; under a lower hard limit
+    // it cannot be set, and the lower one holds), no core file from the signal.
+    `(ulimit -c 0; ulimit -f ${FAST_UPDATE_MAX_PATCH_BYTES / 512} 2>/dev/null; ${env}${shellCommand(steps.patch)} >"$patch") || { [ $? -eq ${KILLED_BY_FILE_SIZE} ] && exit 97; exit 96; }`,
     `${shellCommand(steps.move)} || exit 94`,
     `[ ! -s "$patch" ] || ${shellCommand(steps.apply)} <"$patch" || { ${shellCommand(steps.undo)}; exit 95; }`,
     ...(update.gc ? [shellCommand(steps.gc)] : []),
