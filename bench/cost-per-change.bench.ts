@@ -167,15 +167,15 @@ console.log('\n| files | p50 | p95 | max | p50 ratio to the smallest tree | of t
 for (const r of results) {
   console.log(`| ${r.files} | ${formatMs(r.p50)} | ${formatMs(r.p95)} | ${formatMs(r.max)} | ${(r.p50 / small.p50).toFixed(2)} | ${formatMs(r.commitP50)} (ratio ${(r.commitP50 / small.commitP50).toFixed(2)}) | ${r.rss.toFixed(1)} MiB |`);
 }
-console.log(`\nDaemon memory idle after its start (its full commit done, CPU quiet) and after ${EDITS} edits (a fresh start on each tree; RSS = anonymous + file-backed pages; kept: its children and the ControlMaster git's pushes share)`);
-console.log('| files | node options | daemon RSS idle after its start | daemon RSS after the edits (anon + file) | CPU-s over the edits | kept processes | daemon + kept | bare node, same run | goal |\n|---|---|---|---|---|---|---|---|---|');
+console.log(`\nDaemon memory idle after its start (its full commit done, CPU quiet) and after ${EDITS} edits (a fresh start on each tree; RSS = anonymous + file-backed pages; private: the pages no other process maps; kept: its children and the ControlMaster git's pushes share)`);
+console.log('| files | node options | daemon RSS idle after its start | daemon RSS after the edits (anon + file) | of which private | CPU-s over the edits | kept processes | daemon + kept | bare node, same run (private) | goal |\n|---|---|---|---|---|---|---|---|---|---|');
 for (const r of memoryRows) {
   const kept = r.kept.reduce((sum, p) => sum + p.rss, 0);
   const goal = RSS_GOALS[r.files];
   const verdict = goal === undefined ? '' : `≤ ${goal} MiB: ${r.rss.total + kept <= goal ? 'met' : 'MISSED'}`;
   console.log(
-    `| ${r.files} | ${r.how === 'node defaults' ? '(node defaults)' : UNIT_NODE_ARGS.join(' ')} | ${r.started.total.toFixed(1)} MiB | ${r.rss.total.toFixed(1)} MiB (${r.rss.anon.toFixed(1)} + ${r.rss.file.toFixed(1)}) | ${r.cpu.toFixed(2)} | ` +
-      `${r.kept.map((p) => `${p.command.split(' ')[0]} ${p.rss.toFixed(1)}`).join(', ') || 'none'} | ${(r.rss.total + kept).toFixed(1)} MiB | ${r.bare.total.toFixed(1)} MiB (${r.bare.anon.toFixed(1)} + ${r.bare.file.toFixed(1)}) | ${verdict} |`,
+    `| ${r.files} | ${r.how === 'node defaults' ? '(node defaults)' : UNIT_NODE_ARGS.join(' ')} | ${r.started.total.toFixed(1)} MiB | ${r.rss.total.toFixed(1)} MiB (${r.rss.anon.toFixed(1)} + ${r.rss.file.toFixed(1)}) | ${r.rss.private.toFixed(1)} MiB | ${r.cpu.toFixed(2)} | ` +
+      `${r.kept.map((p) => `${p.command.split(' ')[0]} ${p.rss.toFixed(1)}`).join(', ') || 'none'} | ${(r.rss.total + kept).toFixed(1)} MiB | ${r.bare.total.toFixed(1)} MiB (${r.bare.anon.toFixed(1)} + ${r.bare.file.toFixed(1)}; ${r.bare.private.toFixed(1)}) | ${verdict} |`,
   );
 }
 console.log('RSS goals (issue 14): ≤ 60 MiB at 10k files, ≤ 100 MiB at 50k (the footprint bench measures idle RSS and CPU)');

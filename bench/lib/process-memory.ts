@@ -14,13 +14,21 @@ export interface Rss {
   anon: number;
   /** RssFile (the node binary's and libraries' pages it touched), MiB. */
   file: number;
+  /**
+   * Private_Clean + Private_Dirty of /proc/<pid>/smaps_rollup: the pages no other process
+   * maps, what stopping it would give back (most of RssFile is the node binary's pages,
+   * shared with every node process and the page cache), MiB.
+   */
+  private: number;
 }
 
-/** VmRSS, RssAnon and RssFile of /proc/<pid>/status. */
+/** VmRSS, RssAnon and RssFile of /proc/<pid>/status, and its private pages (smaps_rollup). */
 export function rssOf(pid: number): Rss {
+  const kib = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const mib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
-  return { total: mib('VmRSS'), anon: mib('RssAnon'), file: mib('RssFile') };
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const mib = (key: string) => kib(status, key) / 1024;
+  return { total: mib('VmRSS'), anon: mib('RssAnon'), file: mib('RssFile'), private: (kib(rollup, 'Private_Clean') + kib(rollup, 'Private_Dirty')) / 1024 };
 }
 
 /** utime + stime of a process, in seconds (fields 14-15 of /proc/<pid>/stat; USER_HZ is 100 on Linux). */
