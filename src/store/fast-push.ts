@@ -78,6 +78,7 @@ export async function changedContentBytes(gitDir: string, from: string, to: stri
     // Records are ":oldmode newmode old new status" then the path, each ended by NUL.
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const [oldMode, newMode, oldId, newId] = raw[i]!.slice(1).split(' ');
+      if (oldId === newId) continue; // a mode changed alone: no content in the patch
       if (BLOB_MODES.has(oldMode!)) blobs.push(oldId!);
       if (BLOB_MODES.has(newMode!)) blobs.push(newId!);
     }

@@ -417,7 +417,9 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     const previous = entries.index(rel);
     if (next === previous) continue;
     indexChanged = true;
-    if (previous !== undefined && t.before !== undefined) replacedBytes += (JSON.parse(t.before) as MetadataEntry).size ?? 0;
+    // A mode changed alone carries no content in the patch; anything else carries the old content out.
+    const sameContent = next !== undefined && previous !== undefined && next.slice(next.indexOf(' ')) === previous.slice(previous.indexOf(' '));
+    if (previous !== undefined && t.before !== undefined && !sameContent) replacedBytes += (JSON.parse(t.before) as MetadataEntry).size ?? 0;
     if (next === undefined) {
       entries.setIndex(rel, undefined);
       deleted.push({ rel, blob: previous!.slice(previous!.indexOf(' ') + 1) });

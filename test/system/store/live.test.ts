@@ -302,3 +302,23 @@ test('a tree of several metadata shards: each live commit writes the metadata fi
   const left = git(tracked.gitDir, 'ls-tree', '--name-only', 'main:.pacha/metadata').trim().split('\n');
   assert.equal(left.length, 15, `shard ${shard.toString(16)} emptied and gone: ${left.join(' ')}`);
 });
+
+test('changedContentBytes weighs what a patch carries: content out and in, nothing for a mode changed alone', async () => {
+  const work = tempDir();
+  const run = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: work, encoding: 'utf8' }).trim();
+  run('init', '-q', '-b', 'main');
+  const commit = (message: string): string => (run('add', '-A'), run('commit', '-q', '-m', message), run('rev-parse', 'HEAD'));
+  writeFileSync(path.join(work, 'big'), Buffer.alloc(3000, 1));
+  const first = commit('big');
+  chmodSync(path.join(work, 'big'), 0o755);
+  const executable = commit('mode');
+  writeFileSync(path.join(work, 'big'), Buffer.alloc(1000, 2));
+  const smaller = commit('content');
+  rmSync(path.join(work, 'big'));
+  const gone = commit('gone');
+  const gitDir = path.join(work, '.git');
+  assert.equal(await changedContentBytes(gitDir, first, executable), 0);
+  assert.equal(await changedContentBytes(gitDir, executable, smaller), 4000);
+  assert.equal(await changedContentBytes(gitDir, smaller, gone), 1000);
+  assert.equal(await changedContentBytes(gitDir, first, '0'.repeat(40)), undefined, 'git cannot say: undefined (the caller pushes with git)');
+});
