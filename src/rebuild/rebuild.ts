@@ -135,9 +135,9 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildOutcome> 
         budgetMs: options.dropRetryBudgetMs ?? DEFAULT_DROP_RETRY_MS,
         onRetry: (attempt, error, delayMs) => options.events?.cloneRetry?.(name, attempt, firstLine(error.message), delayMs),
       });
-      stagedEntries(repository.metadata.entries.length); // a large tree is planned and placed compiled (v8-settings.ts)
       // Out of scope: never inspected, never placed (scope.ts).
       if (outsideTrackedReason(repository.metadata.location, options.tracked ?? [])) return { repository, plan: undefined };
+      stagedEntries(repository.metadata.entries.length); // a large tree is planned and placed compiled (v8-settings.ts)
       return { repository, plan: await planStaged(repository, options, backupDir) };
     });
     const { restore: staged, notRestored } = scopeRepositories(fetched.map((f) => f.repository), options.tracked ?? []);
