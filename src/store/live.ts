@@ -182,6 +182,8 @@ export function pathsToRead(events: Iterable<string>): string[] {
 
 interface Touched {
   before: string | undefined;
+  /** `before` parsed, once (never changed: `after` is the entry to change). */
+  beforeEntry: MetadataEntry | undefined;
   beforeStamp: string | undefined;
   after: MetadataEntry | undefined;
 }
@@ -279,7 +281,8 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     let t = touched.get(rel);
     if (!t) {
       const before = entries.line(rel);
-      t = { before, beforeStamp: entries.stamp(rel), after: before === undefined ? undefined : (JSON.parse(before) as MetadataEntry) };
+      const parsed = (): MetadataEntry | undefined => (before === undefined ? undefined : (JSON.parse(before) as MetadataEntry));
+      t = { before, beforeEntry: parsed(), beforeStamp: entries.stamp(rel), after: parsed() };
       touched.set(rel, t);
     }
     return t;
@@ -349,7 +352,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   // Hard links: a touched file's group (old or new inode) is regrouped; every member is re-read.
   const linkKeys = new Set<string>();
   for (const [rel, t] of touched) {
-    const before = t.before === undefined ? undefined : (JSON.parse(t.before) as MetadataEntry);
+    const before = t.beforeEntry;
     const now = t.after?.type === 'file' ? entries.stamp(rel) : undefined;
     const then = before?.type === 'file' ? t.beforeStamp : undefined;
     for (const stamp of [now, then]) {
@@ -419,7 +422,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
     indexChanged = true;
     // A mode changed alone carries no content in the patch; anything else carries the old content out.
     const sameContent = next !== undefined && previous !== undefined && next.slice(next.indexOf(' ')) === previous.slice(previous.indexOf(' '));
-    if (previous !== undefined && t.before !== undefined && !sameContent) replacedBytes += (JSON.parse(t.before) as MetadataEntry).size ?? 0;
+    if (previous !== undefined && !sameContent) replacedBytes += t.beforeEntry?.size ?? 0;
     if (next === undefined) {
       entries.setIndex(rel, undefined);
       deleted.push({ rel, blob: previous!.slice(previous!.indexOf(' ') + 1) });
@@ -469,7 +472,7 @@ async function commitLiveOrDecline(options: Parameters<typeof commitLive>[0]): P
   const before: Metadata = { version: METADATA_VERSION, location: root, host: '', single: false, entries: [] };
   const after: Metadata = { ...before, entries: [] };
   for (const [, t] of touched) {
-    if (t.before !== undefined) before.entries.push(JSON.parse(t.before) as MetadataEntry);
+    if (t.beforeEntry) before.entries.push(t.beforeEntry);
     if (t.after) after.entries.push(t.after);
   }
   let changes = [...contentChanges, ...metadataChanges(before, after, listed)];
