@@ -18,7 +18,7 @@ import { KEYS } from '../config/keys.js';
 import { loadSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { ExitCode, isPachaError } from '../errors.js';
-import type { HostListing, Master } from '../master/master.js';
+import type { Master } from '../master/master.js';
 import type { RebuildEvents } from '../rebuild/rebuild.js';
 import { hookDoneLine, hookOutputLine, type RebuildReport } from '../rebuild/report.js';
 import { saveBootSettings } from '../config/boot-settings.js';

@@ -12,7 +12,7 @@ import { isHolderAlive, selfIdentity } from '../fs/process-lock.js';
 import type { Master } from '../master/master.js';
 import { retryDroppedConnections, type RetryDropsOptions } from '../master/transient.js';
 import { BRANCH } from '../store/commit.js';
-import { gitAt, neutralizeRepository, type Git } from '../store/git.js';
+import { gitAt, neutralizeRepository } from '../store/git.js';
 import { METADATA_PATH, type Metadata } from '../store/metadata.js';
 import { readMetadataAt } from '../store/metadata-read.js';
 import { validateMetadata } from './validate.js';
