@@ -25,6 +25,15 @@
 // a staged change), or when a file it would create is there already (untracked or ignored):
 // what read-tree -u -m refuses. A change an admin left in another file on the master stays
 // as it is, as `git merge --ff-only` leaves it.
+//
+// What apply does not see before it writes, the update checks first (inTheWay): an untracked
+// symlink or file where a path it adds needs a directory (apply looks for leading symlinks in
+// the index only, and wrote through such a link, out of the working copy; a file there it
+// finds only once it has removed and rewritten other paths), and a directory where it adds a
+// file (an admin's file in it, likewise; telling one from the files the update itself
+// deletes there would walk the directory, so a file that replaces a directory goes by git
+// push too). read-tree refuses these before anything changes; here they are left to git
+// push, before the branch moves (98).
 import { MASTER_INDEX_SETTINGS } from './layout.js';
 import { printfFormat, shellCommand, shellQuote } from './shell-quote.js';
 
@@ -93,6 +102,7 @@ export const FAST_UPDATE_STATUS: Readonly<Record<number, string>> = {
   95: 'the working copy on the master differs from the branch in a path this update changes, or could not be written (the branch was put back)',
   96: 'the commits could not be compared',
   97: `the change is bigger than ${FAST_UPDATE_MAX_PATCH_BYTES} bytes as a patch (git push moves it)`,
+  98: 'something on the master is in the way of a path this update adds (a symlink or a file where it needs a directory, a directory where it puts a file)',
 };
 
 /** The status of a shell whose child was stopped by SIGXFSZ (a file over `ulimit -f`): 128 + 25 on Linux. */
@@ -108,6 +118,8 @@ export function fastUpdateSteps(from: string, to: string): {
   unpack: string[];
   patch: string[];
   patchEnv: Record<string, string>;
+  added: string[];
+  deleted: string[];
   move: string[];
   apply: string[];
   undo: string[];
@@ -118,6 +130,8 @@ export function fastUpdateSteps(from: string, to: string): {
     unpack: ['git', 'unpack-objects', '-q', '--strict'],
     patch: ['git', 'diff-tree', '-p', '--binary', '--full-index', '--no-renames', '--no-color', '--no-ext-diff', '--no-textconv', '--src-prefix=a/', '--dst-prefix=b/', from, to],
     patchEnv: { GIT_INDEX_FILE: `.git/${NO_INDEX}` },
+    added: ['git', 'diff-tree', '-r', '-z', '--no-renames', '--diff-filter=A', '--name-only', from, to],
+    deleted: ['git', 'diff-tree', '-r', '-z', '--no-renames', '--diff-filter=D', '--name-only', from, to],
     move: ['git', 'update-ref', '-m', 'push', 'refs/heads/main', to, from],
     apply: ['git', ...INDEX_CONFIG, '-c', 'apply.whitespace=nowarn', 'apply', '--index', '-'],
     undo: ['git', 'update-ref', '-m', 'push undone', 'refs/heads/main', from, to],
@@ -148,11 +162,34 @@ export function fastUpdateScript(update: FastUpdate): string {
     // At most FAST_UPDATE_MAX_PATCH_BYTES (ulimit -f counts 512-byte blocks in dash and in bash as sh; under a lower hard limit
     // it cannot be set, and the lower one holds), no core file from the signal.
     `(ulimit -c 0; ulimit -f ${FAST_UPDATE_MAX_PATCH_BYTES / 512} 2>/dev/null; ${env}${shellCommand(steps.patch)} >"$patch") || { [ $? -eq ${KILLED_BY_FILE_SIZE} ] && exit 97; exit 96; }`,
+    `${shellCommand(steps.added)} | xargs -0 -r sh -c ${shellQuote(inTheWayScript(from))} sh || exit 98`,
     `${shellCommand(steps.move)} || exit 94`,
     `[ ! -s "$patch" ] || ${shellCommand(steps.apply)} <"$patch" || { ${shellCommand(steps.undo)}; exit 95; }`,
     ...(update.gc ? [shellCommand(steps.gc)] : []),
     'exit 0',
     ') </dev/null >&2',
+  ].join('\n');
+}
+
+/**
+ * inTheWay for the plain account: `sh -c` over the paths the update adds (its arguments, from
+ * `added` by `xargs -0`), exit 1 when one is a real directory, or has a leading component
+ * that is there and is not a real directory (a symlink, a file) unless the update deletes it
+ * (a blob in FROM: a file that becomes a directory); the gate decides the same by lstat and
+ * `deleted` (session.ts: its argv cannot carry a name that is not UTF-8). Pure.
+ */
+function inTheWayScript(from: string): string {
+  return [
+    'for p; do',
+    '  if [ -d "$p" ] && [ ! -L "$p" ]; then exit 1; fi',
+    '  l=$p',
+    '  while [ "${l%/*}" != "$l" ]; do',
+    '    l=${l%/*}',
+    '    if [ -L "$l" ] || { [ -e "$l" ] && [ ! -d "$l" ]; }; then',
+    `      [ "$(git cat-file -t ${from}:"$l" 2>/dev/null)" = blob ] || exit 1`,
+    '    fi',
+    '  done',
+    'done',
   ].join('\n');
 }
 

@@ -5,6 +5,7 @@
 // (master/fast-update.ts's steps, as a push to a checked-out branch would) and answers one
 // JSON line per update. A refused line ends the session, as a refused command does.
 import { spawn } from 'node:child_process';
+import { lstat } from 'node:fs/promises';
 import { minimalEnv } from '../../child-env.js';
 import { FAST_UPDATE_GC_EVERY, FAST_UPDATE_MAX_PATCH_BYTES, FAST_UPDATE_STATUS, fastUpdateSteps } from '../fast-update.js';
 import { decideSessionLine, type SessionUpdate } from './decide.js';
@@ -82,6 +83,38 @@ function git(
   });
 }
 
+/** The names in a `-z` listing of git's, as bytes (a name need not be UTF-8). */
+function nulSeparated(out: Buffer): Buffer[] {
+  const names: Buffer[] = [];
+  for (let at = 0, end = out.indexOf(0); end >= 0; at = end + 1, end = out.indexOf(0, at)) names.push(out.subarray(at, end));
+  return names;
+}
+
+/**
+ * Whether something in the working copy is in the way of a path the update adds (fast-update.ts,
+ * inTheWayScript, decides the same for the plain account): a real directory at the path, or a
+ * leading component there that is not a real directory and that the update does not delete.
+ */
+async function inTheWay(repo: string, steps: ReturnType<typeof fastUpdateSteps>): Promise<boolean> {
+  const added = await git(repo, steps.added);
+  if (added.code !== 0) return true;
+  const at = (name: Buffer) => lstat(Buffer.concat([Buffer.from(`${repo}/`), name])).catch(() => undefined);
+  let deleted: Set<string> | undefined;
+  for (const name of nulSeparated(added.stdout)) {
+    if ((await at(name))?.isDirectory()) return true;
+    for (let slash = name.indexOf(0x2f); slash >= 0; slash = name.indexOf(0x2f, slash + 1)) {
+      const stat = await at(name.subarray(0, slash));
+      if (!stat || stat.isDirectory()) continue;
+      if (!deleted) {
+        const listed = await git(repo, steps.deleted);
+        deleted = new Set(listed.code === 0 ? nulSeparated(listed.stdout).map((n) => n.toString('latin1')) : []);
+      }
+      if (!deleted.has(name.subarray(0, slash).toString('latin1'))) return true;
+    }
+  }
+  return false;
+}
+
 /** One update in a repository the gate checked, by git's argv (the plain account's script's steps, fast-update.ts); the answer for the client. */
 export async function applyUpdateHere(repo: string, update: SessionUpdate, pack: Buffer, gc: boolean): Promise<SessionAnswer> {
   const steps = fastUpdateSteps(update.from, update.to);
@@ -91,6 +124,7 @@ export async function applyUpdateHere(repo: string, update: SessionUpdate, pack:
   const patch = await git(repo, steps.patch, undefined, steps.patchEnv, FAST_UPDATE_MAX_PATCH_BYTES);
   if (patch.overflow) return fail(97);
   if (patch.code !== 0) return fail(96, patch.stderr);
+  if (await inTheWay(repo, steps)) return fail(98);
   const moved = await git(repo, steps.move);
   if (moved.code !== 0) return fail(94, moved.stderr);
   const applied = patch.stdout.length === 0 ? undefined : await git(repo, steps.apply, patch.stdout);

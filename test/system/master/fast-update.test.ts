@@ -433,3 +433,74 @@ test('a change too big for one patch through the gate: the same, and its log say
     await world.sshd!.stop();
   }
 });
+
+/**
+ * Something untracked on the master in the way of a path the update adds (a symlink or a file
+ * where the update needs a directory, a directory holding an admin's file where it puts a
+ * file): updateInstead's read-tree refuses these and changes nothing. `git apply --index`
+ * checks leading symlinks against the index only, so it wrote through an untracked symlink
+ * (outside the working copy, and answered 0), and it finds a file or a directory in the way
+ * only while writing, after it had removed and rewritten other paths (answered 95 with the
+ * working copy half updated and the branch put back). Each must answer false and change nothing.
+ */
+async function untrackedInTheWay(master: SshMaster, repo: string, scratch: string, first: string): Promise<void> {
+  const outside = tempDir('pacha-outside-');
+  const push = (from: string, to: string) => pushInOneRoundTrip(master, 'bar', 'foo', path.join(scratch, '.git'), from, to);
+  const commit = (edit: () => void, tag: string): string => {
+    edit();
+    git(scratch, ['add', '-A']);
+    git(scratch, ['commit', '-q', '-m', tag]);
+    return git(scratch, ['rev-parse', 'HEAD']);
+  };
+  const second = commit(() => {
+    writeFileSync(path.join(scratch, 'a.conf'), 'a = 2\n');
+    rmSync(path.join(scratch, 'gone.conf'));
+    mkdirSync(path.join(scratch, 'd'));
+    writeFileSync(path.join(scratch, 'd', 'f'), 'in d\n');
+    writeFileSync(path.join(scratch, 'x'), 'x is a file\n');
+  }, 'd/f and x');
+  const unchanged = (what: string): void => {
+    assert.equal(git(repo, ['rev-parse', 'refs/heads/main']), first, what);
+    assert.equal(readFileSync(path.join(repo, 'a.conf'), 'utf8'), 'a = 1\n', what);
+    assert.equal(readFileSync(path.join(repo, 'gone.conf'), 'utf8'), 'bye\n', what);
+    assert.equal(git(repo, ['diff', 'HEAD', '--name-status']), '', `${what}: index and tracked files are the branch's`);
+  };
+  symlinkSync(outside, path.join(repo, 'd'));
+  assert.equal(await push(first, second), false, 'an untracked symlink where a directory goes');
+  assert.deepEqual(readdirSync(outside), [], 'nothing written through it');
+  unchanged('an untracked symlink');
+  rmSync(path.join(repo, 'd'));
+  writeFileSync(path.join(repo, 'd'), 'an admin put this here\n');
+  assert.equal(await push(first, second), false, 'an untracked file where a directory goes');
+  unchanged('an untracked file');
+  rmSync(path.join(repo, 'd'));
+  mkdirSync(path.join(repo, 'x'));
+  writeFileSync(path.join(repo, 'x', 'notes'), 'an admin put this here\n');
+  assert.equal(await push(first, second), false, 'a directory holding an untracked file where a file goes');
+  unchanged('an untracked directory');
+  assert.equal(readFileSync(path.join(repo, 'x', 'notes'), 'utf8'), 'an admin put this here\n');
+  rmSync(path.join(repo, 'x'), { recursive: true });
+  assert.equal(await push(first, second), true, 'nothing in the way: one round trip');
+  assert.equal(readFileSync(path.join(repo, 'd', 'f'), 'utf8'), 'in d\n');
+  assert.equal(git(repo, ['status', '--porcelain']), '');
+}
+
+test('something untracked in the way of a path the update adds: refused, nothing written, nothing moved', async () => {
+  const { master, scratch, repo, first } = await setUp();
+  try {
+    await untrackedInTheWay(master, repo, scratch, first);
+  } finally {
+    await master.close();
+  }
+});
+
+test('something untracked in the way through the gate: the same', async () => {
+  const { world, master, scratch, repo, first } = await setUpGated();
+  try {
+    await untrackedInTheWay(master, repo, scratch, first);
+    assert.equal(readFileSync(path.join(world.dir, 'serve.log'), 'utf8').match(/apply-update foo .* status 98/g)?.length, 3);
+  } finally {
+    await master.close();
+    await world.sshd!.stop();
+  }
+});
