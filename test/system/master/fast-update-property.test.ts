@@ -109,13 +109,40 @@ const change: fc.Arbitrary<Change> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('rename' as const), pick, to: relPath }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('removeDir' as const), pick }) },
 );
+/**
+ * An admin's untracked entry on the master, at a path the update adds (`self`), at one of its
+ * leading directories (`leading`), inside it when it is a directory there now (`inside`), or
+ * anywhere (`random`): a file, a directory holding a file, or a symlink to a directory
+ * outside the working copy.
+ */
+interface Junk {
+  where: 'self' | 'leading' | 'inside' | 'random';
+  kind: 'file' | 'dir' | 'link';
+  pick: number;
+  path: Buffer[];
+}
+const junk: fc.Arbitrary<Junk> = fc.record({
+  where: fc.constantFrom('self' as const, 'leading' as const, 'inside' as const, 'random' as const),
+  kind: fc.constantFrom('file' as const, 'dir' as const, 'link' as const),
+  pick,
+  path: relPath,
+});
+
 /** The first tree (pushed to both masters by git), then commits of a few changes each (an empty one now and then). */
 const scenario = fc.record({
   tree: fc.array(fc.record({ op: fc.constant('put' as const), path: relPath, content, exec: fc.boolean() }), { minLength: 1, maxLength: 8 }),
-  // `hold`: not pushed yet, the next update carries two commits or more.
-  commits: fc.array(fc.record({ changes: fc.array(change, { minLength: 0, maxLength: 4 }), hold: fc.nat(3).map((n) => n === 0) }), { minLength: 1, maxLength: 5 }),
+  // `hold`: not pushed yet, the next update carries two commits or more. `junk`: something
+  // untracked an admin left on both masters before the update (removed after it).
+  commits: fc.array(
+    fc.record({
+      changes: fc.array(change, { minLength: 0, maxLength: 4 }),
+      hold: fc.nat(3).map((n) => n === 0),
+      junk: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: junk }),
+    }),
+    { minLength: 1, maxLength: 5 },
+  ),
 });
-type Scenario = { tree: Change[]; commits: Array<{ changes: Change[]; hold: boolean }> };
+type Scenario = { tree: Change[]; commits: Array<{ changes: Change[]; hold: boolean; junk: Junk | undefined }> };
 
 // ---- the scratch repository's working copy, by bytes --------------------------------------
 
@@ -280,6 +307,67 @@ function masterState(repo: string): { branch: string; index: string; status: str
   };
 }
 
+/** The paths from..to adds, as components. */
+function addedPaths(gitDir: string, from: string, to: string): Buffer[][] {
+  const out = execFileSync('git', ['diff-tree', '-r', '-z', '--name-only', '--no-renames', '--diff-filter=A', from, to], { env: { ...process.env, GIT_DIR: gitDir } });
+  const paths: Buffer[][] = [];
+  for (let at = 0, end = out.indexOf(0); end >= 0; at = end + 1, end = out.indexOf(0, at)) {
+    const name = out.subarray(at, end);
+    const parts: Buffer[] = [];
+    for (let start = 0, slash = name.indexOf(0x2f); ; start = slash + 1, slash = name.indexOf(0x2f, start)) {
+      parts.push(name.subarray(start, slash < 0 ? undefined : slash));
+      if (slash < 0) break;
+    }
+    paths.push(parts);
+  }
+  return paths;
+}
+
+/**
+ * Put `spec`'s untracked entry in a master's working copy, making only what is missing (never
+ * through a symlink, never over anything there); what it made, deepest first, for takeJunk.
+ */
+function placeJunk(repo: string, outside: string, added: Buffer[][], spec: Junk): Buffer[][] {
+  const target = ((): Buffer[] => {
+    const p = added.length && spec.where !== 'random' ? added[spec.pick % added.length]! : undefined;
+    if (!p) return spec.path;
+    if (spec.where === 'leading' && p.length > 1) return p.slice(0, 1 + (spec.pick % (p.length - 1)));
+    if (spec.where === 'inside') return [...p, b('junk')];
+    return p;
+  })();
+  const root = Buffer.from(repo);
+  const made: Buffer[][] = [];
+  const undo = (): Buffer[][] => (takeJunk(repo, made), []);
+  for (let i = 1; i < target.length; i++) {
+    const stat = lstatOrUndefined(under(root, target.slice(0, i)));
+    if (stat?.isDirectory()) continue;
+    if (stat) return undo();
+    mkdirSync(under(root, target.slice(0, i)));
+    made.unshift(target.slice(0, i));
+  }
+  if (lstatOrUndefined(under(root, target))) return undo();
+  if (spec.kind === 'file') writeFileSync(under(root, target), 'an admin put this here\n');
+  else if (spec.kind === 'link') symlinkSync(outside, under(root, target));
+  else {
+    mkdirSync(under(root, target));
+    writeFileSync(under(root, [...target, b('notes')]), 'an admin put this here\n');
+    made.unshift(target);
+    return [[...target, b('notes')], ...made];
+  }
+  return [target, ...made];
+}
+
+/** Remove what placeJunk made, deepest first; a directory that holds something now stays. */
+function takeJunk(repo: string, made: Buffer[][]): void {
+  for (const rel of made) {
+    const full = under(Buffer.from(repo), rel);
+    const stat = lstatOrUndefined(full);
+    if (!stat) continue;
+    if (!stat.isDirectory()) rmSync(full);
+    else if (readdirSync(full).length === 0) rmSync(full, { recursive: true });
+  }
+}
+
 /** Why the fast update of from..to fell back: what the daemon's own weighing says, else the script's status run on a copy of A. */
 async function whyFellBack(repo: string, gitDir: string, from: string, to: string): Promise<string> {
   const bytes = await changedContentBytes(gitDir, from, to);
@@ -288,6 +376,7 @@ async function whyFellBack(repo: string, gitDir: string, from: string, to: strin
   if (!pack) return `pack over ${FAST_UPDATE_MAX_PACK_BYTES} bytes`;
   const copy = path.join(tempDir('pacha-why-'), 'repo');
   execFileSync('cp', ['-a', repo, copy]); // names that are not UTF-8: fs.cpSync loses them
+  spawnSync('git', ['update-index', '-q', '--refresh'], { cwd: copy }); // a copy's files have new inodes
   const run = spawnSync('sh', [], { input: fastUpdateScript({ repo: copy, from, to, pack }), encoding: 'utf8' });
   const paths = execFileSync('git', ['diff-tree', '-r', '-z', '--name-only', '--no-renames', from, to], { env: { ...process.env, GIT_DIR: gitDir } }).toString('latin1');
   // git apply takes a path from the `diff --git a/P b/P` line when the patch has no ---/+++
@@ -325,28 +414,45 @@ async function runScenario(master: SshMaster, hostsPath: string, host: string, n
   push(names.a);
   push(names.b);
   assert.deepEqual(masterState(a), masterState(bRepo), 'the first tree, pushed by git to both');
-  for (const [i, { changes, hold }] of s.commits.entries()) {
+  // One directory out of both working copies (a symlink's target must read the same in A and B).
+  const outside = tempDir('pacha-outside-');
+  const tryPush = (name: string): boolean => {
+    try {
+      push(name);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const [i, { changes, hold, junk: spec }] of s.commits.entries()) {
     for (const c of changes) applyChange(root, c);
     const to = commitAll(scratch, `commit ${i}`);
     if (hold && i < s.commits.length - 1) continue;
+    const added = addedPaths(gitDir, from, to);
+    const junkA = spec ? placeJunk(a, outside, added, spec) : [];
+    const junkB = spec ? placeJunk(bRepo, outside, added, spec) : [];
     const fast = await pushInOneRoundTrip(master, host, names.a, gitDir, from, to);
     let why = '';
-    if (!fast) {
+    if (fast) updates.fast++;
+    else {
       why = await whyFellBack(a, gitDir, from, to);
+      if (junkA.length) why = `with something untracked on the master (${spec!.where} ${spec!.kind}): ${why.replace(/^UNEXPLAINED: /, '')}`;
       fallbacks.push({ where, why, changes: gitIn(scratch, ['diff-tree', '-r', '--no-renames', '--raw', from, to]).toString('latin1') });
-    } else updates.fast++;
-    if (!fast) {
-      push(names.a);
     }
-    push(names.b);
-    const stateA = masterState(a);
+    const pushedB = tryPush(names.b);
+    const pushedA = fast || tryPush(names.a);
+    const what = `commit ${i} (${fast ? 'fast' : 'fell back'}${junkA.length ? `, ${spec!.where} ${spec!.kind} junk at ${JSON.stringify(Buffer.concat(junkA.at(-1)!.flatMap((c, k) => (k ? [SLASH, c] : [c]))).toString('latin1'))}` : ''}):\n${gitIn(scratch, ['diff-tree', '-r', '--no-renames', '--raw', from, to]).toString('latin1')}`;
     const stateB = masterState(bRepo);
-    const what = `commit ${i} (${fast ? 'fast' : 'fell back'}):\n${gitIn(scratch, ['diff-tree', '-r', '--no-renames', '--raw', from, to]).toString('latin1')}`;
-    assert.equal(stateB.branch, to, `git push moved B: ${what}`);
-    assert.equal(stateB.status, '', `B is clean after git push: ${what}`);
-    assert.deepEqual(stateA, stateB, `A (fast update) is B (git push) after ${what}`);
+    assert.equal(stateB.branch, pushedB ? to : from, `git push moved B, or refused and left it: ${what}`);
+    if (!junkB.length) assert.equal(stateB.status, '', `B is clean after git push: ${what}`);
+    assert.deepEqual(masterState(a), stateB, `A (fast update) is B (git push) after ${what}`);
+    assert.equal(pushedA, pushedB, `A took the update if and only if B did: ${what}`);
+    assert.deepEqual(readdirSync(outside), [], `nothing written outside the working copies: ${what}`);
     assert.ok(!why.startsWith('UNEXPLAINED'), `a fallback git push made right, but nothing explains: ${why}\n${what}`);
-    from = to;
+    takeJunk(a, junkA);
+    takeJunk(bRepo, junkB);
+    assert.deepEqual(masterState(a), masterState(bRepo), `A is B once the junk is gone: ${what}`);
+    from = stateB.branch;
   }
 }
 
