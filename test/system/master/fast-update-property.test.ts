@@ -7,8 +7,13 @@
 // directory one has that the other lacks. Names and contents are chosen to trip the patch
 // the update is made of (quoted and octal-escaped paths, bytes that are not UTF-8, `a/` and
 // `b/` as directories, lines that look like diff headers, CRLF, no final newline, binary);
-// changes to turn files into directories, symlinks and back. A fast update that answers
-// false is followed by git push on A (the daemon's fallback) and must be explained by size.
+// changes to turn files into directories, symlinks and back; now and then an update of
+// several commits, or an admin's untracked entry left on both masters in the update's way
+// (then A must take the update if and only if B does, and nothing may be written outside
+// the working copies). A fast update that answers false is followed by git push on A (the
+// daemon's fallback) and must be explained: by size, by design (a file replacing a directory,
+// something untracked in the way: 98), or by git apply's one known limit (a directory name
+// ending in a space, in a patch without ---/+++ lines). The tally is printed at the end.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
