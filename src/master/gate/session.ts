@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { lstat } from 'node:fs/promises';
 import { minimalEnv } from '../../child-env.js';
-import { FAST_UPDATE_GC_EVERY, FAST_UPDATE_MAX_PATCH_BYTES, FAST_UPDATE_STATUS, fastUpdateSteps } from '../fast-update.js';
+import { FAST_UPDATE_GC_EVERY, FAST_UPDATE_MAX_PATCH_BYTES, FAST_UPDATE_STATUS, fastUpdateSteps, patchAddsPaths } from '../fast-update.js';
 import { decideSessionLine, type SessionUpdate } from './decide.js';
 import { MAX_SESSION_LINE, REFUSED_PREFIX, REFUSED_STATUS, type SessionAnswer } from './protocol.js';
 
@@ -124,7 +124,7 @@ export async function applyUpdateHere(repo: string, update: SessionUpdate, pack:
   const patch = await git(repo, steps.patch, undefined, steps.patchEnv, FAST_UPDATE_MAX_PATCH_BYTES);
   if (patch.overflow) return fail(97);
   if (patch.code !== 0) return fail(96, patch.stderr);
-  if (await inTheWay(repo, steps)) return fail(98);
+  if (patchAddsPaths(patch.stdout) && (await inTheWay(repo, steps))) return fail(98);
   const moved = await git(repo, steps.move);
   if (moved.code !== 0) return fail(94, moved.stderr);
   const applied = patch.stdout.length === 0 ? undefined : await git(repo, steps.apply, patch.stdout);

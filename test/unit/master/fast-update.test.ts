@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { fastUpdateScript, PRINTF_MAX_PACK_BYTES } from '../../../src/master/fast-update.js';
+import { fastUpdateScript, patchAddsPaths, PRINTF_MAX_PACK_BYTES } from '../../../src/master/fast-update.js';
 import { printfFormat } from '../../../src/master/shell-quote.js';
 
 const A = 'a'.repeat(40);
@@ -66,4 +66,13 @@ test('fastUpdateScript: a small pack goes as one printf format (no process), a b
   const big = fastUpdateScript({ repo: '/h/bar/foo', from: A, to: B, pack: Buffer.alloc(PRINTF_MAX_PACK_BYTES + 1) });
   assert.match(big, /^base64 -d <<'PACHA_PACK_END' \| git unpack-objects -q --strict \|\| exit 93$/m);
   assert.doesNotMatch(big, /printf/);
+});
+
+test('patchAddsPaths: a header line adds a path; the same words as content, or in a path, do not', () => {
+  const header = (name: string) => `diff --git a/${name} b/${name}\n`;
+  assert.equal(patchAddsPaths(Buffer.from(`${header('x')}new file mode 100644\nindex 0000000..e69de29\n`)), true);
+  assert.equal(patchAddsPaths(Buffer.from(`${header('x')}deleted file mode 100644\n${header('y')}new file mode 120000\nindex 0..1\n--- /dev/null\n+++ b/y\n@@ -0,0 +1 @@\n+t\n`)), true);
+  assert.equal(patchAddsPaths(Buffer.from(`${header('x')}index 1..2 100644\n--- a/x\n+++ b/x\n@@ -1 +1,2 @@\n-a\n+new file mode 100644\n new file mode 100755\n`)), false);
+  assert.equal(patchAddsPaths(Buffer.from(`${header('new file mode 1')}old mode 100644\nnew mode 100755\n`)), false);
+  assert.equal(patchAddsPaths(Buffer.alloc(0)), false);
 });
