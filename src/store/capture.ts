@@ -115,6 +115,9 @@ function entryFor(walk: Walk, relative: string, absolute: string): { entry: Meta
   try {
     stats = lstatSync(fsPath(absolute), { throwIfNoEntry: false });
   } catch (error) {
+    // A directory on the way is now a file: the entry is gone, as for ENOENT (a path the
+    // watcher reported in a directory since replaced by a file, live.ts; or a walk's race).
+    if (errnoCode(error) === 'ENOTDIR') return undefined;
     throw captureError(absolute, error);
   }
   // Vanished between readdir and lstat (an editor's temp file): the next scan sees the truth.

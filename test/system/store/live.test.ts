@@ -128,6 +128,27 @@ test('a commit of the reported paths equals a full commit, step after step', asy
   assert.match(git(tracked.gitDir, 'log', '-1', '--format=%an <%ae>%n%B', 'main'), /^pacha <pacha@bar>\n.*Pacha-Origin: daemon/s);
 });
 
+test('a path reported in a directory since replaced by a file is gone, not a failed read (ENOTDIR)', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(path.join(app, 'a'), { recursive: true });
+  writeFileSync(path.join(app, 'a/x'), 'x\n');
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  // An edit in a/ (reported by a's watch), then a/ replaced by a file, within one debounce window.
+  writeFileSync(path.join(app, 'a/x'), 'y\n');
+  rmSync(path.join(app, 'a'), { recursive: true });
+  writeFileSync(path.join(app, 'a'), 'now a file\n');
+  const result = await store.commit(tracked, { changed: ['a/x', 'a'] });
+  assert.equal(store.lastCommitRead, 'changed');
+  assert.deepEqual(result?.changes.map((c) => `${c.kind} ${c.path}`).sort(), ['A a', 'D a/x']);
+  const expected = await fullTree(app);
+  assert.equal(metadataText(tracked.gitDir), expected.metadata);
+  assert.equal(git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), expected.tree);
+});
+
 test('an edit on a tree of 3,000 files writes one metadata shard, not the whole metadata: its push is a few KB', async () => {
   const root = tempDir();
   const app = path.join(root, 'app');
