@@ -110,7 +110,11 @@ export function linksOf(stamp: string): number {
   return STAMP_FIELDS[5]!;
 }
 
-function entryFor(walk: Walk, relative: string, absolute: string): { entry: MetadataEntry; isDir: boolean; stamp: string | undefined } | undefined {
+function entryFor(
+  walk: Walk,
+  relative: string,
+  absolute: string,
+): { entry: MetadataEntry; isDir: boolean; stamp: string | undefined; linkKey: string | undefined } | undefined {
   let stats: Stats | undefined;
   try {
     stats = lstatSync(fsPath(absolute), { throwIfNoEntry: false });
@@ -139,19 +143,13 @@ function entryFor(walk: Walk, relative: string, absolute: string): { entry: Meta
       throw captureError(absolute, error);
     }
   }
-  if (type === 'file') {
-    entry.size = stats.size;
-    if (stats.nlink > 1) {
-      const key = `${stats.dev}:${stats.ino}`;
-      const group = walk.links.get(key);
-      if (group) group.push(relative);
-      else walk.links.set(key, [relative]);
-    }
-  }
+  if (type === 'file') entry.size = stats.size;
   if (type === 'char' || type === 'block') entry.device = deviceNumbers(stats.rdev);
   const stamp = walk.stamps || walk.known ? statStamp(stats) : undefined;
   if (stamp !== undefined) walk.stamps?.set(relative, stamp);
-  return { entry, isDir: type === 'directory', stamp };
+  // A file with other names: its hard-link group (linkGroups) once the walk records it.
+  const linkKey = type === 'file' && stats.nlink > 1 ? `${stats.dev}:${stats.ino}` : undefined;
+  return { entry, isDir: type === 'directory', stamp, linkKey };
 }
 
 /**
@@ -190,6 +188,13 @@ async function walkDirectory(walk: Walk, relative: string): Promise<void> {
     }
     if (walk.visit) walk.visit(result.entry);
     else walk.entries.push(result.entry);
+    // Only recorded names form a group: an ignored name of the same inode must neither lead
+    // it (a hardlink to an entry the metadata lacks) nor be looked up among the entries.
+    if (result.linkKey !== undefined) {
+      const group = walk.links.get(result.linkKey);
+      if (group) group.push(rel);
+      else walk.links.set(result.linkKey, [rel]);
+    }
     if (walk.limit !== undefined && walk.entries.length > walk.limit) return;
     if (result.isDir) directories.push(rel);
   }

@@ -149,6 +149,32 @@ test('a path reported in a directory since replaced by a file is gone, not a fai
   assert.equal(git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), expected.tree);
 });
 
+test('a file hard-linked to ignored names: only the recorded names form its group, in both commits', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'b.conf'), 'b\n');
+  execFileSync('setfattr', ['-n', 'user.pacha', '-v', 'yes', path.join(app, 'b.conf')]);
+  // One ignored name sorts before the file (it led the group: a hardlink to an entry not
+  // recorded, the xattr left on it), one after (looked up among the entries: a TypeError).
+  linkSync(path.join(app, 'b.conf'), path.join(app, 'a.swp'));
+  linkSync(path.join(app, 'b.conf'), path.join(app, 'c.swp'));
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app, { ignore: ['*.swp'] });
+  await store.commit(tracked);
+  const entry = (rel: string) => git(tracked.gitDir, 'show', 'main:.pacha/metadata/0.json').split('\n').find((line) => line.includes(`"path":"${rel}"`));
+  assert.doesNotMatch(entry('b.conf')!, /hardlink/);
+  assert.match(entry('b.conf')!, /user\.pacha/);
+  linkSync(path.join(app, 'b.conf'), path.join(app, 'd.conf'));
+  assert.ok(await store.commit(tracked, { changed: ['d.conf'] }));
+  assert.equal(store.lastCommitRead, 'changed');
+  assert.match(entry('d.conf')!, /"hardlink":"b.conf"/);
+  const expected = await fullTree(app, ['*.swp']);
+  assert.equal(metadataText(tracked.gitDir), expected.metadata);
+  assert.equal(git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), expected.tree);
+});
+
 test('an edit on a tree of 3,000 files writes one metadata shard, not the whole metadata: its push is a few KB', async () => {
   const root = tempDir();
   const app = path.join(root, 'app');
