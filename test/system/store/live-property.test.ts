@@ -19,8 +19,12 @@
 //   file or a directory (the watcher's filter);
 // - a name that is not UTF-8 arrives as fs.watch decodes it (U+FFFD: live.ts then makes a
 //   full commit). Such a name is only ever given to files, symlinks and FIFOs: the watcher
-//   cannot watch a directory so named (it walks names as UTF-8 strings), so changes inside
-//   one are left to the periodic reconcile, which this property does not model.
+//   cannot watch a directory so named (it walks names as UTF-8 strings);
+// - a hard-linked file's content or attributes changed through a name no watch sees (in an
+//   ignored directory) is reported for none of its names (inotify reports a change to the
+//   watch of the directory it was made through): such operations are left out, as the
+//   directories with a name that is not UTF-8 are; the daemon's periodic reconcile (a walk
+//   comparing stat stamps) is what finds those, and it is not modelled here.
 // Entries git cannot hold (.git, .pacha at the top) must be refused by both commits alike.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -183,6 +187,9 @@ interface Listed {
   stats: Stats;
 }
 
+/** An inode's life: its number is given again at once (ext4), its birth time is not. */
+const inode = (stats: Stats): string => `${stats.ino}:${stats.birthtimeMs}`;
+
 /** A readable name or path: JSON shows a newline, a tab, an escaped byte. */
 const show = (rel: string): string => JSON.stringify(rel.length > 40 ? `${rel.slice(0, 12)}…(${rel.length})` : rel);
 
@@ -191,8 +198,10 @@ class World {
   readonly app: string;
   private readonly outside: string;
   private moved = 0;
+  /** Each write's text differs from the last (the run is the same for the same input). */
+  private writes = 0;
   /** For the batch under way: directory inode → the name its watch reports under. */
-  private labels = new Map<number, string>();
+  private labels = new Map<string, string>();
   private lag = false;
   readonly reported = new Set<string>();
 
@@ -233,7 +242,7 @@ class World {
     this.reported.clear();
     this.labels = new Map();
     const watch = (dir: string): void => {
-      this.labels.set(lstatSync(this.abs(dir)).ino, dir);
+      this.labels.set(inode(lstatSync(this.abs(dir))), dir);
       for (const name of readdirSync(this.abs(dir), { encoding: 'buffer' }).map(decodeName)) {
         const rel = dir === '.' ? name : `${dir}/${name}`;
         if (lstatSync(this.abs(rel)).isDirectory() && !this.ignored(rel, true) && !/[\udc80-\udcff]/.test(rel)) watch(rel);
@@ -244,25 +253,38 @@ class World {
 
   /** What the watcher reports for a change of the entry `rel` (just made, or just gone from its directory). */
   event(rel: string): void {
-    if (rel === '.') {
-      this.reported.add(path.basename(this.app)); // the root's own watch names it by its basename
-      return;
-    }
+    const reported = this.reportedAs(rel);
+    if (reported !== undefined) this.reported.add(reported);
+  }
+
+  /** The name the watcher reports a change of `rel` under now, if it reports it at all. */
+  reportedAs(rel: string): string | undefined {
+    if (rel === '.') return path.basename(this.app); // the root's own watch names it by its basename
     const slash = rel.lastIndexOf('/');
     const dir = slash === -1 ? '.' : rel.slice(0, slash);
     const stats = this.lstat(dir);
-    if (!stats) return;
-    let label = this.labels.get(stats.ino);
+    if (!stats) return undefined;
+    let label = this.labels.get(inode(stats));
     if (label === undefined) {
       // A directory made in this batch: watched once the watcher sees it (or not yet).
-      if (this.lag || dir.split('/').some((_, i, parts) => this.ignored(parts.slice(0, i + 1).join('/'), true))) return;
+      if (this.lag || dir.split('/').some((_, i, parts) => this.ignored(parts.slice(0, i + 1).join('/'), true))) return undefined;
       label = dir;
     }
     const reported = label === '.' ? rel.slice(slash + 1) : `${label}/${rel.slice(slash + 1)}`;
-    if (this.ignored(reported, false) && this.ignored(reported, true)) return;
-    if (reported.slice(reported.lastIndexOf('/') + 1).startsWith('.pacha-tmp-')) return;
+    if (this.ignored(reported, false) && this.ignored(reported, true)) return undefined;
+    if (reported.slice(reported.lastIndexOf('/') + 1).startsWith('.pacha-tmp-')) return undefined;
     // fs.watch hands names over decoded as UTF-8.
-    this.reported.add(encodeName(reported).toString('utf8'));
+    return encodeName(reported).toString('utf8');
+  }
+
+  /**
+   * Whether a change to this file's inode (its content or attributes) through this name goes
+   * unseen while another of its names may be tracked: inotify reports it to the watch of the
+   * directory it was made through only (an ignored one has none). Only the periodic
+   * reconcile (a walk comparing stat stamps) can find it: no operation does that here.
+   */
+  private unseenShared(e: Listed): boolean {
+    return e.stats.isFile() && e.stats.nlink > 1 && this.reportedAs(e.rel) === undefined;
   }
 
   /** Carry out one operation; what it did, for the failure message. */
@@ -278,7 +300,8 @@ class World {
         const rel = under(choose(dirs, op.dir)!.rel, op.name);
         const stats = this.lstat(rel);
         if (stats && !stats.isFile()) return `skip write ${show(rel)}: not a file`;
-        const data = op.content === 'empty' ? '' : op.content === 'binary' ? Buffer.from([0, 255, 10, 13, 0, 0x80, 0xc3]) : `${op.content} ${Math.random()}\n`;
+        if (stats && this.unseenShared({ rel, stats })) return `skip write ${show(rel)}: a linked file, through a name no watch sees`;
+        const data = op.content === 'empty' ? '' : op.content === 'binary' ? Buffer.from([0, 255, 10, 13, 0, 0x80, 0xc3]) : `${op.content} ${this.writes++}\n`;
         if (op.content === 'append') appendFileSync(this.abs(rel), data);
         else writeFileSync(this.abs(rel), data);
         this.event(rel);
@@ -286,7 +309,7 @@ class World {
       }
       case 'chmod': {
         const e = choose(
-          entries.filter((x) => !x.stats.isSymbolicLink()),
+          entries.filter((x) => !x.stats.isSymbolicLink() && !this.unseenShared(x)),
           op.entry,
         )!;
         chmodSync(this.abs(e.rel), op.mode);
@@ -294,14 +317,17 @@ class World {
         return `chmod ${op.mode.toString(8)} ${show(e.rel)}`;
       }
       case 'chown': {
-        const e = choose(entries, op.entry)!;
+        const e = choose(
+          entries.filter((x) => !this.unseenShared(x)),
+          op.entry,
+        )!;
         lchownSync(this.abs(e.rel), op.uid, op.gid);
         this.event(e.rel);
         return `chown ${op.uid}:${op.gid} ${show(e.rel)}`;
       }
       case 'xattr': {
         const e = choose(
-          entries.filter((x) => (x.stats.isFile() || x.stats.isDirectory()) && utf8(x.rel)),
+          entries.filter((x) => (x.stats.isFile() || x.stats.isDirectory()) && utf8(x.rel) && !this.unseenShared(x)),
           op.entry,
         )!;
         const file = this.abs(e.rel) as string;
@@ -316,7 +342,7 @@ class World {
         return `setfattr ${op.name}=${op.value} ${show(e.rel)}`;
       }
       case 'acl': {
-        const candidates = entries.filter((x) => (x.stats.isFile() || x.stats.isDirectory()) && utf8(x.rel) && (op.args[0] !== '-d' || x.stats.isDirectory()));
+        const candidates = entries.filter((x) => (x.stats.isFile() || x.stats.isDirectory()) && utf8(x.rel) && (op.args[0] !== '-d' || x.stats.isDirectory()) && !this.unseenShared(x));
         const e = choose(candidates, op.entry)!;
         execFileSync('setfacl', [...op.args, this.abs(e.rel) as string]);
         this.event(e.rel);
