@@ -206,6 +206,26 @@ test('a directory removed and made again with the old one\'s inode number: what 
   }
 });
 
+test('a reconcile that fails (an entry refused) drops the snapshot: the next commit of a few reported paths reads everything', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'a'), '1');
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  // b's event went with the periodic reconcile (daemon/path-worker.ts), which fails on .git.
+  writeFileSync(path.join(app, 'b'), '2');
+  mkdirSync(path.join(app, '.git'));
+  await assert.rejects(store.commit(tracked, { by: { origin: 'daemon' } }), { code: 'EUNTRACKABLE' });
+  rmSync(path.join(app, '.git'), { recursive: true });
+  const result = await store.commit(tracked, { by: { origin: 'daemon' }, changed: ['.git'] });
+  assert.equal(store.lastCommitRead, 'full');
+  assert.deepEqual(result?.changes, [{ kind: 'A', path: 'b' }]);
+  assert.equal((await fullTree(app)).tree, git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim());
+});
+
 test('an edit on a tree of 3,000 files writes one metadata shard, not the whole metadata: its push is a few KB', async () => {
   const root = tempDir();
   const app = path.join(root, 'app');
