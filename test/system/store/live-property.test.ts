@@ -22,9 +22,9 @@
 //   cannot watch a directory so named (it walks names as UTF-8 strings);
 // - a hard-linked file's content or attributes changed through a name no watch sees (in an
 //   ignored directory) is reported for none of its names (inotify reports a change to the
-//   watch of the directory it was made through): such operations are left out, as the
-//   directories with a name that is not UTF-8 are; the daemon's periodic reconcile (a walk
-//   comparing stat stamps) is what finds those, and it is not modelled here.
+//   watch of the directory it was made through): the daemon's periodic reconcile (a walk
+//   comparing stat stamps) is what finds those, so they are made only in the batches
+//   committed as a reconcile is (`reconcile`: no reported paths).
 // Entries git cannot hold (.git, .pacha at the top) must be refused by both commits alike.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -168,11 +168,14 @@ interface Batch {
   ops: Op[];
   /** New directories are not watched yet: what happens in them goes unreported. */
   lag: boolean;
+  /** Committed as the daemon's periodic reconcile does (no reported paths: a walk comparing stat stamps), which sees everything. */
+  reconcile: boolean;
 }
 
 const batch: fc.Arbitrary<Batch> = fc.record({
   ops: fc.oneof(fc.array(anyOp, { minLength: 1, maxLength: 1 }), fc.array(anyOp, { minLength: 2, maxLength: 5 })),
   lag: fc.boolean(),
+  reconcile: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
 });
 
 const program = fc.record({
@@ -203,6 +206,7 @@ class World {
   /** For the batch under way: directory inode → the name its watch reports under. */
   private labels = new Map<string, string>();
   private lag = false;
+  private reconcile = false;
   readonly reported = new Set<string>();
 
   constructor(private readonly ignored: (rel: string, isDirectory: boolean) => boolean) {
@@ -237,8 +241,9 @@ class World {
   }
 
   /** A batch begins: the watches are on the directories there are now (the watcher has caught up). */
-  begin(lag: boolean): void {
+  begin(lag: boolean, reconcile = false): void {
     this.lag = lag;
+    this.reconcile = reconcile;
     this.reported.clear();
     this.labels = new Map();
     const watch = (dir: string): void => {
@@ -281,10 +286,10 @@ class World {
    * Whether a change to this file's inode (its content or attributes) through this name goes
    * unseen while another of its names may be tracked: inotify reports it to the watch of the
    * directory it was made through only (an ignored one has none). Only the periodic
-   * reconcile (a walk comparing stat stamps) can find it: no operation does that here.
+   * reconcile (a walk comparing stat stamps) can find it.
    */
   private unseenShared(e: Listed): boolean {
-    return e.stats.isFile() && e.stats.nlink > 1 && this.reportedAs(e.rel) === undefined;
+    return !this.reconcile && e.stats.isFile() && e.stats.nlink > 1 && this.reportedAs(e.rel) === undefined;
   }
 
   /** Carry out one operation; what it did, for the failure message. */
@@ -544,12 +549,12 @@ async function check(setup: Op[], batches: Batch[]): Promise<void> {
   const { tracked } = await store.track(w.app, { ignore: IGNORE });
   assert.ok(await store.commit(tracked), 'the first commit is a full one');
 
-  const commitAndCompare = async (what: string): Promise<void> => {
+  const commitAndCompare = async (what: string, reconcile = false): Promise<void> => {
     const changed = [...w.reported];
-    log.push(`  commit of ${changed.length === 0 ? 'nothing reported' : changed.map(show).join(' ')}`);
+    log.push(`  ${reconcile ? 'reconcile' : `commit of ${changed.length === 0 ? 'nothing reported' : changed.map(show).join(' ')}`}`);
     let liveError: string | undefined;
     try {
-      await store.commit(tracked, { by: { origin: 'daemon' }, changed });
+      await store.commit(tracked, { by: { origin: 'daemon' }, ...(reconcile ? {} : { changed }) });
     } catch (error) {
       liveError = String((error as { code?: unknown }).code ?? error);
     }
@@ -570,10 +575,10 @@ async function check(setup: Op[], batches: Batch[]): Promise<void> {
   };
 
   for (const [i, b] of batches.entries()) {
-    w.begin(b.lag);
+    w.begin(b.lag, b.reconcile);
     log.push(`batch ${i + 1}${b.lag ? ' (new directories not watched yet)' : ''}:`);
     for (const op of b.ops) log.push(`  ${w.run(op)}`);
-    await commitAndCompare(`batch ${i + 1}`);
+    await commitAndCompare(`batch ${i + 1}`, b.reconcile);
   }
 }
 
