@@ -80,41 +80,55 @@ interface Walk {
 export type KnownEntry = (rel: string, stamp: string) => boolean | undefined;
 
 /**
- * What identifies an entry's state without reading it: device and inode first (a hard
- * link's group key, inodeOf), then size, mtime and ctime (a chmod, chown, xattr or
- * link-count change moves ctime) and the link count (linksOf). Six doubles as one flat
- * 48-character string (latin1 of their bytes): the daemon keeps one per entry (live.ts), and
- * a string built by `${a}:${b}:…` is a tree of ~11 heap objects (about 350 bytes against 64).
+ * What identifies an entry's state without reading it: device, inode and birth time first
+ * (inodeOf), then size, mtime and ctime (a chmod, chown, xattr or link-count change moves
+ * ctime) and the link count (linksOf). Seven doubles as one flat 56-character string (latin1
+ * of their bytes): the daemon keeps one per entry (live.ts), and a string built by
+ * `${a}:${b}:…` is a tree of ~11 heap objects (about 350 bytes against 72).
  */
 export function statStamp(stats: Stats): string {
   const fields = STAMP_FIELDS;
   fields[0] = stats.dev;
   fields[1] = stats.ino;
-  fields[2] = stats.size;
-  fields[3] = stats.mtimeMs;
-  fields[4] = stats.ctimeMs;
-  fields[5] = stats.nlink;
+  fields[2] = stats.birthtimeMs;
+  fields[3] = stats.size;
+  fields[4] = stats.mtimeMs;
+  fields[5] = stats.ctimeMs;
+  fields[6] = stats.nlink;
   return STAMP_BYTES.toString('latin1');
 }
-const STAMP_FIELDS = new Float64Array(6);
+const STAMP_FIELDS = new Float64Array(7);
 const STAMP_BYTES = Buffer.from(STAMP_FIELDS.buffer);
 
-/** The device and inode part of a stamp: what a hard link group shares. Pure. */
+/**
+ * The device, inode and birth time of a stamp: one inode's life, what a hard link group
+ * shares. The number alone is not enough: ext4 gives a freed inode number to the next entry
+ * made, so a directory removed and made again (`rm -rf d && mkdir d`) often has the old one's
+ * number, and live.ts would keep the old one's entries below it. The birth time (statx; 0
+ * where the filesystem keeps none) tells them apart. Pure.
+ */
 export function inodeOf(stamp: string): string {
-  return stamp.slice(0, 16);
+  return stamp.slice(0, 24);
 }
 
 /** The link count a stamp recorded. Pure. */
 export function linksOf(stamp: string): number {
   STAMP_BYTES.write(stamp, 'latin1');
-  return STAMP_FIELDS[5]!;
+  return STAMP_FIELDS[6]!;
 }
 
-function entryFor(walk: Walk, relative: string, absolute: string): { entry: MetadataEntry; isDir: boolean; stamp: string | undefined } | undefined {
+function entryFor(
+  walk: Walk,
+  relative: string,
+  absolute: string,
+): { entry: MetadataEntry; isDir: boolean; stamp: string | undefined; linkKey: string | undefined } | undefined {
   let stats: Stats | undefined;
   try {
     stats = lstatSync(fsPath(absolute), { throwIfNoEntry: false });
   } catch (error) {
+    // A directory on the way is now a file: the entry is gone, as for ENOENT (a path the
+    // watcher reported in a directory since replaced by a file, live.ts; or a walk's race).
+    if (errnoCode(error) === 'ENOTDIR') return undefined;
     throw captureError(absolute, error);
   }
   // Vanished between readdir and lstat (an editor's temp file): the next scan sees the truth.
@@ -136,19 +150,13 @@ function entryFor(walk: Walk, relative: string, absolute: string): { entry: Meta
       throw captureError(absolute, error);
     }
   }
-  if (type === 'file') {
-    entry.size = stats.size;
-    if (stats.nlink > 1) {
-      const key = `${stats.dev}:${stats.ino}`;
-      const group = walk.links.get(key);
-      if (group) group.push(relative);
-      else walk.links.set(key, [relative]);
-    }
-  }
+  if (type === 'file') entry.size = stats.size;
   if (type === 'char' || type === 'block') entry.device = deviceNumbers(stats.rdev);
   const stamp = walk.stamps || walk.known ? statStamp(stats) : undefined;
   if (stamp !== undefined) walk.stamps?.set(relative, stamp);
-  return { entry, isDir: type === 'directory', stamp };
+  // A file with other names: its hard-link group (linkGroups) once the walk records it.
+  const linkKey = type === 'file' && stats.nlink > 1 ? `${stats.dev}:${stats.ino}` : undefined;
+  return { entry, isDir: type === 'directory', stamp, linkKey };
 }
 
 /**
@@ -187,6 +195,13 @@ async function walkDirectory(walk: Walk, relative: string): Promise<void> {
     }
     if (walk.visit) walk.visit(result.entry);
     else walk.entries.push(result.entry);
+    // Only recorded names form a group: an ignored name of the same inode must neither lead
+    // it (a hardlink to an entry the metadata lacks) nor be looked up among the entries.
+    if (result.linkKey !== undefined) {
+      const group = walk.links.get(result.linkKey);
+      if (group) group.push(rel);
+      else walk.links.set(result.linkKey, [rel]);
+    }
     if (walk.limit !== undefined && walk.entries.length > walk.limit) return;
     if (result.isDir) directories.push(rel);
   }

@@ -15,8 +15,8 @@ import { byteOrder } from '../fs/byte-order.js';
 import type { StampSink } from './capture.js';
 import { shardOf } from './metadata-files.js';
 
-/** A stat stamp's length (capture.ts statStamp: six doubles as latin1). */
-const STAMP = 48;
+/** A stat stamp's length (capture.ts statStamp: seven doubles as latin1). */
+const STAMP = 56;
 /** An index value as kept: the mode's code, then the blob id's 20 bytes. */
 const INDEX = 21;
 
@@ -57,7 +57,7 @@ export class SnapshotEntries implements StampSink {
   private readonly slots = new Map<string, number>();
   // Per slot, in V8's heap (which compacts; buffers allocated beside a full commit's
   // garbage kept ~15 MiB of malloc's heap from being returned at 50k files): flags, the
-  // stamp (48 characters), the index value (its mode's code and blob id: 21 latin1 characters).
+  // stamp (56 characters), the index value (its mode's code and blob id: 21 latin1 characters).
   private readonly flags: number[] = [];
   private readonly stamps: Array<string | undefined> = [];
   private readonly indexed: Array<string | undefined> = [];

@@ -363,7 +363,16 @@ export class Store {
     const { differingPaths, FULL_RECONCILE_MS, liveIsCurrent } = await liveModule();
     const live = this.live.get(tracked.location);
     if (!live || Date.now() - live.confirmedAt > FULL_RECONCILE_MS || !(await liveIsCurrent(live, tracked.gitDir, ignoreKey))) return undefined;
-    const found = await differingPaths(live, await this.accountsOnce(), this.ignoreMatcher(await this.freshEntry(tracked)));
+    let found: Awaited<ReturnType<typeof differingPaths>>;
+    try {
+      found = await differingPaths(live, await this.accountsOnce(), this.ignoreMatcher(await this.freshEntry(tracked)));
+    } catch (error) {
+      // The walk failed (an entry pacha refuses, an unreadable one), so this commit fails; but
+      // the daemon let go of the paths reported since the last commit for this reconcile, and
+      // a snapshot kept would take the next few reported paths for all there is: read everything next.
+      this.live.delete(tracked.location);
+      throw error;
+    }
     return found === 'too-many' ? undefined : found;
   }
 

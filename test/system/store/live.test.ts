@@ -3,7 +3,7 @@
 // directory makes, metadata byte for byte (owners, modes, hard links, xattrs, ignore rules).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, linkSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Store } from '../../../src/store/store.js';
@@ -126,6 +126,104 @@ test('a commit of the reported paths equals a full commit, step after step', asy
   }
   execFileSync('git', ['--git-dir', tracked.gitDir, 'fsck', '--strict', '--no-progress'], { stdio: 'pipe' });
   assert.match(git(tracked.gitDir, 'log', '-1', '--format=%an <%ae>%n%B', 'main'), /^pacha <pacha@bar>\n.*Pacha-Origin: daemon/s);
+});
+
+test('a path reported in a directory since replaced by a file is gone, not a failed read (ENOTDIR)', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(path.join(app, 'a'), { recursive: true });
+  writeFileSync(path.join(app, 'a/x'), 'x\n');
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  // An edit in a/ (reported by a's watch), then a/ replaced by a file, within one debounce window.
+  writeFileSync(path.join(app, 'a/x'), 'y\n');
+  rmSync(path.join(app, 'a'), { recursive: true });
+  writeFileSync(path.join(app, 'a'), 'now a file\n');
+  const result = await store.commit(tracked, { changed: ['a/x', 'a'] });
+  assert.equal(store.lastCommitRead, 'changed');
+  assert.deepEqual(result?.changes.map((c) => `${c.kind} ${c.path}`).sort(), ['A a', 'D a/x']);
+  const expected = await fullTree(app);
+  assert.equal(metadataText(tracked.gitDir), expected.metadata);
+  assert.equal(git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), expected.tree);
+});
+
+test('a file hard-linked to ignored names: only the recorded names form its group, in both commits', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'b.conf'), 'b\n');
+  execFileSync('setfattr', ['-n', 'user.pacha', '-v', 'yes', path.join(app, 'b.conf')]);
+  // One ignored name sorts before the file (it led the group: a hardlink to an entry not
+  // recorded, the xattr left on it), one after (looked up among the entries: a TypeError).
+  linkSync(path.join(app, 'b.conf'), path.join(app, 'a.swp'));
+  linkSync(path.join(app, 'b.conf'), path.join(app, 'c.swp'));
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app, { ignore: ['*.swp'] });
+  await store.commit(tracked);
+  const entry = (rel: string) => git(tracked.gitDir, 'show', 'main:.pacha/metadata/0.json').split('\n').find((line) => line.includes(`"path":"${rel}"`));
+  assert.doesNotMatch(entry('b.conf')!, /hardlink/);
+  assert.match(entry('b.conf')!, /user\.pacha/);
+  linkSync(path.join(app, 'b.conf'), path.join(app, 'd.conf'));
+  assert.ok(await store.commit(tracked, { changed: ['d.conf'] }));
+  assert.equal(store.lastCommitRead, 'changed');
+  assert.match(entry('d.conf')!, /"hardlink":"b.conf"/);
+  const expected = await fullTree(app, ['*.swp']);
+  assert.equal(metadataText(tracked.gitDir), expected.metadata);
+  assert.equal(git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), expected.tree);
+});
+
+test('a directory removed and made again with the old one\'s inode number: what was below it leaves', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  mkdirSync(app);
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  // ext4 gives a freed inode number to the next entry made, most times: try until it does
+  // (on a filesystem that never does, the commit is checked all the same).
+  let reused = false;
+  for (let attempt = 0; attempt < 20 && !reused; attempt++) {
+    mkdirSync(path.join(app, 'd'));
+    writeFileSync(path.join(app, 'd/old.conf'), 'old\n');
+    assert.ok(await store.commit(tracked, { changed: ['d'] }));
+    const before = lstatSync(path.join(app, 'd')).ino;
+    // Moved aside and removed there: the watcher reports d leaving and d made, nothing below it.
+    renameSync(path.join(app, 'd'), path.join(root, 'aside'));
+    rmSync(path.join(root, 'aside'), { recursive: true });
+    mkdirSync(path.join(app, 'd'));
+    reused = lstatSync(path.join(app, 'd')).ino === before;
+    await store.commit(tracked, { changed: ['d'] });
+    assert.equal(store.lastCommitRead, 'changed');
+    const expected = await fullTree(app);
+    assert.equal(metadataText(tracked.gitDir), expected.metadata, `attempt ${attempt}${reused ? ' (the same inode number)' : ''}`);
+    assert.equal(git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim(), expected.tree);
+    rmSync(path.join(app, 'd'), { recursive: true });
+    await store.commit(tracked, { changed: ['d'] });
+  }
+});
+
+test('a reconcile that fails (an entry refused) drops the snapshot: the next commit of a few reported paths reads everything', async () => {
+  const root = tempDir();
+  const app = path.join(root, 'app');
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'a'), '1');
+  const store = await Store.open(path.join(root, 'state'), 'bar');
+  store.keepSnapshots = true;
+  const { tracked } = await store.track(app);
+  await store.commit(tracked);
+  // b's event went with the periodic reconcile (daemon/path-worker.ts), which fails on .git.
+  writeFileSync(path.join(app, 'b'), '2');
+  mkdirSync(path.join(app, '.git'));
+  await assert.rejects(store.commit(tracked, { by: { origin: 'daemon' } }), { code: 'EUNTRACKABLE' });
+  rmSync(path.join(app, '.git'), { recursive: true });
+  const result = await store.commit(tracked, { by: { origin: 'daemon' }, changed: ['.git'] });
+  assert.equal(store.lastCommitRead, 'full');
+  assert.deepEqual(result?.changes, [{ kind: 'A', path: 'b' }]);
+  assert.equal((await fullTree(app)).tree, git(tracked.gitDir, 'rev-parse', 'main^{tree}').trim());
 });
 
 test('an edit on a tree of 3,000 files writes one metadata shard, not the whole metadata: its push is a few KB', async () => {

@@ -36,7 +36,7 @@ function checkShards(table: SnapshotEntries, model: Model, what: string): void {
 }
 
 const hex = (n: number) => n.toString(16).padStart(40, '0');
-const stampOf = (n: number) => Buffer.alloc(48, n).toString('latin1');
+const stampOf = (n: number) => Buffer.alloc(56, n).toString('latin1');
 /** Paths that exercise the byte order ('-' and '.' sort before '/'), directories and non-ASCII names. */
 const NAMES = ['a', 'a/b', 'a/b/c', 'a/b/d', 'a-b', 'a.b', 'a/b c', 'b', 'b/x', 'é', 'é/ü', 'z\udc80'];
 const SEEDED = Array.from({ length: 700 }, (_, i) => `d${Math.floor(i / 10)}/f${i % 10}`);
