@@ -29,6 +29,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, OperationError } from '../errors.js';
+import { decodeName, fsPath } from '../fs/names.js';
 import { TEMP_PREFIX as PACHA_TEMP_PREFIX } from '../fs/temp-name.js';
 
 
@@ -155,7 +156,9 @@ export class TreeWatcher extends EventEmitter<WatcherEvents> {
     if (this.watches.has(dir)) return true;
     let watcher: FSWatcher;
     try {
-      watcher = watch(dir, { persistent: true }, (_type, name) => this.onEvent(dir, name));
+      // Names as bytes, both ways: a directory or file whose name is not UTF-8 is watched and
+      // reported as pacha's strings carry it (fs/names.ts), not as U+FFFD that names nothing.
+      watcher = watch(fsPath(dir), { persistent: true, encoding: 'buffer' }, (_type, name) => this.onEvent(dir, name));
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'ENOENT' || code === 'ENOTDIR') return true; // gone before we got there; the parent's event covers it
@@ -208,7 +211,7 @@ export class TreeWatcher extends EventEmitter<WatcherEvents> {
 
   private onEvent(dir: string, name: string | Buffer | null): void {
     if (this.mode !== 'watching') return;
-    const base = name === null ? null : name.toString();
+    const base = name === null ? null : typeof name === 'string' ? name : decodeName(name);
     if (base !== null && isIgnoredName(base)) return;
     if (this.only !== undefined && base !== this.only) return;
     if (base !== null && this.ignoredEvent(path.join(dir, base))) return;
@@ -223,7 +226,7 @@ export class TreeWatcher extends EventEmitter<WatcherEvents> {
     if (unknownName) return this.resync();
     let isDir = false;
     try {
-      isDir = (await lstat(full)).isDirectory();
+      isDir = (await lstat(fsPath(full))).isDirectory();
     } catch {
       isDir = false;
     }
@@ -263,14 +266,18 @@ export async function walkDirectories(root: string, skip: (dir: string) => boole
     const dir = stack.pop()!;
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = await readdir(fsPath(dir), { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'ENOENT' || code === 'ENOTDIR') continue;
       throw error;
     }
     out.push(dir);
-    for (const e of entries) if (e.isDirectory() && !skip(path.join(dir, e.name))) stack.push(path.join(dir, e.name));
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const below = path.join(dir, decodeName(e.name));
+      if (!skip(below)) stack.push(below);
+    }
   }
   return out;
 }

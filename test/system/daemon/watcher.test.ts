@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { TreeWatcher, walkDirectories } from '../../../src/daemon/watcher.js';
+import { decodeName, fsPath } from '../../../src/fs/names.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 /** Resolves with the first 'change' that satisfies `match`; rejects after 10 s. */
@@ -57,6 +58,25 @@ test('an edit inside a file in a deep subdirectory is reported', async () => {
   const seen = nextChange(w, (f) => f === file);
   writeFileSync(file, 'x = 2\n');
   assert.equal(await seen, file);
+});
+
+test('names that are not UTF-8: such a directory is watched, and a change is reported under the name pacha reads it by', async () => {
+  const root = tempDir();
+  const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => Buffer.from(p as string)));
+  mkdirSync(bytes(root, '/caf', [0xe9]));
+  writeFileSync(bytes(root, '/caf', [0xe9], '/inner.conf'), 'x\n');
+  const w = await started(root);
+  assert.equal(w.watchedDirectories, 2, 'the directory whose name is Latin-1 has its watch');
+  const dir = path.join(root, decodeName(bytes('caf', [0xe9])));
+  assert.equal(dir, path.join(root, 'caf\udce9'));
+  const inner = path.join(dir, 'inner.conf');
+  const seenInner = nextChange(w, (f) => f === inner);
+  writeFileSync(fsPath(inner), 'y\n');
+  assert.equal(await seenInner, inner);
+  const odd = path.join(root, decodeName(bytes('n', [0xff, 0xfe], '.conf')));
+  const seenOdd = nextChange(w, (f) => f === odd);
+  writeFileSync(fsPath(odd), 'z\n');
+  assert.equal(await seenOdd, odd, 'a file whose name is not UTF-8 is reported by its own name, not U+FFFD');
 });
 
 test('a new directory tree is watched, including what was made inside it at once', async () => {

@@ -17,9 +17,8 @@
 //   in it is not reported);
 // - no watch under an ignored directory, and no event for a name ignored whether it is a
 //   file or a directory (the watcher's filter);
-// - a name that is not UTF-8 arrives as fs.watch decodes it (U+FFFD: live.ts then makes a
-//   full commit). Such a name is only ever given to files, symlinks and FIFOs: the watcher
-//   cannot watch a directory so named (it walks names as UTF-8 strings);
+// - a name that is not UTF-8 arrives as pacha's strings carry it (fs/names.ts: the watcher
+//   takes fs.watch's names as bytes), for a directory so named as for a file;
 // - a hard-linked file's content or attributes changed through a name no watch sees (in an
 //   ignored directory) is reported for none of its names (inotify reports a change to the
 //   watch of the directory it was made through): the daemon's periodic reconcile (a walk
@@ -101,7 +100,7 @@ const DIR_NAMES = [
   'keep.swp', // re-included
   'tmp', // ignored as a directory only
 ];
-/** Names a file, symlink or FIFO may take (see the head comment for the one that is not UTF-8). */
+/** Names a file, symlink or FIFO may take; a directory too. */
 const FILE_NAMES = [...DIR_NAMES, NOT_UTF8];
 /** Names git cannot hold: refused by both commits. */
 const REFUSED = ['.git', '.GIT', '.pacha'];
@@ -132,7 +131,7 @@ type Op =
 const pick = fc.nat({ max: 1000 });
 // A few names often: an entry made again where one was, a rename over another.
 const fileName = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...SORTING) }, { weight: 3, arbitrary: fc.constantFrom(...FILE_NAMES) });
-const dirName = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...SORTING) }, { weight: 3, arbitrary: fc.constantFrom(...DIR_NAMES) });
+const dirName = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...SORTING) }, { weight: 3, arbitrary: fc.constantFrom(...FILE_NAMES) });
 const MODES = [0o644, 0o600, 0o755, 0o700, 0o000, 0o4755, 0o2755, 0o6711, 0o1777, 0o3770, 0o7777, 0o444];
 const IDS = [0, 1, 2, 65534, 4242];
 
@@ -278,8 +277,7 @@ class World {
     const reported = label === '.' ? rel.slice(slash + 1) : `${label}/${rel.slice(slash + 1)}`;
     if (this.ignored(reported, false) && this.ignored(reported, true)) return undefined;
     if (reported.slice(reported.lastIndexOf('/') + 1).startsWith('.pacha-tmp-')) return undefined;
-    // fs.watch hands names over decoded as UTF-8.
-    return encodeName(reported).toString('utf8');
+    return reported;
   }
 
   /**
@@ -419,7 +417,6 @@ class World {
         );
         if (!e) return 'skip rename: nothing';
         const isDir = e.stats.isDirectory();
-        if (isDir && !utf8(op.name)) return `skip rename of directory ${show(e.rel)} to a name that is not UTF-8`;
         const to = under(choose(isDir ? shallow : dirs, op.dir)!.rel, op.name);
         if (to === e.rel || to.startsWith(`${e.rel}/`)) return `skip rename ${show(e.rel)} into itself`;
         const over = this.lstat(to);
