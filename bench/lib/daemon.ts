@@ -42,8 +42,11 @@ export function startDaemon(config: string, extraArgs: string[] = [], nodeArgs: 
     for (const w of [...waiters]) w();
   });
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  // A bench that throws must not leave a daemon holding the state dir's lock.
-  process.once('exit', () => child.kill('SIGKILL'));
+  // A bench that throws must not leave a daemon holding the state dir's lock; one that ended is let go
+  // (a bench of six daemons would otherwise pass node's limit of ten listeners and warn).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
 
   const waitFor = (pattern: RegExp, options: { since?: number; timeoutMs?: number } = {}): Promise<LogLine> =>
     new Promise((resolve, reject) => {
