@@ -7,7 +7,8 @@
 // A random tree is watched, edited and pushed through the CLI and the local master; the
 // target is then wiped, left, or mutated at random before `pacha rebuild --yes`.
 // PACHA_PROP_RUNS, PACHA_PROP_SEED, PACHA_PROP_PATH (a failure's path) replay a case;
-// PACHA_PROP_SHRINK=1 shrinks a failure (slow: every try runs the CLI).
+// PACHA_PROP_SHRINK=1 shrinks a failure (slow: every try runs the CLI); PACHA_PROP_SSH=1 goes
+// through a real sshd instead of the local master.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { exactSnapshot } from '../../helpers/tree.js';
-import { makeWorld } from '../../helpers/world.js';
+import { makeWorld, type World } from '../../helpers/world.js';
 
 type Snapshot = Record<string, Record<string, unknown>>;
 interface Owner {
@@ -405,7 +406,62 @@ function outsideSnapshot(outside: string): Snapshot {
   return withoutLinkGroups(fullSnapshot(outside));
 }
 
+interface Scenario {
+  tree: Spec[];
+  rootMode: number;
+  rootOwner: Owner;
+  edits: Edit[];
+  pre: { kind: 'wiped' } | { kind: 'as-committed' } | { kind: 'mutated'; mutations: Mutation[] };
+  keepState: boolean;
+}
+
+/** One case: watch, edit and push the tree, set the target's state, rebuild, and check. */
+async function checkCase(world: World, s: Scenario, nextSerial: () => number): Promise<void> {
+  const foo = path.join(world.root, 'etc/foo');
+  const outside = path.join(world.dir, 'outside');
+  mkdirSync(path.join(outside, 'dir'), { recursive: true });
+  writeFileSync(path.join(outside, 'dir/keep'), 'outside\n');
+  mkdirSync(foo, { recursive: true });
+  materialize(foo, s.tree, s.rootMode, s.rootOwner);
+
+  const watched = await world.pacha(['watch', foo]);
+  assert.equal(watched.code, 0, watched.stderr);
+  if (s.edits.length > 0) {
+    for (const edit of s.edits) applyEdit(foo, edit);
+    const pushed = await world.pacha(['push']);
+    assert.equal(pushed.code, 0, pushed.stderr);
+  }
+  const committed = fullSnapshot(foo);
+
+  if (s.pre.kind === 'wiped') rmSync(foo, { recursive: true, force: true });
+  if (s.pre.kind === 'mutated') for (const m of s.pre.mutations) applyMutation(foo, outside, m, nextSerial());
+  if (!s.keepState) rmSync(world.stateDir, { recursive: true, force: true });
+  const refused = existsSync(foo) && expectRefusal(foo, committed);
+  const before = existsSync(foo) && !lstatSync(foo).isSymbolicLink() ? fullSnapshot(foo) : undefined;
+  const outsideBefore = outsideSnapshot(outside);
+
+  const r = await world.pacha(['rebuild', 'bar', '--yes']);
+  const output = `${r.stdout}\n${r.stderr}`;
+  assert.deepEqual(readdirSync(world.root), ['etc']);
+  assert.deepEqual(readdirSync(path.join(world.root, 'etc')), ['foo']);
+  if (refused) {
+    assert.equal(r.code, 1, output);
+    assert.match(r.stderr, /symlink/);
+    if (before) assert.deepEqual(fullSnapshot(foo), before, 'a refused rebuild touches nothing');
+    assert.deepEqual(outsideSnapshot(outside), outsideBefore, 'nothing written outside the tracked path');
+    return;
+  }
+  assert.equal(r.code, 0, output);
+  assert.deepEqual(outsideSnapshot(outside), outsideBefore, 'nothing written outside the tracked path');
+  const got = fullSnapshot(foo);
+  compareAfter(got, expectedAfter(committed, before ?? {}), committed);
+  const again = await world.pacha(['rebuild', 'bar', '--dry-run']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /foo → .*: 0 to create, 0 to replace, 0 mode\/owner to fix/);
+}
+
 const runs = Number(process.env.PACHA_PROP_RUNS ?? 25);
+const overSsh = process.env.PACHA_PROP_SSH === '1'; // a real sshd per case: slower, not the default
 const seed = process.env.PACHA_PROP_SEED === undefined ? undefined : Number(process.env.PACHA_PROP_SEED);
 
 test('a rebuild puts back exactly what was committed, whatever the target held', { timeout: 600_000 }, async () => {
@@ -420,48 +476,12 @@ test('a rebuild puts back exactly what was committed, whatever the target held',
   let serial = 0;
   await fc.assert(
     fc.asyncProperty(scenario, async (s) => {
-      const world = await makeWorld({ ssh: false });
-      const foo = path.join(world.root, 'etc/foo');
-      const outside = path.join(world.dir, 'outside');
-      mkdirSync(path.join(outside, 'dir'), { recursive: true });
-      writeFileSync(path.join(outside, 'dir/keep'), 'outside\n');
-      mkdirSync(foo, { recursive: true });
-      materialize(foo, s.tree, s.rootMode, s.rootOwner);
-
-      const watched = await world.pacha(['watch', foo]);
-      assert.equal(watched.code, 0, watched.stderr);
-      if (s.edits.length > 0) {
-        for (const edit of s.edits) applyEdit(foo, edit);
-        const pushed = await world.pacha(['push']);
-        assert.equal(pushed.code, 0, pushed.stderr);
+      const world = await makeWorld({ ssh: overSsh });
+      try {
+        await checkCase(world, s, () => ++serial);
+      } finally {
+        await world.sshd?.stop();
       }
-      const committed = fullSnapshot(foo);
-
-      if (s.pre.kind === 'wiped') rmSync(foo, { recursive: true, force: true });
-      if (s.pre.kind === 'mutated') for (const m of s.pre.mutations) applyMutation(foo, outside, m, ++serial);
-      if (!s.keepState) rmSync(world.stateDir, { recursive: true, force: true });
-      const refused = existsSync(foo) && expectRefusal(foo, committed);
-      const before = existsSync(foo) && !lstatSync(foo).isSymbolicLink() ? fullSnapshot(foo) : undefined;
-      const outsideBefore = outsideSnapshot(outside);
-
-      const r = await world.pacha(['rebuild', 'bar', '--yes']);
-      const output = `${r.stdout}\n${r.stderr}`;
-      assert.deepEqual(readdirSync(world.root), ['etc']);
-      assert.deepEqual(readdirSync(path.join(world.root, 'etc')), ['foo']);
-      if (refused) {
-        assert.equal(r.code, 1, output);
-        assert.match(r.stderr, /symlink/);
-        if (before) assert.deepEqual(fullSnapshot(foo), before, 'a refused rebuild touches nothing');
-        assert.deepEqual(outsideSnapshot(outside), outsideBefore, 'nothing written outside the tracked path');
-        return;
-      }
-      assert.equal(r.code, 0, output);
-      assert.deepEqual(outsideSnapshot(outside), outsideBefore, 'nothing written outside the tracked path');
-      const got = fullSnapshot(foo);
-      compareAfter(got, expectedAfter(committed, before ?? {}), committed);
-      const again = await world.pacha(['rebuild', 'bar', '--dry-run']);
-      assert.equal(again.code, 0, again.stderr);
-      assert.match(again.stdout, /foo → .*: 0 to create, 0 to replace, 0 mode\/owner to fix/);
     }),
     {
       numRuns: runs,
