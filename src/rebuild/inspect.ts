@@ -23,6 +23,8 @@ export type TargetFacts =
       size: number;
       dev: number;
       ino: number;
+      /** Names of its inode, wherever they are: a file linked to another is not placed yet. */
+      nlink: number;
       /** Character and block devices: the device they stand for. */
       rdev: number;
       mtimeMs: number;
@@ -126,6 +128,7 @@ async function factsOf(targetRoot: string, entryPath: string, verified: Set<stri
     size: stats.size,
     dev: stats.dev,
     ino: stats.ino,
+    nlink: stats.nlink,
     rdev: stats.rdev,
     mtimeMs: stats.mtimeMs,
   };

@@ -117,12 +117,18 @@ export function targetRootOf(metadata: Metadata, root: string): string {
 
 const octal = (mode: number): string => `0${mode.toString(8).padStart(3, '0')}`;
 
-/** Decide one entry; a string result is a refusal. */
+/**
+ * Decide one entry; a string result is a refusal. `links`: for a file, how many names its
+ * current inode may have — itself and the members of its link group that are already that
+ * inode. Any other name (an extra, a file the repository keeps apart, one outside the tracked
+ * path) would share its content and mode: the file is replaced, never left or chmod'ed.
+ */
 function decide(
   entry: MetadataEntry,
   current: TargetFacts,
   owner: ResolvedOwner,
   staged: StagedFile | undefined,
+  links: number,
 ): { action: PlanAction; reason?: string } | string {
   if (SKIPPED_TYPES.has(entry.type)) {
     return { action: 'skip', reason: entry.type === 'socket' ? 'socket: made by the program that listens on it, never restored' : 'special file recorded by an older pacha: not restored' };
@@ -138,6 +144,7 @@ function decide(
   if (entry.type === 'file' && !(current.size === staged?.size && current.sameContent === true)) {
     return { action: 'replace', reason: 'content differs' };
   }
+  if (entry.type === 'file' && current.nlink !== links) return { action: 'replace', reason: 'hard-linked to a name the repository does not link it to' };
   if (entry.type === 'symlink' && current.linkTarget !== entry.target) return { action: 'replace', reason: 'link target differs' };
   if (entry.device) {
     const now = deviceNumbers(current.rdev);
@@ -167,6 +174,16 @@ function decideLink(entry: MetadataEntry, current: TargetFacts, leader: PlannedE
   return kept && same ? { action: 'unchanged' } : { action: 'replace', reason };
 }
 
+/** How many names a file's current inode may have: itself and the given members already that inode. Pure. */
+function namesOf(current: TargetFacts, members: readonly string[] | undefined, facts: ReadonlyMap<string, TargetFacts>): number {
+  if (current.kind !== 'present') return 1;
+  const same = (members ?? []).filter((p) => {
+    const other = facts.get(p);
+    return other?.kind === 'present' && other.type === 'file' && other.dev === current.dev && other.ino === current.ino;
+  });
+  return 1 + same.length;
+}
+
 /** The plan of one repository. */
 export function planRepository(input: PlanInput): Plan {
   const { repository, metadata, root, staged, target, owners } = input;
@@ -179,6 +196,14 @@ export function planRepository(input: PlanInput): Plan {
   const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
   let bytes = 0;
   const planned = new Map<string, PlannedEntry>();
+  // A link group's first member → the other members' paths.
+  const members = new Map<string, string[]>();
+  for (const entry of metadata.entries) {
+    if (entry.hardlink === undefined) continue;
+    const group = members.get(entry.hardlink);
+    if (group) group.push(entry.path);
+    else members.set(entry.hardlink, [entry.path]);
+  }
   let limited = 0;
   for (const entry of metadata.entries) {
     const tooLong = checkPathLimits(targetRoot, entry.path, input.backupRoot);
@@ -191,7 +216,7 @@ export function planRepository(input: PlanInput): Plan {
     const owner = owners.owners.get(entry.path) ?? { uid: entry.user.id, gid: entry.group.id };
     const file = staged.get(entry.path);
     // Metadata is sorted: a link group's first member is planned before the others.
-    const decision = entry.hardlink === undefined ? decide(entry, current, owner, file) : decideLink(entry, current, planned.get(entry.hardlink));
+    const decision = entry.hardlink === undefined ? decide(entry, current, owner, file, namesOf(current, members.get(entry.path), target.facts)) : decideLink(entry, current, planned.get(entry.hardlink));
     if (typeof decision === 'string') {
       refused.push({ path: entry.path, reason: decision });
       continue;

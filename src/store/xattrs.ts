@@ -86,9 +86,18 @@ export function readXattrs(root: string, recursive: boolean): Promise<Map<string
   });
 }
 
+/**
+ * A recorded value as setfattr takes it: base64 with its "0s" prefix, but an empty value as
+ * `""`: setfattr decodes "0s" to no value at all, so `-v 0s` sets nothing yet exits 0, and a
+ * `--restore` line `name=0s` may fail (attr 2.5.1). Pure.
+ */
+export function setfattrValue(value: string): string {
+  return value === '' ? '""' : `0s${value}`;
+}
+
 /** Why setting or removing one attribute failed, or undefined. `file` must be a UTF-8 path. */
 export function writeXattr(file: string, name: string, value: string | undefined): Promise<string | undefined> {
-  const args = value === undefined ? ['--no-dereference', '-x', name, '--', file] : ['--no-dereference', '-n', name, '-v', `0s${value}`, '--', file];
+  const args = value === undefined ? ['--no-dereference', '-x', name, '--', file] : ['--no-dereference', '-n', name, '-v', setfattrValue(value), '--', file];
   return new Promise((resolve) => {
     execFile('setfattr', args, { env: TOOL_ENV, encoding: 'utf8' }, (error, _stdout, stderr) => {
       if (!error) return resolve(undefined);
@@ -110,7 +119,7 @@ export function quoteDumpPath(file: string): string {
 
 /** What `setfattr --restore` reads: each file's attributes to set (values base64, as recorded). Pure. */
 export function restoreText(items: ReadonlyArray<{ file: string; xattrs: Xattrs }>): string {
-  return items.map(({ file, xattrs }) => `# file: ${quoteDumpPath(file)}\n${Object.entries(xattrs).map(([name, value]) => `${name}=0s${value}\n`).join('')}\n`).join('');
+  return items.map(({ file, xattrs }) => `# file: ${quoteDumpPath(file)}\n${Object.entries(xattrs).map(([name, value]) => `${name}=${setfattrValue(value)}\n`).join('')}\n`).join('');
 }
 
 /**

@@ -2,7 +2,7 @@
 // basename, --root, and repositories or targets that would make pacha write where it must not.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { forgeRepository } from '../../helpers/forge.js';
@@ -235,4 +235,29 @@ test('version 3 metadata from a hostile master: a shard that is a symlink, or on
   assert.equal(r2.code, 1, r2.stderr);
   assert.match(r2.stderr, /duplicate entry path/);
   assert.equal(existsSync(twice), false);
+});
+
+test('a tracked file hard-linked to a file outside the tracked path, or to an extra, is replaced: nothing is chmod\'ed through the link, no link is left', async () => {
+  const own = await makeWorld({ ssh: false });
+  const dir = path.join(own.root, 'etc/links');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'secret'), 'k\n', { mode: 0o600 });
+  writeFileSync(path.join(dir, 'plain'), '');
+  assert.equal((await own.pacha(['watch', dir])).code, 0);
+  // The same bytes, one inode with a world-readable file outside, and an extra sharing `plain`.
+  const outside = path.join(own.dir, 'outside-copy');
+  writeFileSync(outside, 'k\n', { mode: 0o644 });
+  rmSync(path.join(dir, 'secret'));
+  linkSync(outside, path.join(dir, 'secret'));
+  linkSync(path.join(dir, 'plain'), path.join(dir, 'extra'));
+  const r = await own.pacha(['rebuild', 'bar', '--yes']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(statSync(outside).mode & 0o7777, 0o644, 'the file outside keeps its mode');
+  // (The displaced inodes are linked into the backups too: compare inodes, not link counts.)
+  assert.notEqual(statSync(outside).ino, statSync(path.join(dir, 'secret')).ino);
+  assert.equal(statSync(path.join(dir, 'secret')).mode & 0o7777, 0o600);
+  assert.equal(statSync(path.join(dir, 'plain')).nlink, 1);
+  assert.notEqual(statSync(path.join(dir, 'extra')).ino, statSync(path.join(dir, 'plain')).ino, 'the extra is left, apart');
+  const again = await own.pacha(['rebuild', 'bar', '--dry-run']);
+  assert.match(again.stdout, /links → .*: 0 to create, 0 to replace, 0 mode\/owner to fix/);
 });

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { parseGetfattr, quoteDumpPath, readXattrs, restoreXattrs } from '../../../src/store/xattrs.js';
+import { parseGetfattr, quoteDumpPath, readXattrs, restoreXattrs, writeXattr } from '../../../src/store/xattrs.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { exactSnapshot } from '../../helpers/tree.js';
 import { makeWorld, type World } from '../../helpers/world.js';
@@ -47,6 +47,17 @@ describe('restoreXattrs', () => {
     assert.match(why ?? '', /link: Operation not permitted/);
     assert.equal((await readXattrs(path.join(dir, 'after'), false))?.get(path.join(dir, 'after'))?.['user.x'], 'eA==');
     assert.equal((await readXattrs(path.join(dir, 'plain'), false))?.get(path.join(dir, 'plain'))?.['user.x'], undefined, 'not through the symlink');
+  });
+
+  test('an empty value is set, as the only attribute of a file, by restoreXattrs and by writeXattr (setfattr took "0s" as no value)', async () => {
+    const dir = tempDir();
+    const [batch, single] = [path.join(dir, 'batch'), path.join(dir, 'single')];
+    writeFileSync(batch, '');
+    writeFileSync(single, '');
+    assert.equal(await restoreXattrs([{ file: batch, xattrs: { 'user.empty': '' } }]), undefined);
+    assert.equal(await writeXattr(single, 'user.empty', ''), undefined);
+    assert.deepEqual((await readXattrs(batch, false))?.get(batch), { 'user.empty': '' });
+    assert.deepEqual((await readXattrs(single, false))?.get(single), { 'user.empty': '' });
   });
 
   test('quoteDumpPath is what getfattr writes: backslash and bytes outside printable ASCII as \\ooo', () => {

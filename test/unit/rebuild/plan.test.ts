@@ -20,7 +20,7 @@ const staged = new Map<string, StagedFile>([['conf', { source: '/stage/foo/tree/
 
 type Present = Extract<TargetFacts, { kind: 'present' }>;
 const present = (type: EntryType, more: Partial<Present> = {}): TargetFacts => ({
-  kind: 'present', type, mode: 0o755, uid: 0, gid: 0, size: 0, dev: 1, ino: 1, rdev: 0, mtimeMs: 0, ...more,
+  kind: 'present', type, mode: 0o755, uid: 0, gid: 0, size: 0, dev: 1, ino: 1, nlink: 1, rdev: 0, mtimeMs: 0, ...more,
 });
 
 function input(facts: Record<string, TargetFacts>, target: Partial<TargetInspection> = {}): PlanInput {
@@ -103,6 +103,24 @@ describe('planRepository', () => {
       assert.equal(plan.refused[0]?.path, '.');
       assert.match(plan.refused[0]?.reason ?? '', new RegExp(`is a ${root}`));
     }
+  });
+
+  it('a file whose inode has a name the repository does not link it to is replaced; its link group is made again', () => {
+    const conf = present('file', { mode: 0o600, uid: 1500, gid: 1700, size: 5, sameContent: true, ino: 7 }) as Present;
+    // Linked to an extra or to a file outside the tracked path: unchanged would leave them one
+    // inode, and fixing its mode would chmod the other name too.
+    const linked = planRepository(input({ ...placed, conf: { ...conf, nlink: 2 } }));
+    assert.equal(actions(linked).conf, 'replace');
+    assert.equal(linked.entries.find((e) => e.path === 'conf')?.reason, 'hard-linked to a name the repository does not link it to');
+    const chmodded = planRepository(input({ ...placed, conf: { ...conf, mode: 0o644, nlink: 2 } }));
+    assert.equal(actions(chmodded).conf, 'replace');
+    // A link group: its members already that inode account for its names; a missing one does not matter.
+    const group: MetadataEntry[] = [...entries, { path: 'conf2', type: 'file', mode: 0o600, user: { name: 'web', id: 33 }, group: { name: 'webgrp', id: 34 }, hardlink: 'conf' }, { path: 'conf3', type: 'file', mode: 0o600, user: { name: 'web', id: 33 }, group: { name: 'webgrp', id: 34 }, hardlink: 'conf' }];
+    const withGroup = (facts: Record<string, TargetFacts>) => planRepository({ ...input(facts), metadata: { ...metadata, entries: group }, owners: resolveOwners(group, accounts) });
+    const twoOfThree = withGroup({ ...placed, conf: { ...conf, nlink: 2 }, conf2: { ...conf, nlink: 2 } });
+    assert.deepEqual([actions(twoOfThree).conf, actions(twoOfThree).conf2, actions(twoOfThree).conf3], ['unchanged', 'unchanged', 'create']);
+    const plusStranger = withGroup({ ...placed, conf: { ...conf, nlink: 3 }, conf2: { ...conf, nlink: 3 } });
+    assert.deepEqual([actions(plusStranger).conf, actions(plusStranger).conf2, actions(plusStranger).conf3], ['replace', 'replace', 'create']);
   });
 
   it('passes extras through untouched', () => {
