@@ -167,6 +167,29 @@ function decideLink(entry: MetadataEntry, current: TargetFacts, leader: PlannedE
   return kept && same ? { action: 'unchanged' } : { action: 'replace', reason };
 }
 
+/**
+ * A file kept in place (unchanged, or its metadata updated) keeps its inode, and so every
+ * other name that inode has in the target: when one of those names is an entry of another
+ * link group (or a file of its own), keeping both would leave them hard-linked where the
+ * repository has them apart. The first entry to keep an inode (in metadata order) claims it
+ * for its group; a later entry of another group is replaced (a fresh inode). Pure.
+ */
+function splitLink(
+  entry: MetadataEntry,
+  current: TargetFacts,
+  decision: { action: PlanAction; reason?: string },
+  claimed: Map<string, { group: string; path: string }>,
+): { action: PlanAction; reason?: string } {
+  if (entry.type !== 'file' || current.kind !== 'present' || current.type !== 'file') return decision;
+  if (decision.action !== 'unchanged' && decision.action !== 'update-metadata') return decision;
+  const inode = `${current.dev}:${current.ino}`;
+  const group = entry.hardlink ?? entry.path;
+  const owner = claimed.get(inode);
+  if (owner === undefined) claimed.set(inode, { group, path: entry.path });
+  else if (owner.group !== group) return { action: 'replace', reason: `hard link to ${owner.path} in the target` };
+  return decision;
+}
+
 /** The plan of one repository. */
 export function planRepository(input: PlanInput): Plan {
   const { repository, metadata, root, staged, target, owners } = input;
@@ -180,6 +203,8 @@ export function planRepository(input: PlanInput): Plan {
   let bytes = 0;
   const planned = new Map<string, PlannedEntry>();
   let limited = 0;
+  /** Inodes kept in place: by which link group (splitLink). */
+  const claimed = new Map<string, { group: string; path: string }>();
   for (const entry of metadata.entries) {
     const tooLong = checkPathLimits(targetRoot, entry.path, input.backupRoot);
     if (tooLong) {
@@ -191,11 +216,12 @@ export function planRepository(input: PlanInput): Plan {
     const owner = owners.owners.get(entry.path) ?? { uid: entry.user.id, gid: entry.group.id };
     const file = staged.get(entry.path);
     // Metadata is sorted: a link group's first member is planned before the others.
-    const decision = entry.hardlink === undefined ? decide(entry, current, owner, file) : decideLink(entry, current, planned.get(entry.hardlink));
-    if (typeof decision === 'string') {
-      refused.push({ path: entry.path, reason: decision });
+    const decided = entry.hardlink === undefined ? decide(entry, current, owner, file) : decideLink(entry, current, planned.get(entry.hardlink));
+    if (typeof decided === 'string') {
+      refused.push({ path: entry.path, reason: decided });
       continue;
     }
+    const decision = splitLink(entry, current, decided, claimed);
     const one: PlannedEntry = {
       path: entry.path,
       type: entry.type,
