@@ -422,7 +422,15 @@ const replay = {
 
 test('rollback and show --at put back exactly what a past commit recorded, over random histories', async (t) => {
   const started = Date.now();
-  await fc.assert(fc.asyncProperty(program, check), { numRuns: 14 * RUNS, includeErrorInReport: true, ...replay });
+  // The first failure as it happened: shrinking re-runs whole histories and can take minutes.
+  let told = false;
+  const checkTelling = async (input: Program): Promise<void> =>
+    check(input).catch((error: unknown) => {
+      if (!told) console.error(`first failure, before shrinking: ${JSON.stringify(input)}\n${(error as Error).message}`);
+      told = true;
+      throw error;
+    });
+  await fc.assert(fc.asyncProperty(program, checkTelling), { numRuns: 14 * RUNS, includeErrorInReport: true, ...replay });
   t.diagnostic(`${JSON.stringify(tally)}; ${Date.now() - started} ms`);
   assert.ok(tally.whole + tally.entry > 0);
 });
