@@ -112,7 +112,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     const scoped = scopeMetadata(metadata, scope);
     const stageTree = await checkout(tracked, revision.sha, stage.dir);
     const accounts = await loadTargetAccounts('/', recordedNames(scoped.entries));
-    const plan = limitPlan(await inspectAndPlan({ repository: tracked.name, metadata: scoped, stageTree, root: '/', accounts }), scope);
+    const plan = limitPlan(await inspectAndPlan({ repository: tracked.name, metadata: scoped, stageTree, root: '/', accounts, partial: !scope.whole }), scope);
     await addAbsentScope(plan, scope, scoped.entries.some((e) => e.path === scope.entry), revision);
 
     if (plan.refused.length > 0) {

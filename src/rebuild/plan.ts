@@ -77,6 +77,12 @@ export interface PlanInput {
   owners: { owners: Map<string, ResolvedOwner>; notFound: OwnerNotFound[] };
   /** Where this repository's displaced entries would be kept: its paths must fit as well. */
   backupRoot?: string;
+  /**
+   * Only part of the tree is planned (a rollback of one entry): a file's other names may be
+   * entries outside it, so its link count is not judged (a group's first member, linked to a
+   * member outside the scope, must stay as it is).
+   */
+  partial?: boolean;
 }
 
 /** Linux's limits: a path handed to a system call (with its NUL) and one name in it, in bytes. */
@@ -119,16 +125,16 @@ const octal = (mode: number): string => `0${mode.toString(8).padStart(3, '0')}`;
 
 /**
  * Decide one entry; a string result is a refusal. `links`: for a file, how many names its
- * current inode may have — itself and the members of its link group that are already that
- * inode. Any other name (an extra, a file the repository keeps apart, one outside the tracked
- * path) would share its content and mode: the file is replaced, never left or chmod'ed.
+ * current inode may have — the entries planned that are that inode (entryNamesByInode;
+ * undefined: not judged). Any other name (an extra, a file outside the tracked path) would
+ * share its content and mode: the file is replaced, never left or chmod'ed.
  */
 function decide(
   entry: MetadataEntry,
   current: TargetFacts,
   owner: ResolvedOwner,
   staged: StagedFile | undefined,
-  links: number,
+  links: number | undefined,
 ): { action: PlanAction; reason?: string } | string {
   if (SKIPPED_TYPES.has(entry.type)) {
     return { action: 'skip', reason: entry.type === 'socket' ? 'socket: made by the program that listens on it, never restored' : 'special file recorded by an older pacha: not restored' };
@@ -144,7 +150,7 @@ function decide(
   if (entry.type === 'file' && !(current.size === staged?.size && current.sameContent === true)) {
     return { action: 'replace', reason: 'content differs' };
   }
-  if (entry.type === 'file' && current.nlink !== links) return { action: 'replace', reason: 'hard-linked to a name the repository does not link it to' };
+  if (entry.type === 'file' && links !== undefined && current.nlink !== links) return { action: 'replace', reason: 'hard-linked to a name the repository does not link it to' };
   if (entry.type === 'symlink' && current.linkTarget !== entry.target) return { action: 'replace', reason: 'link target differs' };
   if (entry.device) {
     const now = deviceNumbers(current.rdev);
@@ -174,14 +180,42 @@ function decideLink(entry: MetadataEntry, current: TargetFacts, leader: PlannedE
   return kept && same ? { action: 'unchanged' } : { action: 'replace', reason };
 }
 
-/** How many names a file's current inode may have: itself and the given members already that inode. Pure. */
-function namesOf(current: TargetFacts, members: readonly string[] | undefined, facts: ReadonlyMap<string, TargetFacts>): number {
-  if (current.kind !== 'present') return 1;
-  const same = (members ?? []).filter((p) => {
-    const other = facts.get(p);
-    return other?.kind === 'present' && other.type === 'file' && other.dev === current.dev && other.ino === current.ino;
-  });
-  return 1 + same.length;
+/**
+ * How many names each file's inode has among the entries planned (the target's facts): the
+ * names a file kept in place may have. A name that is an entry of another link group is
+ * dealt with by splitLink; any other (an extra, a file outside the tracked path) is not. Pure.
+ */
+function entryNamesByInode(facts: ReadonlyMap<string, TargetFacts>): Map<string, number> {
+  const names = new Map<string, number>();
+  for (const current of facts.values()) {
+    if (current.kind !== 'present' || current.type !== 'file') continue;
+    const inode = `${current.dev}:${current.ino}`;
+    names.set(inode, (names.get(inode) ?? 0) + 1);
+  }
+  return names;
+}
+
+/**
+ * A file kept in place (unchanged, or its metadata updated) keeps its inode, and so every
+ * other name that inode has in the target: when one of those names is an entry of another
+ * link group (or a file of its own), keeping both would leave them hard-linked where the
+ * repository has them apart. The first entry to keep an inode (in metadata order) claims it
+ * for its group; a later entry of another group is replaced (a fresh inode). Pure.
+ */
+function splitLink(
+  entry: MetadataEntry,
+  current: TargetFacts,
+  decision: { action: PlanAction; reason?: string },
+  claimed: Map<string, { group: string; path: string }>,
+): { action: PlanAction; reason?: string } {
+  if (entry.type !== 'file' || current.kind !== 'present' || current.type !== 'file') return decision;
+  if (decision.action !== 'unchanged' && decision.action !== 'update-metadata') return decision;
+  const inode = `${current.dev}:${current.ino}`;
+  const group = entry.hardlink ?? entry.path;
+  const owner = claimed.get(inode);
+  if (owner === undefined) claimed.set(inode, { group, path: entry.path });
+  else if (owner.group !== group) return { action: 'replace', reason: `hard link to ${owner.path} in the target` };
+  return decision;
 }
 
 /** The plan of one repository. */
@@ -196,15 +230,11 @@ export function planRepository(input: PlanInput): Plan {
   const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
   let bytes = 0;
   const planned = new Map<string, PlannedEntry>();
-  // A link group's first member → the other members' paths.
-  const members = new Map<string, string[]>();
-  for (const entry of metadata.entries) {
-    if (entry.hardlink === undefined) continue;
-    const group = members.get(entry.hardlink);
-    if (group) group.push(entry.path);
-    else members.set(entry.hardlink, [entry.path]);
-  }
+  // Unless only part of the tree is planned: then a file's other names may be entries outside it.
+  const entryNames = input.partial ? undefined : entryNamesByInode(target.facts);
   let limited = 0;
+  /** Inodes kept in place: by which link group (splitLink). */
+  const claimed = new Map<string, { group: string; path: string }>();
   for (const entry of metadata.entries) {
     const tooLong = checkPathLimits(targetRoot, entry.path, input.backupRoot);
     if (tooLong) {
@@ -216,11 +246,12 @@ export function planRepository(input: PlanInput): Plan {
     const owner = owners.owners.get(entry.path) ?? { uid: entry.user.id, gid: entry.group.id };
     const file = staged.get(entry.path);
     // Metadata is sorted: a link group's first member is planned before the others.
-    const decision = entry.hardlink === undefined ? decide(entry, current, owner, file, namesOf(current, members.get(entry.path), target.facts)) : decideLink(entry, current, planned.get(entry.hardlink));
-    if (typeof decision === 'string') {
-      refused.push({ path: entry.path, reason: decision });
+    const decided = entry.hardlink === undefined ? decide(entry, current, owner, file, current.kind === 'present' ? entryNames?.get(`${current.dev}:${current.ino}`) : undefined) : decideLink(entry, current, planned.get(entry.hardlink));
+    if (typeof decided === 'string') {
+      refused.push({ path: entry.path, reason: decided });
       continue;
     }
+    const decision = splitLink(entry, current, decided, claimed);
     const one: PlannedEntry = {
       path: entry.path,
       type: entry.type,

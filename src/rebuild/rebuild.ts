@@ -258,12 +258,18 @@ export async function inspectAndPlan(options: {
   accounts: Accounts;
   /** Where displaced entries go (the rebuild's backup dir); without it, the plan's default. */
   backupRoot?: string;
+  /** The metadata is part of the tree (PlanInput.partial). */
+  partial?: boolean;
 }): Promise<Plan> {
   const { repository, metadata, stageTree, root, accounts } = options;
   const staged = await inspectStage(stageTree, metadata, repository);
   const target = await inspectTarget(targetRootOf(metadata, root), metadata, staged);
   const owners = resolveOwners(metadata.entries, accounts);
-  return planRepository({ repository, metadata, root, staged, target, owners, ...(options.backupRoot !== undefined ? { backupRoot: options.backupRoot } : {}) });
+  return planRepository({
+    repository, metadata, root, staged, target, owners,
+    ...(options.backupRoot !== undefined ? { backupRoot: options.backupRoot } : {}),
+    ...(options.partial ? { partial: true } : {}),
+  });
 }
 
 /**

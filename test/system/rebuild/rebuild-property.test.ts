@@ -90,6 +90,7 @@ const MAX_ENTRIES = 30;
 /** The tree of `root`'s children under `dir`, owner then mode (chown clears setuid), directories' modes last. */
 function materialize(dir: string, specs: Spec[], rootMode: number, rootOwner: Owner): void {
   const files: Buffer[] = [];
+  const withXattrs = new Set<Buffer>();
   const dirs: Array<{ at: Buffer; mode: number; owner: Owner; xattr: string | undefined }> = [];
   let count = 0;
   const make = (parent: Buffer, list: Spec[]): void => {
@@ -100,7 +101,7 @@ function materialize(dir: string, specs: Spec[], rootMode: number, rootOwner: Ow
         case 'file':
           writeFileSync(at, spec.content);
           own(at, spec.owner, spec.mode);
-          if (spec.xattr !== undefined) setXattr(at, 'user.prop', spec.xattr);
+          if (spec.xattr !== undefined && setXattr(at, 'user.prop', spec.xattr)) withXattrs.add(at);
           files.push(at);
           break;
         case 'dir':
@@ -117,10 +118,14 @@ function materialize(dir: string, specs: Spec[], rootMode: number, rootOwner: Ow
           mknod(at, spec.kind);
           own(at, spec.owner, spec.mode);
           break;
-        case 'hardlink':
-          if (files.length === 0) writeFileSync(at, 'lonely\n');
-          else linkSync(files[spec.pick % files.length]!, at);
+        case 'hardlink': {
+          // A group's attributes are set through its first name, bytewise: one that is not UTF-8 is
+          // reported (exit 4, as setXattr says), so a file with attributes gets no such name.
+          const to = files[spec.pick % Math.max(1, files.length)];
+          if (to === undefined || (withXattrs.has(to) && !utf8(at))) writeFileSync(at, 'lonely\n');
+          else linkSync(to, at);
           break;
+        }
       }
     }
   };
@@ -148,9 +153,11 @@ function utf8(bytes: Buffer): boolean {
   return Buffer.from(bytes.toString('utf8')).equals(bytes);
 }
 
-function setXattr(at: Buffer | string, name: string, value: string): void {
-  if (typeof at !== 'string' && !utf8(at)) return; // setfattr takes names as strings: pacha reports those (exit 4)
+/** Whether the attribute was set. */
+function setXattr(at: Buffer | string, name: string, value: string): boolean {
+  if (typeof at !== 'string' && !utf8(at)) return false; // setfattr takes names as strings: pacha reports those (exit 4)
   execFileSync('setfattr', ['-h', '-n', name, '-v', `"${value}"`, '--', at.toString()]);
+  return true;
 }
 
 /** user.* attributes of an entry, or undefined where they cannot be read by name. */
@@ -380,14 +387,20 @@ function lstatOrUndefined(at: Buffer) {
  * is, in the repository, something other than a directory). An extra's hard-link group is not
  * its own business (its partner may have been replaced), so it is compared without it.
  */
+/** A path's key in an exactSnapshot: itself, or its bytes in hex when they are not UTF-8. */
+function snapshotKey(bytes: Buffer): string {
+  return utf8(bytes) ? bytes.toString('utf8') : `hex:${bytes.toString('hex')}`;
+}
+
 function expectedAfter(committed: Snapshot, before: Snapshot): Snapshot {
   const expected: Snapshot = { ...committed };
   for (const [key, entry] of Object.entries(withoutLinkGroups(before))) {
     if (key in committed) continue;
-    const parts = key.split('/');
+    // Keys of paths that are not UTF-8 are their bytes in hex (exactSnapshot): parents by bytes.
+    const bytes = key.startsWith('hex:') ? Buffer.from(key.slice(4), 'hex') : Buffer.from(key);
     let survives = true;
-    for (let i = 1; i < parts.length; i++) {
-      const parent = committed[parts.slice(0, i).join('/')];
+    for (let slash = bytes.indexOf(0x2f); slash >= 0; slash = bytes.indexOf(0x2f, slash + 1)) {
+      const parent = committed[snapshotKey(bytes.subarray(0, slash))];
       if (parent && parent.type !== 'dir') survives = false;
     }
     if (survives) expected[key] = entry;

@@ -132,4 +132,17 @@ describe('planRepository', () => {
     assert.equal(targetRootOf(metadata, '/mnt/image'), '/mnt/image/opt/foo');
     assert.equal(targetRootOf({ ...metadata, location: '/etc/app.conf', single: true }, '/mnt/image'), '/mnt/image/etc');
   });
+  it('two files apart in the repository but one inode in the target: the second is replaced, the first kept', () => {
+    const file = (p: string, more: Partial<MetadataEntry> = {}): MetadataEntry => ({ path: p, type: 'file', mode: 0o644, ...rootOwner, size: 5, ...more });
+    const apart: Metadata = { ...metadata, entries: [{ path: '.', type: 'directory', mode: 0o755, ...rootOwner }, file('a'), file('b'), file('c', { hardlink: 'a' })] };
+    const same = present('file', { mode: 0o644, size: 5, sameContent: true, dev: 7, ino: 70, nlink: 3 });
+    const plan = planRepository({
+      ...input({ '.': present('directory'), a: same, b: same, c: same }),
+      metadata: apart,
+      staged: new Map(['a', 'b'].map((p) => [p, { source: `/stage/${p}`, size: 5 }])),
+      owners: resolveOwners(apart.entries, accounts),
+    });
+    assert.deepEqual(actions(plan), { '.': 'unchanged', a: 'unchanged', b: 'replace', c: 'unchanged' });
+    assert.equal(plan.entries.find((e) => e.path === 'b')?.reason, 'hard link to a in the target');
+  });
 });
