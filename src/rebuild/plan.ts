@@ -124,17 +124,18 @@ export function targetRootOf(metadata: Metadata, root: string): string {
 const octal = (mode: number): string => `0${mode.toString(8).padStart(3, '0')}`;
 
 /**
- * Decide one entry; a string result is a refusal. `links`: for a file, how many names its
- * current inode may have — the entries planned that are that inode (entryNamesByInode;
- * undefined: not judged). Any other name (an extra, a file outside the tracked path) would
- * share its content and mode: the file is replaced, never left or chmod'ed.
+ * Decide one entry; a string result is a refusal. `links`, for a file that is no other's hard
+ * link (linkNames): how many names its current inode may have (undefined: not judged), and
+ * whether an entry the repository keeps apart is that inode too. A file with any name beyond
+ * its own group's is replaced, never left or chmod'ed: the other name (an extra, a file outside
+ * the tracked path, another entry) would share its content and mode.
  */
 function decide(
   entry: MetadataEntry,
   current: TargetFacts,
   owner: ResolvedOwner,
   staged: StagedFile | undefined,
-  links: number | undefined,
+  links: LinkNames,
 ): { action: PlanAction; reason?: string } | string {
   if (SKIPPED_TYPES.has(entry.type)) {
     return { action: 'skip', reason: entry.type === 'socket' ? 'socket: made by the program that listens on it, never restored' : 'special file recorded by an older pacha: not restored' };
@@ -150,7 +151,8 @@ function decide(
   if (entry.type === 'file' && !(current.size === staged?.size && current.sameContent === true)) {
     return { action: 'replace', reason: 'content differs' };
   }
-  if (entry.type === 'file' && links !== undefined && current.nlink !== links) return { action: 'replace', reason: 'hard-linked to a name the repository does not link it to' };
+  if (entry.type === 'file' && links.sharedApart) return { action: 'replace', reason: 'one file in the target with an entry the repository keeps apart' };
+  if (entry.type === 'file' && links.names !== undefined && current.nlink !== links.names) return { action: 'replace', reason: 'hard-linked to a name the repository does not link it to' };
   if (entry.type === 'symlink' && current.linkTarget !== entry.target) return { action: 'replace', reason: 'link target differs' };
   if (entry.device) {
     const now = deviceNumbers(current.rdev);
@@ -180,42 +182,47 @@ function decideLink(entry: MetadataEntry, current: TargetFacts, leader: PlannedE
   return kept && same ? { action: 'unchanged' } : { action: 'replace', reason };
 }
 
-/**
- * How many names each file's inode has among the entries planned (the target's facts): the
- * names a file kept in place may have. A name that is an entry of another link group is
- * dealt with by splitLink; any other (an extra, a file outside the tracked path) is not. Pure.
- */
-function entryNamesByInode(facts: ReadonlyMap<string, TargetFacts>): Map<string, number> {
-  const names = new Map<string, number>();
-  for (const current of facts.values()) {
-    if (current.kind !== 'present' || current.type !== 'file') continue;
-    const inode = `${current.dev}:${current.ino}`;
-    names.set(inode, (names.get(inode) ?? 0) + 1);
-  }
-  return names;
+interface LinkNames {
+  /** How many names the file's inode may have: itself and its group's members that are it (undefined: not judged). */
+  names: number | undefined;
+  /** Another entry planned, of another link group, is the same inode. */
+  sharedApart: boolean;
 }
 
 /**
- * A file kept in place (unchanged, or its metadata updated) keeps its inode, and so every
- * other name that inode has in the target: when one of those names is an entry of another
- * link group (or a file of its own), keeping both would leave them hard-linked where the
- * repository has them apart. The first entry to keep an inode (in metadata order) claims it
- * for its group; a later entry of another group is replaced (a fresh inode). Pure.
+ * What decide needs to judge a file's hard links, for each entry that is no other's link.
+ * Both names of an inode that two link groups share are replaced, not one: the one kept would
+ * stay linked to the other's old inode, moved to the backups. Where only part of the tree is
+ * planned (`partial`), names are not counted: a group's other members may be outside it.
+ * Pure.
  */
-function splitLink(
-  entry: MetadataEntry,
-  current: TargetFacts,
-  decision: { action: PlanAction; reason?: string },
-  claimed: Map<string, { group: string; path: string }>,
-): { action: PlanAction; reason?: string } {
-  if (entry.type !== 'file' || current.kind !== 'present' || current.type !== 'file') return decision;
-  if (decision.action !== 'unchanged' && decision.action !== 'update-metadata') return decision;
-  const inode = `${current.dev}:${current.ino}`;
-  const group = entry.hardlink ?? entry.path;
-  const owner = claimed.get(inode);
-  if (owner === undefined) claimed.set(inode, { group, path: entry.path });
-  else if (owner.group !== group) return { action: 'replace', reason: `hard link to ${owner.path} in the target` };
-  return decision;
+function linkNames(entries: readonly MetadataEntry[], facts: ReadonlyMap<string, TargetFacts>, partial: boolean): (entry: MetadataEntry) => LinkNames {
+  const inodeOf = (p: string): string | undefined => {
+    const current = facts.get(p);
+    return current?.kind === 'present' && current.type === 'file' ? `${current.dev}:${current.ino}` : undefined;
+  };
+  const groups = new Map<string, Set<string>>();
+  const members = new Map<string, string[]>();
+  for (const entry of entries) {
+    if (entry.type !== 'file') continue;
+    const group = entry.hardlink ?? entry.path;
+    if (entry.hardlink !== undefined) {
+      const list = members.get(group);
+      if (list) list.push(entry.path);
+      else members.set(group, [entry.path]);
+    }
+    const inode = inodeOf(entry.path);
+    if (inode === undefined) continue;
+    const at = groups.get(inode);
+    if (at) at.add(group);
+    else groups.set(inode, new Set([group]));
+  }
+  return (entry) => {
+    const inode = inodeOf(entry.path);
+    if (inode === undefined) return { names: undefined, sharedApart: false };
+    const own = (members.get(entry.path) ?? []).filter((p) => inodeOf(p) === inode).length;
+    return { names: partial ? undefined : 1 + own, sharedApart: (groups.get(inode)?.size ?? 0) > 1 };
+  };
 }
 
 /** The plan of one repository. */
@@ -230,11 +237,8 @@ export function planRepository(input: PlanInput): Plan {
   const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
   let bytes = 0;
   const planned = new Map<string, PlannedEntry>();
-  // Unless only part of the tree is planned: then a file's other names may be entries outside it.
-  const entryNames = input.partial ? undefined : entryNamesByInode(target.facts);
+  const linksOf = linkNames(metadata.entries, target.facts, input.partial === true);
   let limited = 0;
-  /** Inodes kept in place: by which link group (splitLink). */
-  const claimed = new Map<string, { group: string; path: string }>();
   for (const entry of metadata.entries) {
     const tooLong = checkPathLimits(targetRoot, entry.path, input.backupRoot);
     if (tooLong) {
@@ -246,12 +250,11 @@ export function planRepository(input: PlanInput): Plan {
     const owner = owners.owners.get(entry.path) ?? { uid: entry.user.id, gid: entry.group.id };
     const file = staged.get(entry.path);
     // Metadata is sorted: a link group's first member is planned before the others.
-    const decided = entry.hardlink === undefined ? decide(entry, current, owner, file, current.kind === 'present' ? entryNames?.get(`${current.dev}:${current.ino}`) : undefined) : decideLink(entry, current, planned.get(entry.hardlink));
-    if (typeof decided === 'string') {
-      refused.push({ path: entry.path, reason: decided });
+    const decision = entry.hardlink === undefined ? decide(entry, current, owner, file, linksOf(entry)) : decideLink(entry, current, planned.get(entry.hardlink));
+    if (typeof decision === 'string') {
+      refused.push({ path: entry.path, reason: decision });
       continue;
     }
-    const decision = splitLink(entry, current, decided, claimed);
     const one: PlannedEntry = {
       path: entry.path,
       type: entry.type,

@@ -25,9 +25,10 @@ test('rollback to a commit where two files were apart breaks the hard link made 
 
   const r = await world.pacha(['rollback', foo, '--to', 'HEAD~1']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /replace +b \(hard link to a in the target\)/);
+  assert.match(r.stdout, /replace +b \(one file in the target with an entry the repository keeps apart\)/);
   assert.notEqual(lstatSync(path.join(foo, 'a')).ino, lstatSync(b).ino);
   assert.equal(lstatSync(b).nlink, 1);
+  assert.equal(lstatSync(path.join(foo, 'a')).nlink, 1, 'a is not left linked to the old inode, now in the backups');
 });
 
 test("rolling back one name of a hard-link group leaves its link to the names outside the scope (a file's other names are not judged there)", async () => {

@@ -132,7 +132,7 @@ describe('planRepository', () => {
     assert.equal(targetRootOf(metadata, '/mnt/image'), '/mnt/image/opt/foo');
     assert.equal(targetRootOf({ ...metadata, location: '/etc/app.conf', single: true }, '/mnt/image'), '/mnt/image/etc');
   });
-  it('two files apart in the repository but one inode in the target: the second is replaced, the first kept', () => {
+  it('two files apart in the repository but one inode in the target: both are replaced (with the link group of the first)', () => {
     const file = (p: string, more: Partial<MetadataEntry> = {}): MetadataEntry => ({ path: p, type: 'file', mode: 0o644, ...rootOwner, size: 5, ...more });
     const apart: Metadata = { ...metadata, entries: [{ path: '.', type: 'directory', mode: 0o755, ...rootOwner }, file('a'), file('b'), file('c', { hardlink: 'a' })] };
     const same = present('file', { mode: 0o644, size: 5, sameContent: true, dev: 7, ino: 70, nlink: 3 });
@@ -142,7 +142,8 @@ describe('planRepository', () => {
       staged: new Map(['a', 'b'].map((p) => [p, { source: `/stage/${p}`, size: 5 }])),
       owners: resolveOwners(apart.entries, accounts),
     });
-    assert.deepEqual(actions(plan), { '.': 'unchanged', a: 'unchanged', b: 'replace', c: 'unchanged' });
-    assert.equal(plan.entries.find((e) => e.path === 'b')?.reason, 'hard link to a in the target');
+    // Both: the one kept would stay linked to the other's old inode, moved to the backups.
+    assert.deepEqual(actions(plan), { '.': 'unchanged', a: 'replace', b: 'replace', c: 'replace' });
+    assert.equal(plan.entries.find((e) => e.path === 'b')?.reason, 'one file in the target with an entry the repository keeps apart');
   });
 });
