@@ -141,7 +141,7 @@ function decide(
     return { action: 'skip', reason: entry.type === 'socket' ? 'socket: made by the program that listens on it, never restored' : 'special file recorded by an older pacha: not restored' };
   }
   if (current.kind === 'blocked') {
-    return `"${current.symlink}" in the target is a symlink; pacha never writes through a symlinked directory`;
+    return `${JSON.stringify(current.symlink)} in the target is a symlink; pacha never writes through a symlinked directory`;
   }
   if (current.kind === 'absent') return { action: 'create', reason: 'absent' };
   if (current.type === 'symlink' && entry.type === 'directory') {
@@ -173,8 +173,8 @@ function decide(
  * inode as its first member and that one stays; else made again as a link to it.
  */
 function decideLink(entry: MetadataEntry, current: TargetFacts, leader: PlannedEntry | undefined): { action: PlanAction; reason?: string } | string {
-  if (!leader) return `hard link to "${entry.hardlink}", which is not placed`;
-  if (current.kind === 'blocked') return `"${current.symlink}" in the target is a symlink; pacha never writes through a symlinked directory`;
+  if (!leader) return `hard link to ${JSON.stringify(entry.hardlink)}, which is not placed`;
+  if (current.kind === 'blocked') return `${JSON.stringify(current.symlink)} in the target is a symlink; pacha never writes through a symlinked directory`;
   const reason = `hard link to ${leader.path}`;
   if (current.kind === 'absent') return { action: 'create', reason };
   const kept = leader.action === 'unchanged' || leader.action === 'update-metadata';
