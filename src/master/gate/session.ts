@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { lstat } from 'node:fs/promises';
 import { minimalEnv } from '../../child-env.js';
+import { fsPath, splitNul } from '../../fs/names.js';
 import { FAST_UPDATE_GC_EVERY, FAST_UPDATE_MAX_PATCH_BYTES, FAST_UPDATE_STATUS, fastUpdateSteps, patchAddsPaths } from '../fast-update.js';
 import { decideSessionLine, type SessionUpdate } from './decide.js';
 import { MAX_SESSION_LINE, REFUSED_PREFIX, REFUSED_STATUS, type SessionAnswer } from './protocol.js';
@@ -83,13 +84,6 @@ function git(
   });
 }
 
-/** The names in a `-z` listing of git's, as bytes (a name need not be UTF-8). */
-function nulSeparated(out: Buffer): Buffer[] {
-  const names: Buffer[] = [];
-  for (let at = 0, end = out.indexOf(0); end >= 0; at = end + 1, end = out.indexOf(0, at)) names.push(out.subarray(at, end));
-  return names;
-}
-
 /**
  * Whether something in the working copy is in the way of a path the update adds (fast-update.ts,
  * inTheWayScript, decides the same for the plain account): a real directory at the path, or a
@@ -98,18 +92,20 @@ function nulSeparated(out: Buffer): Buffer[] {
 async function inTheWay(repo: string, steps: ReturnType<typeof fastUpdateSteps>): Promise<boolean> {
   const added = await git(repo, steps.added);
   if (added.code !== 0) return true;
-  const at = (name: Buffer) => lstat(Buffer.concat([Buffer.from(`${repo}/`), name])).catch(() => undefined);
+  // Names as pacha's strings carry them (fs/names.ts): one that is not UTF-8 reaches lstat as its bytes.
+  const at = (name: string) => lstat(fsPath(`${repo}/${name}`)).catch(() => undefined);
   let deleted: Set<string> | undefined;
-  for (const name of nulSeparated(added.stdout)) {
+  for (const name of splitNul(added.stdout)) {
     if ((await at(name))?.isDirectory()) return true;
-    for (let slash = name.indexOf(0x2f); slash >= 0; slash = name.indexOf(0x2f, slash + 1)) {
-      const stat = await at(name.subarray(0, slash));
+    for (let slash = name.indexOf('/'); slash >= 0; slash = name.indexOf('/', slash + 1)) {
+      const leading = name.slice(0, slash);
+      const stat = await at(leading);
       if (!stat || stat.isDirectory()) continue;
       if (!deleted) {
         const listed = await git(repo, steps.deleted);
-        deleted = new Set(listed.code === 0 ? nulSeparated(listed.stdout).map((n) => n.toString('latin1')) : []);
+        deleted = new Set(listed.code === 0 ? splitNul(listed.stdout) : []);
       }
-      if (!deleted.has(name.subarray(0, slash).toString('latin1'))) return true;
+      if (!deleted.has(leading)) return true;
     }
   }
   return false;
